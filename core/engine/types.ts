@@ -1,0 +1,97 @@
+/**
+ * The small operations interface every algorithm in the core is written against.
+ *
+ * One implementation of each optimizer serves every engine: the f64 engine implements these
+ * operations in place over `Float64Array` (scalars are plain numbers), the tfjs engine over mutable
+ * holders of 1-D tensors (scalars stay 0-d tensors, so nothing is read back inside a step).
+ * @module
+ */
+
+/** Names of the engines/backends a run can ask for. `auto` is resolved by `selectBackend`. */
+export type BackendName = "f64" | "cpu" | "wasm" | "webgpu";
+/** A backend request as written in experiments and on the command line. */
+export type BackendRequest = BackendName | "auto";
+
+/**
+ * In-place vector arithmetic of one fixed dimension. `V` is the engine's vector handle, `S` its scalar
+ * handle. Every method writes into its first argument; none allocates except `zeros`/`fromF64`.
+ */
+export interface VecOps<V, S> {
+  /** The dimension D of every vector these operations make. */
+  readonly dim: number;
+  /** A new zero vector (allocate outside step loops). */
+  zeros(): V;
+  /** A new vector holding a copy of `x`. */
+  fromF64(x: ArrayLike<number>): V;
+  /** Reads a vector back as float64 (async: WebGPU can only read asynchronously). */
+  toF64(v: V): Promise<Float64Array>;
+  /** Reads a scalar back as a number. */
+  read(s: S): Promise<number>;
+  /** Overwrites `dst` with float64 values (used to restore checkpoints and set probes). */
+  set(dst: V, x: ArrayLike<number>): void;
+  /** dst ← src. */
+  copy(dst: V, src: V): void;
+  /** dst ← dst + a·x. */
+  axpy(dst: V, a: number, x: V): void;
+  /** dst ← dst + a·s·x, with `s` an engine scalar. */
+  axpyS(dst: V, a: number, s: S, x: V): void;
+  /** dst ← dst + (a/s)·x, with `s` an engine scalar; adds nothing when s = 0. */
+  axpyDivS(dst: V, a: number, s: S, x: V): void;
+  /** dst ← a·dst. */
+  scale(dst: V, a: number): void;
+  /** dst ← x + a·y. */
+  addScaled(dst: V, x: V, a: number, y: V): void;
+  /**
+   * dst ← radius·src/‖src‖₂. When ‖src‖ = 0 the direction is e₁ (the paper: "any unit vector"),
+   * so the result is always finite.
+   */
+  setNormalized(dst: V, src: V, radius: number): void;
+  /** ⟨a, b⟩ as an engine scalar. */
+  dot(a: V, b: V): S;
+  /** ‖a‖₂ as an engine scalar. */
+  norm(a: V): S;
+  /** Frees a vector (no-op on f64). */
+  dispose(v: V): void;
+  /** Frees a scalar (no-op on f64). */
+  disposeScalar(s: S): void;
+}
+
+/**
+ * Indices of the samples a stochastic step uses. `undefined` everywhere means the full batch
+ * (all M samples, i.e. the loss L itself).
+ */
+export type Batch = Int32Array | undefined;
+
+/**
+ * A differentiable objective L(x) = (1/M) Σ_k L_k(x) bound to one engine. Batch losses and
+ * derivatives are means over the batch's samples, so the full batch gives L.
+ */
+export interface Objective<V, S> {
+  /** Number of parameters D. */
+  readonly dim: number;
+  /** Number of per-sample losses M (1 when the loss has no per-sample structure). */
+  readonly numSamples: number;
+  /** Mean loss over `batch`. */
+  loss(x: V, batch?: Batch): S;
+  /** out ← ∇ of the mean loss over `batch`. */
+  grad(x: V, out: V, batch?: Batch): void;
+  /** out ← ∇² (mean loss over `batch`) · v. */
+  hvp(x: V, v: V, out: V, batch?: Batch): void;
+  /**
+   * Setting 5.1 only: out ← ∇ of mean_k (f_k(x) − y_k − σ·ξ_k)² over `batch`, where `noise[i]` = σ·ξ
+   * for the i-th index of the batch. Absent on objectives without labels.
+   */
+  labelNoiseGrad?(x: V, out: V, batch: Int32Array, noise: Float64Array): void;
+  /** Frees engine resources held by the objective (tensors of data). */
+  dispose?(): void;
+}
+
+/** An engine: vector operations and objectives of one numeric backend. */
+export interface Engine<V, S> {
+  /** The backend actually in use (after resolving `auto`). */
+  readonly backend: BackendName;
+  /** Versions that identify the numbers this engine produces (tfjs, Deno, adapter), for cache keys. */
+  readonly runtime: Readonly<Record<string, string>>;
+  /** Vector operations of dimension `dim`. */
+  ops(dim: number): VecOps<V, S>;
+}

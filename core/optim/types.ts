@@ -1,0 +1,78 @@
+/**
+ * Optimizer specifications and the trajectory a training run records.
+ * @module
+ */
+
+/** The optimizers of science.md §2. */
+export type OptimizerKind =
+  | "gd" // x ← x − η∇L
+  | "sgd" // x ← x − η∇L_B, |B| = batch
+  | "sam" // full-batch normalized SAM
+  | "usam" // un-normalized SAM: ascent ρ∇L
+  | "1sam" // SAM on one uniformly drawn sample
+  | "minibatch-sam" // SAM on a uniform batch of size `batch`
+  | "asc-exact" // GD on L^Asc with the exact gradient (through the Jacobian of the ascent point)
+  | "max" // GD on L^Max: k-step projected inner ascent, then ∇L at the maximizer (Danskin)
+  | "avg" // x ← x − η∇L(x + ρu), u uniform on the unit sphere
+  | "label-noise-sgd"; // SGD on (f_k − y_k − σξ)², fresh ξ each step
+
+/** One optimizer with its hyper-parameters. */
+export interface OptimizerSpec {
+  readonly kind: OptimizerKind;
+  /** Learning rate η > 0. */
+  readonly lr: number;
+  /** Perturbation radius ρ ≥ 0 (ρ = 0 gives the base optimizer exactly). */
+  readonly rho: number;
+  /** Batch size for sgd / minibatch-sam / label-noise-sgd (1 ≤ b ≤ M). */
+  readonly batch?: number;
+  /** Inner projected-ascent steps for `max` (default 10). */
+  readonly innerSteps?: number;
+  /** Label-noise standard deviation σ for `label-noise-sgd`. */
+  readonly sigma?: number;
+}
+
+/** Options of a training run. */
+export interface TrainOptions {
+  /** Number of optimizer steps. */
+  readonly steps: number;
+  /** Seed of the run's random stream (sampling, perturbations, label noise). */
+  readonly seed: number;
+  /** Steps at which a trajectory row is recorded (sorted, within [0, steps]); default log-spaced. */
+  readonly logSteps?: readonly number[];
+  /** Divergence bound on ‖x‖ (default 1e6); a non-finite loss also stops the run. */
+  readonly maxNorm?: number;
+  /** Record the full parameter vector at each logged step when D ≤ this (default 64). */
+  readonly recordParamsUpTo?: number;
+  /** Called after each logged row (progress reporting). */
+  readonly onLog?: (row: TrajectoryRow) => void;
+}
+
+/** One logged point of a trajectory. */
+export interface TrajectoryRow {
+  /** Step count t (0 = initial point). */
+  readonly step: number;
+  /** Time on the slow scale τ = η ρ² t (0 when ρ = 0). */
+  readonly tau: number;
+  /** Full-batch loss L(x). */
+  readonly loss: number;
+  /** Full-batch gradient norm ‖∇L(x)‖. */
+  readonly gradNorm: number;
+  /** ‖x‖. */
+  readonly paramNorm: number;
+  /** Index of the sample drawn by the last step for 1-sample methods, else −1. */
+  readonly sample: number;
+  /** The parameters, when D ≤ recordParamsUpTo. */
+  readonly params?: Float64Array;
+}
+
+/** The outcome of a training run. */
+export interface TrainResult {
+  /** Logged rows in step order (up to the divergence point when the run diverged). */
+  readonly rows: TrajectoryRow[];
+  /** The final parameters (at the last completed step). */
+  readonly final: Float64Array;
+  /** Parameters at every logged step (for the spectral stage's checkpoints). */
+  readonly checkpoints: { step: number; params: Float64Array }[];
+  /** Set when the run stopped early: names the step, η and ρ. */
+  readonly diverged?: string;
+}

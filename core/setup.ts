@@ -1,0 +1,62 @@
+/**
+ * Binds a data set to an engine: resolves the backend request and builds the matching objective.
+ * The train and spectral stages call this; nothing else chooses engines.
+ * @module
+ */
+import { f64Engine } from "./engine/f64.ts";
+import { selectBackend } from "./engine/select.ts";
+import { createTfEngine } from "./engine/tfjs.ts";
+import type { BackendName, BackendRequest, Objective, VecOps } from "./engine/types.ts";
+import { createF64Problem } from "./problems/registry.ts";
+import { createTfProblem } from "./problems/tf_registry.ts";
+import type { Dataset } from "./problems/types.ts";
+
+/** A data set's objective on one engine, with the operations of its dimension. */
+export interface Session {
+  /** The backend in use. */
+  readonly backend: BackendName;
+  /** Versions identifying the numbers (recorded with every result). */
+  readonly runtime: Readonly<Record<string, string>>;
+  /** Vector operations of the objective's dimension. */
+  readonly ops: VecOps<unknown, unknown>;
+  /** The objective on that engine. */
+  readonly objective: Objective<unknown, unknown>;
+  /** Frees engine resources. */
+  dispose(): void;
+}
+
+/** The backend a request resolves to and its runtime identity, without building anything. */
+export async function resolveBackend(
+  request: BackendRequest,
+  opts: { preferF64?: boolean } = {},
+): Promise<{ backend: BackendName; runtime: Record<string, string> }> {
+  const backend = await selectBackend(request, { closedForm: true, preferF64: opts.preferF64 });
+  if (backend === "f64") return { backend, runtime: { ...f64Engine.runtime } };
+  const engine = await createTfEngine(backend);
+  return { backend, runtime: { ...engine.runtime } };
+}
+
+/** Builds the objective of `dataset` on the engine `request` resolves to. */
+export async function openObjective(dataset: Dataset, request: BackendRequest): Promise<Session> {
+  const backend = await selectBackend(request, { closedForm: true });
+  if (backend === "f64") {
+    const objective = createF64Problem(dataset);
+    return {
+      backend,
+      runtime: f64Engine.runtime,
+      ops: f64Engine.ops(objective.dim) as VecOps<unknown, unknown>,
+      objective: objective as Objective<unknown, unknown>,
+      dispose() {},
+    };
+  }
+  const engine = await createTfEngine(backend);
+  const objective = createTfProblem(dataset);
+  const ops = engine.ops(objective.dim);
+  return {
+    backend,
+    runtime: engine.runtime,
+    ops: ops as unknown as VecOps<unknown, unknown>,
+    objective: objective as unknown as Objective<unknown, unknown>,
+    dispose: () => objective.dispose?.(),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Reading and writing the files stages exchange. Formats (documented in README.md):
+ * - `*.json`: UTF-8 JSON (numbers round-trip float64 exactly);
+ * - `*.csv`: RFC 4180 CSV with a header row, written and read with arquero;
+ * - `checkpoints.f64`: parameter vectors as raw little-endian float64, one after another, described
+ *   by `checkpoints.json` ({ dim, steps }).
+ * @module
+ */
+import * as aq from "arquero";
+import type { Dataset } from "../core/problems/types.ts";
+import type { InputArtifact } from "../pipeline/stage.ts";
+
+/** Writes a value as pretty JSON. */
+export async function writeJson(dir: string, name: string, value: unknown): Promise<void> {
+  await Deno.writeTextFile(`${dir}/${name}`, JSON.stringify(value, null, 1) + "\n");
+}
+
+/** Reads a JSON file. */
+export async function readJson<T>(dir: string, name: string): Promise<T> {
+  return JSON.parse(await Deno.readTextFile(`${dir}/${name}`)) as T;
+}
+
+/** Writes rows (objects with the same keys) as CSV through arquero. */
+export async function writeCsv(dir: string, name: string, table: aq.ColumnTable): Promise<void> {
+  await Deno.writeTextFile(`${dir}/${name}`, table.toCSV() + "\n");
+}
+
+/** Reads a CSV file into an arquero table (numbers parsed as numbers). */
+export async function readCsv(dir: string, name: string): Promise<aq.ColumnTable> {
+  return aq.fromCSV(await Deno.readTextFile(`${dir}/${name}`));
+}
+
+/** Serializes a data set: arrays as plain number lists. */
+export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
+  const arrays = Object.fromEntries(Object.entries(ds.arrays).map(([k, v]) => [k, Array.from(v)]));
+  await writeJson(dir, "dataset.json", { ...ds, arrays });
+}
+
+/** Reads the data set of the (single) upstream dataset artifact. */
+export async function readDataset(
+  inputs: Readonly<Record<string, InputArtifact[]>>,
+): Promise<Dataset> {
+  const dir = single(inputs, "dataset").dir;
+  const raw = await readJson<Dataset & { arrays: Record<string, number[]> }>(dir, "dataset.json");
+  const arrays = Object.fromEntries(
+    Object.entries(raw.arrays).map(([k, v]) => [k, Float64Array.from(v)]),
+  );
+  return { ...raw, arrays };
+}
+
+/** The one input of a role that must have exactly one. */
+export function single(
+  inputs: Readonly<Record<string, InputArtifact[]>>,
+  role: string,
+): InputArtifact {
+  const list = inputs[role] ?? [];
+  if (list.length !== 1) throw new Error(`expected one '${role}' input, got ${list.length}`);
+  return list[0];
+}
+
+/** Writes checkpoints as raw little-endian float64 plus their JSON header. */
+export async function writeCheckpoints(
+  dir: string,
+  checkpoints: readonly { step: number; params: Float64Array }[],
+): Promise<void> {
+  const dim = checkpoints[0]?.params.length ?? 0;
+  const buf = new ArrayBuffer(8 * dim * checkpoints.length);
+  const view = new DataView(buf);
+  checkpoints.forEach((c, j) =>
+    c.params.forEach((v, i) => view.setFloat64(8 * (j * dim + i), v, true))
+  );
+  await Deno.writeFile(`${dir}/checkpoints.f64`, new Uint8Array(buf));
+  await writeJson(dir, "checkpoints.json", { dim, steps: checkpoints.map((c) => c.step) });
+}
+
+/** Reads checkpoints written by `writeCheckpoints`. */
+export async function readCheckpoints(
+  dir: string,
+): Promise<{ step: number; params: Float64Array }[]> {
+  const { dim, steps } = await readJson<{ dim: number; steps: number[] }>(dir, "checkpoints.json");
+  const bytes = await Deno.readFile(`${dir}/checkpoints.f64`);
+  if (bytes.length !== 8 * dim * steps.length) {
+    throw new Error(
+      `${dir}/checkpoints.f64: ${bytes.length} bytes, expected ${8 * dim * steps.length}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return steps.map((step, j) => {
+    const params = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) params[i] = view.getFloat64(8 * (j * dim + i), true);
+    return { step, params };
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * The spectral stage: Hessian spectra, trace, alignment, distance to the manifold and sharpness
+ * at the checkpoints of one train run. Writes `spectra.csv` (one row per checkpoint, one column per
+ * metric; tabulate turns it into a tidy table).
+ * @module
+ */
+import * as aq from "arquero";
+import { analyzePoint } from "../core/spectra/analyze.ts";
+import { openObjective, resolveBackend } from "../core/setup.ts";
+import { oracleFrom } from "../core/engine/oracle.ts";
+import type { BackendRequest } from "../core/engine/types.ts";
+import type { StageKind } from "../pipeline/stage.ts";
+import { readCheckpoints, readDataset, single, writeCsv } from "./artifacts.ts";
+import { sourceFiles } from "./sources.ts";
+
+/** Spectral params: the experiment's `spectral` block plus the run's ρ and backend. */
+interface SpectralParams {
+  checkpoints?: "all" | "last" | number[];
+  k?: number;
+  m?: number;
+  rho?: number;
+  trace_probes?: number;
+  exact_trace_up_to?: number;
+  at_manifold?: boolean;
+  per_sample?: boolean;
+  mc_samples?: number;
+  seed?: number;
+  backend?: BackendRequest;
+}
+
+/** Picks the checkpoints to analyse. */
+export function chooseCheckpoints<T extends { step: number }>(
+  all: readonly T[],
+  which: SpectralParams["checkpoints"],
+): T[] {
+  if (which === undefined || which === "all") return [...all];
+  if (which === "last") return all.slice(-1);
+  const wanted = new Set(which);
+  const chosen = all.filter((c) => wanted.has(c.step));
+  const missing = which.filter((s) => !all.some((c) => c.step === s));
+  if (missing.length > 0) {
+    throw new Error(
+      `spectral.checkpoints: no checkpoint at step(s) ${missing.join(", ")}; logged steps are ${
+        all.map((c) => c.step).join(", ")
+      }`,
+    );
+  }
+  return chosen;
+}
+
+/** The spectral stage kind. */
+export const spectralStage: StageKind = {
+  kind: "spectral",
+  version: 1,
+  sources: sourceFiles("stages/spectral.ts", "stages/artifacts.ts", "core"),
+  async runtime(params) {
+    return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;
+  },
+  async run(ctx) {
+    const p = ctx.params as SpectralParams;
+    const dataset = await readDataset(ctx.inputs);
+    const checkpoints = chooseCheckpoints(
+      await readCheckpoints(single(ctx.inputs, "train").dir),
+      p.checkpoints,
+    );
+    const session = await openObjective(dataset, p.backend ?? "auto");
+    try {
+      const oracle = oracleFrom(session.ops, session.objective);
+      const rows: Record<string, number>[] = [];
+      for (const [i, c] of checkpoints.entries()) {
+        const metrics = await analyzePoint(oracle, c.params, {
+          k: p.k,
+          m: p.m,
+          rho: p.rho,
+          traceProbes: p.trace_probes,
+          exactTraceUpTo: p.exact_trace_up_to,
+          atManifold: p.at_manifold,
+          perSample: p.per_sample,
+          mcSamples: p.mc_samples,
+          seed: p.seed ?? 0,
+        });
+        rows.push({ step: c.step, ...metrics });
+        ctx.progress(i + 1, checkpoints.length, `step ${c.step}`);
+      }
+      await writeCsv(ctx.outDir, "spectra.csv", aq.from(rows));
+    } finally {
+      session.dispose();
+    }
+  },
+};

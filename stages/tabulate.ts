@@ -1,0 +1,112 @@
+/**
+ * The tabulate stage: gathers every run of one experiment into tidy tables with arquero.
+ *
+ * - `trajectory.csv`: one row per run × logged step × metric;
+ * - `spectra.csv`: one row per run × checkpoint × spectral metric;
+ * - `summary.csv`: one row per run, the last logged values as columns (wide).
+ * @module
+ */
+import * as aq from "arquero";
+import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
+import { readCsv, readJson, writeCsv } from "./artifacts.ts";
+import { sourceFiles } from "./sources.ts";
+
+/** Columns identifying a run in every table, in this order. */
+export const RUN_COLUMNS = [
+  "experiment",
+  "run",
+  "optimizer",
+  "lr",
+  "rho",
+  "batch",
+  "seed",
+] as const;
+
+/** The run name of an instance id `kind/<experiment>/<run>`. */
+export function runName(id: string): string {
+  return id.split("/").slice(2).join("/");
+}
+
+/** The identifying columns of a train run, from its params. */
+function runKeys(a: InputArtifact): Record<string, string | number> {
+  const p = a.params;
+  return {
+    experiment: String(p.experiment ?? a.id.split("/")[1]),
+    run: runName(a.id),
+    optimizer: String(p.optimizer),
+    lr: Number(p.lr),
+    rho: Number(p.rho ?? 0),
+    batch: p.batch === undefined ? "" : Number(p.batch),
+    seed: Number(p.seed ?? 0),
+  };
+}
+
+/** Adds the run's identifying columns in front of a per-run table. */
+function withKeys(t: aq.ColumnTable, keys: Record<string, string | number>): aq.ColumnTable {
+  const cols = Object.fromEntries(
+    Object.entries(keys).map(([k, v]) => [k, t.numRows() ? Array(t.numRows()).fill(v) : []]),
+  );
+  return aq.table(cols).assign(t);
+}
+
+/** Long (tidy) form of a per-run wide table: every column but the keys becomes (metric, value). */
+function tidy(t: aq.ColumnTable, keep: readonly string[]): aq.ColumnTable {
+  const measures = t.columnNames().filter((c) => !keep.includes(c));
+  return t.fold(measures, { as: ["metric", "value"] });
+}
+
+/** The tabulate stage kind. */
+export const tabulateStage: StageKind = {
+  kind: "tabulate",
+  version: 1,
+  sources: sourceFiles("stages/tabulate.ts", "stages/artifacts.ts"),
+  async run(ctx) {
+    const trains = [...(ctx.inputs.train ?? [])].sort((a, b) => a.id.localeCompare(b.id));
+    const spectrals = new Map((ctx.inputs.spectral ?? []).map((s) => [runName(s.id), s]));
+    const trajectories: aq.ColumnTable[] = [];
+    const spectra: aq.ColumnTable[] = [];
+    const summaries: Record<string, unknown>[] = [];
+    for (const [i, tr] of trains.entries()) {
+      const keys = runKeys(tr);
+      const traj = await readCsv(tr.dir, "trajectory.csv");
+      const meta = await readJson<{ diverged: string | null; seconds: number; backend: string }>(
+        tr.dir,
+        "meta.json",
+      );
+      trajectories.push(tidy(withKeys(traj, keys), [...RUN_COLUMNS, "step", "tau"]));
+      const last = traj.numRows() ? traj.slice(traj.numRows() - 1).objects()[0] : {};
+      const summary: Record<string, unknown> = {
+        ...keys,
+        backend: meta.backend,
+        diverged: meta.diverged ?? "",
+        ...last,
+      };
+      const sp = spectrals.get(keys.run as string);
+      if (sp) {
+        const table = await readCsv(sp.dir, "spectra.csv");
+        const taus = traj.select("step", "tau");
+        const joined = table.join_left(taus, "step").relocate("tau", { after: "step" });
+        spectra.push(tidy(withKeys(joined, keys), [...RUN_COLUMNS, "step", "tau"]));
+        const lastSpec = table.numRows()
+          ? table.slice(table.numRows() - 1).objects()[0] as Record<string, unknown>
+          : {};
+        for (const [k, v] of Object.entries(lastSpec)) {
+          if (k !== "step") summary[`spectral_${k}`] = v;
+        }
+        summary.spectral_step = lastSpec.step;
+      }
+      summaries.push(summary);
+      ctx.progress(i + 1, trains.length);
+    }
+    await writeCsv(ctx.outDir, "trajectory.csv", concat(trajectories));
+    if (spectra.length) await writeCsv(ctx.outDir, "spectra.csv", concat(spectra));
+    const names = [...new Set(summaries.flatMap((s) => Object.keys(s)))];
+    await writeCsv(ctx.outDir, "summary.csv", aq.from(summaries, names));
+  },
+};
+
+/** Row-wise union of tables (columns missing from one table become empty). */
+function concat(tables: aq.ColumnTable[]): aq.ColumnTable {
+  if (tables.length === 0) return aq.table({});
+  return tables[0].concat(...tables.slice(1));
+}

@@ -1,0 +1,95 @@
+/**
+ * The train stage: runs one optimizer on the data set and writes the trajectory, the checkpoints
+ * the spectral stage analyses, and the run's metadata.
+ * @module
+ */
+import * as aq from "arquero";
+import { openObjective, resolveBackend } from "../core/setup.ts";
+import { initialPoint } from "../core/problems/registry.ts";
+import { logSpacedSteps, train } from "../core/optim/train.ts";
+import type { OptimizerKind, OptimizerSpec } from "../core/optim/types.ts";
+import type { BackendRequest } from "../core/engine/types.ts";
+import type { StageKind } from "../pipeline/stage.ts";
+import { readDataset, writeCheckpoints, writeCsv, writeJson } from "./artifacts.ts";
+import { sourceFiles } from "./sources.ts";
+
+/** Train-run params as the plan resolves them (after defaults and sweeps). */
+interface TrainParams {
+  optimizer: OptimizerKind;
+  lr: number;
+  rho?: number;
+  steps: number;
+  seed?: number;
+  batch?: number;
+  sigma?: number;
+  inner_steps?: number;
+  x0?: number[];
+  init_scale?: number;
+  backend?: BackendRequest;
+  log_per_decade?: number;
+}
+
+/** The optimizer spec of a run's params. */
+export function optimizerSpec(p: TrainParams): OptimizerSpec {
+  return {
+    kind: p.optimizer,
+    lr: p.lr,
+    rho: p.rho ?? 0,
+    batch: p.batch,
+    sigma: p.sigma,
+    innerSteps: p.inner_steps,
+  };
+}
+
+/** The train stage kind. */
+export const trainStage: StageKind = {
+  kind: "train",
+  version: 1,
+  sources: sourceFiles("stages/train.ts", "stages/artifacts.ts", "core"),
+  async runtime(params) {
+    return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;
+  },
+  async run(ctx) {
+    const p = ctx.params as unknown as TrainParams;
+    const dataset = await readDataset(ctx.inputs);
+    const session = await openObjective(dataset, (p.backend ?? "auto") as BackendRequest);
+    try {
+      const seed = p.seed ?? 0;
+      const x0 = initialPoint(dataset, { seed, x0: p.x0, scale: p.init_scale });
+      const started = performance.now();
+      const result = await train(session.ops, session.objective, x0, optimizerSpec(p), {
+        steps: p.steps,
+        seed,
+        logSteps: logSpacedSteps(p.steps, p.log_per_decade ?? 10),
+        onLog: (row) => ctx.progress(row.step, p.steps, `loss ${row.loss.toExponential(3)}`),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      if (result.diverged) ctx.log(`diverged: ${result.diverged}`);
+      const dim = x0.length;
+      const rows = result.rows.map((r) => {
+        const row: Record<string, number> = {
+          step: r.step,
+          tau: r.tau,
+          loss: r.loss,
+          grad_norm: r.gradNorm,
+          param_norm: r.paramNorm,
+          sample: r.sample,
+        };
+        r.params?.forEach((v, i) => row[`x${i + 1}`] = v);
+        return row;
+      });
+      await writeCsv(ctx.outDir, "trajectory.csv", aq.from(rows));
+      await writeCheckpoints(ctx.outDir, result.checkpoints);
+      await writeJson(ctx.outDir, "meta.json", {
+        dim,
+        backend: session.backend,
+        runtime: session.runtime,
+        diverged: result.diverged ?? null,
+        steps_completed: result.rows.at(-1)?.step ?? 0,
+        seconds,
+      });
+    } finally {
+      session.dispose();
+    }
+  },
+};

@@ -1,0 +1,40 @@
+/**
+ * tfjs versions of every problem kind, built from the same `Dataset` as the f64 versions.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { Objective } from "../engine/types.ts";
+import type { TfVec } from "../engine/tfjs.ts";
+import type { Dataset } from "./types.ts";
+import { tfQuadratic } from "./tf_quadratic.ts";
+import { tfTwoQuadratics } from "./tf_two_quadratics.ts";
+import { tfToy4d } from "./tf_toy4d.ts";
+import { tfSanity2d } from "./tf_sanity2d.ts";
+import { tfDiagnet } from "./tf_diagnet.ts";
+import { tfMlp } from "./tf_mlp.ts";
+
+const BUILDERS: Readonly<Record<string, (dataset: Dataset) => Objective<TfVec, tf.Scalar>>> = {
+  "quadratic": tfQuadratic,
+  "two-quadratics": tfTwoQuadratics,
+  "toy4d": tfToy4d,
+  "sanity2d": tfSanity2d,
+  "diagnet": tfDiagnet,
+  "mlp": tfMlp,
+};
+
+/** The problem kinds `createTfProblem` knows. */
+export const TF_PROBLEM_KINDS: readonly string[] = Object.keys(BUILDERS);
+
+/**
+ * The tfjs objective of a data set, on tfjs's current backend (create the engine first). Its data
+ * tensors live until `dispose()`. Throws `RangeError` on an unknown kind or malformed data.
+ */
+export function createTfProblem(dataset: Dataset): Objective<TfVec, tf.Scalar> {
+  const build = BUILDERS[dataset.kind];
+  if (!build) {
+    throw new RangeError(
+      `unknown problem kind "${dataset.kind}" (known: ${TF_PROBLEM_KINDS.join(", ")})`,
+    );
+  }
+  return build(dataset);
+}

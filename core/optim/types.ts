@@ -21,12 +21,22 @@ export interface OptimizerSpec {
   readonly kind: OptimizerKind;
   /** Learning rate η > 0. */
   readonly lr: number;
-  /** Perturbation radius ρ ≥ 0 (ρ = 0 gives the base optimizer exactly). */
+  /**
+   * Perturbation radius ρ ≥ 0 (ρ = 0 gives the base optimizer exactly). gd, sgd and label-noise-sgd
+   * ignore it in the update; it only sets their τ = ηρ²t clock, so baselines share the τ axis of the
+   * SAM runs they are compared with.
+   */
   readonly rho: number;
   /** Batch size for sgd / minibatch-sam / label-noise-sgd (1 ≤ b ≤ M). */
   readonly batch?: number;
   /** Inner projected-ascent steps for `max` (default 10). */
   readonly innerSteps?: number;
+  /**
+   * Inner step length of `max`, in units of ρ along the normalized gradient (default 10, must be ≥ 2):
+   * δ ← Π_ρ(δ + innerStepSize·ρ·∇L(x+δ)/‖∇L(x+δ)‖). Lengths ≥ 2 always leave the ball, so the
+   * projection onto the ball is the rescaling onto the sphere; large values approach power iteration.
+   */
+  readonly innerStepSize?: number;
   /** Label-noise standard deviation σ for `label-noise-sgd`. */
   readonly sigma?: number;
 }

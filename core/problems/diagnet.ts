@@ -1,0 +1,224 @@
+/**
+ * Diagonal linear network on sparse regression (Andriushchenko & Flammarion 2022; common.md
+ * problem 5): f_k = Σ_i u_i v_i z_ki, L_k = (f_k − y_k)², x = [u, v], D = 2d, M = n.
+ * @module
+ */
+import type { Batch } from "../engine/types.ts";
+import { Rng } from "../rng.ts";
+import type { Dataset, F64Problem } from "./types.ts";
+import { checkFields, datasetArray, datasetShape, fail, intField } from "./validate.ts";
+
+/** Spec of a diagnet data set; defaults are Andriushchenko & Flammarion's setup. */
+export interface DiagnetSpec {
+  /** Discriminant. */
+  readonly kind: "diagnet";
+  /** Training samples n (default 20). */
+  readonly n?: number;
+  /** Input dimension d (default 30). */
+  readonly d?: number;
+  /** Non-zeros of the target w* (default 3). */
+  readonly k?: number;
+  /** Held-out samples (default 1000; 0 for none). */
+  readonly nTest?: number;
+}
+
+/**
+ * Builds z ~ N(0, I) (n×d), y = ⟨w*, z⟩ and a held-out set from the same distribution. w* has k
+ * non-zeros on a seeded support, each 1/√k: unit norm, and positive because the u = v
+ * initialization keeps u_i = v_i under every optimizer here (the updates of u_i and v_i are
+ * symmetric), so u⊙v ≥ 0 and negative targets would be unreachable.
+ */
+export function diagnetDataset(spec: DiagnetSpec, seed: number): Dataset {
+  const kind = "diagnet";
+  checkFields(kind, spec, ["kind", "n", "d", "k", "nTest"]);
+  const n = intField(kind, "n", spec.n, { fallback: 20, min: 1 });
+  const d = intField(kind, "d", spec.d, { fallback: 30, min: 1 });
+  const k = intField(kind, "k", spec.k, { fallback: 3, min: 1 });
+  const nTest = intField(kind, "nTest", spec.nTest, { fallback: 1000, min: 0 });
+  if (k > d) fail(kind, `k must be ≤ d (got k = ${k}, d = ${d})`);
+  const rng = new Rng(seed);
+  const support = rng.sampleWithoutReplacement(d, new Int32Array(k), new Int32Array(d));
+  const wStar = new Float64Array(d);
+  for (const i of support) wStar[i] = 1 / Math.sqrt(k);
+  const draw = (m: number) => {
+    const z = rng.fillNormal(new Float64Array(m * d));
+    const y = new Float64Array(m);
+    for (let s = 0; s < m; s++) {
+      let f = 0;
+      for (let i = 0; i < d; i++) f += wStar[i] * z[s * d + i];
+      y[s] = f;
+    }
+    return { z, y };
+  };
+  const train = draw(n), test = draw(nTest);
+  const arrays: Record<string, Float64Array> = { z: train.z, y: train.y, wStar };
+  const shapes: Record<string, number[]> = { z: [n, d], y: [n], wStar: [d] };
+  if (nTest > 0) {
+    arrays.zTest = test.z;
+    arrays.yTest = test.y;
+    shapes.zTest = [nTest, d];
+    shapes.yTest = [nTest];
+  }
+  return { kind, params: { n, d, k, nTest, dim: 2 * d }, arrays, shapes };
+}
+
+/**
+ * The diagonal network's MSE with closed-form derivatives. With r_k = f_k − y_k,
+ * g_i = (2/|B|) Σ_k r_k z_ki: ∇_u = g⊙v, ∇_v = g⊙u; for a direction (p, q) and
+ * s_i = (2/|B|) Σ_k (Σ_j z_kj(p_j v_j + u_j q_j)) z_ki: (Hv)_u = s⊙v + g⊙q, (Hv)_v = s⊙u + g⊙p.
+ */
+export class DiagnetProblem implements F64Problem {
+  /** Problem kind. */
+  readonly kind = "diagnet";
+  /** D = 2d. */
+  readonly dim: number;
+  /** M = n. */
+  readonly numSamples: number;
+  /** Input dimension d. */
+  readonly inputDim: number;
+  readonly #z: Float64Array;
+  readonly #y: Float64Array;
+  /** Mean squared error on the held-out samples; present when the data set has them. */
+  readonly testLoss?: (x: Float64Array) => number;
+  readonly #g: Float64Array;
+  readonly #s: Float64Array;
+
+  /** Wraps a "diagnet" data set (arrays z, y, optionally zTest, yTest). */
+  constructor(dataset: Dataset) {
+    const [n, d] = datasetShape(dataset, "z", 2);
+    this.numSamples = n;
+    this.inputDim = d;
+    this.dim = 2 * d;
+    this.#z = datasetArray(dataset, "z", [n, d]);
+    this.#y = datasetArray(dataset, "y", [n]);
+    if (dataset.arrays.zTest) {
+      const [nTest] = datasetShape(dataset, "zTest", 2);
+      const zt = datasetArray(dataset, "zTest", [nTest, d]);
+      const yt = datasetArray(dataset, "yTest", [nTest]);
+      this.testLoss = (x) => {
+        let s = 0;
+        for (let k = 0; k < nTest; k++) {
+          const r = this.#f(x, zt, k) - yt[k];
+          s += r * r;
+        }
+        return s / nTest;
+      };
+    }
+    this.#g = new Float64Array(d);
+    this.#s = new Float64Array(d);
+  }
+
+  /** f = ⟨u⊙v, z_k⟩ for row k of z. */
+  #f(x: Float64Array, z: Float64Array, k: number): number {
+    const d = this.inputDim, row = k * d;
+    let f = 0;
+    for (let i = 0; i < d; i++) f += x[i] * x[d + i] * z[row + i];
+    return f;
+  }
+
+  /** Mean of (f_k − y_k)² over the batch. */
+  loss(x: Float64Array, batch?: Batch): number {
+    const m = batch ? batch.length : this.numSamples;
+    let s = 0;
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      const r = this.#f(x, this.#z, k) - this.#y[k];
+      s += r * r;
+    }
+    return s / m;
+  }
+
+  /** g ← (2/|B|) Σ_k (f_k − y_k − noise_t) z_k (noise optional). */
+  #residualSum(x: Float64Array, batch: Batch, noise?: Float64Array): void {
+    const d = this.inputDim, z = this.#z, g = this.#g;
+    const m = batch ? batch.length : this.numSamples;
+    g.fill(0);
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      let e = this.#f(x, z, k) - this.#y[k];
+      if (noise) e -= noise[t];
+      e *= 2 / m;
+      const row = k * d;
+      for (let i = 0; i < d; i++) g[i] += e * z[row + i];
+    }
+  }
+
+  /** out ← [g⊙v, g⊙u]. */
+  #writeGrad(x: Float64Array, out: Float64Array): void {
+    const d = this.inputDim, g = this.#g;
+    for (let i = 0; i < d; i++) {
+      const u = x[i], v = x[d + i];
+      out[i] = g[i] * v;
+      out[d + i] = g[i] * u;
+    }
+  }
+
+  /** out ← ∇ of the batch-mean loss. */
+  grad(x: Float64Array, out: Float64Array, batch?: Batch): void {
+    this.#residualSum(x, batch);
+    this.#writeGrad(x, out);
+  }
+
+  /** out ← ∇ of mean_t (f_k − y_k − noise[t])² over the batch's indices k = batch[t]. */
+  labelNoiseGrad(x: Float64Array, out: Float64Array, batch: Int32Array, noise: Float64Array): void {
+    this.#residualSum(x, batch, noise);
+    this.#writeGrad(x, out);
+  }
+
+  /** out ← Hessian · v, closed form (see the class comment). */
+  hvp(x: Float64Array, v: Float64Array, out: Float64Array, batch?: Batch): void {
+    const d = this.inputDim, z = this.#z, g = this.#g, s = this.#s;
+    const m = batch ? batch.length : this.numSamples;
+    g.fill(0);
+    s.fill(0);
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      const row = k * d;
+      let f = 0, df = 0;
+      for (let i = 0; i < d; i++) {
+        const zi = z[row + i], ui = x[i], vi = x[d + i];
+        f += ui * vi * zi;
+        df += (v[i] * vi + ui * v[d + i]) * zi;
+      }
+      const e = (2 / m) * (f - this.#y[k]), de = (2 / m) * df;
+      for (let i = 0; i < d; i++) {
+        g[i] += e * z[row + i];
+        s[i] += de * z[row + i];
+      }
+    }
+    for (let i = 0; i < d; i++) {
+      const ui = x[i], vi = x[d + i], p = v[i], q = v[d + i];
+      out[i] = s[i] * vi + g[i] * q;
+      out[d + i] = s[i] * ui + g[i] * p;
+    }
+  }
+
+  /** Dense Hessian (2/|B|) Σ_k [∇f_k∇f_kᵀ + r_k ∇²f_k], ∇²f_k coupling u_i and v_i by z_ki. */
+  hessian(x: Float64Array, batch?: Batch): Float64Array {
+    const d = this.inputDim, dim = this.dim, z = this.#z;
+    const m = batch ? batch.length : this.numSamples;
+    const h = new Float64Array(dim * dim), j = new Float64Array(dim);
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      const row = k * d;
+      for (let i = 0; i < d; i++) {
+        j[i] = z[row + i] * x[d + i];
+        j[d + i] = z[row + i] * x[i];
+      }
+      const c = 2 / m, r = this.#f(x, z, k) - this.#y[k];
+      for (let a = 0; a < dim; a++) {
+        for (let b = 0; b < dim; b++) h[a * dim + b] += c * j[a] * j[b];
+      }
+      for (let i = 0; i < d; i++) {
+        h[i * dim + d + i] += c * r * z[row + i];
+        h[(d + i) * dim + i] += c * r * z[row + i];
+      }
+    }
+    return h;
+  }
+
+  /** out ← f_k(x) for every training sample. */
+  outputs(x: Float64Array, out: Float64Array): void {
+    for (let k = 0; k < this.numSamples; k++) out[k] = this.#f(x, this.#z, k);
+  }
+}

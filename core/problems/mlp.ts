@@ -1,0 +1,381 @@
+/**
+ * Two-layer scalar-output network with MSE (common.md problem 6):
+ * f_k = Σ_j a_j σ(Σ_i W_ji z_ki + b_j), L_k = (f_k − y_k)², x = [W (h×d), b (h), a (h)].
+ * Derivatives are hand-written: backprop for the gradient, Pearlmutter's R-operator for the exact
+ * Hessian-vector product, and the explicit second-derivative formula for the dense Hessian.
+ * @module
+ */
+import type { Batch } from "../engine/types.ts";
+import { Rng } from "../rng.ts";
+import type { Dataset, F64Problem } from "./types.ts";
+import { checkFields, datasetArray, datasetShape, enumField, fail, intField } from "./validate.ts";
+
+/** Smooth activations (the theory needs L ∈ C⁴, so no ReLU). */
+export const MLP_ACTIVATIONS = ["tanh", "softplus"] as const;
+/** An activation name. */
+export type MlpActivation = typeof MLP_ACTIVATIONS[number];
+/** Where an mlp data set's samples come from. */
+export const MLP_SOURCES = ["teacher", "cars", "iris"] as const;
+/** A data source name. */
+export type MlpSource = typeof MLP_SOURCES[number];
+
+/**
+ * Spec of an mlp data set. `source` "teacher" draws synthetic data (n, d, nTest, teacherHidden
+ * apply); "cars" and "iris" standardize real rows (n = training rows, nTest caps the held-out rest,
+ * d is fixed by the data).
+ */
+export interface MlpSpec {
+  /** Discriminant. */
+  readonly kind: "mlp";
+  /** Data source (default "teacher"). */
+  readonly source?: MlpSource;
+  /** Student hidden width h (default 16). */
+  readonly hidden?: number;
+  /** Activation σ of the student (and of the teacher) (default "tanh"). */
+  readonly activation?: MlpActivation;
+  /** Training samples n (default 32 for teacher, 64 for real data). */
+  readonly n?: number;
+  /** Held-out samples (teacher default 256; real data default: every row not used for training). */
+  readonly nTest?: number;
+  /** Input dimension (teacher only, default 8). */
+  readonly d?: number;
+  /** Teacher hidden width (teacher only, default 4). */
+  readonly teacherHidden?: number;
+}
+
+/** Validated model fields shared by every mlp source. */
+export function mlpModelFields(spec: MlpSpec): { hidden: number; activation: MlpActivation } {
+  return {
+    hidden: intField("mlp", "hidden", spec.hidden, { fallback: 16, min: 1 }),
+    activation: enumField("mlp", "activation", spec.activation, {
+      allowed: MLP_ACTIVATIONS,
+      fallback: "tanh",
+    }),
+  };
+}
+
+/** σ(t) of an activation (numerically stable softplus). */
+export function activate(activation: MlpActivation, t: number): number {
+  if (activation === "tanh") return Math.tanh(t);
+  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+}
+
+/** Network output for parameters `x` in the [W, b, a] layout, input row `k` of `z`. */
+export function mlpForward(
+  x: ArrayLike<number>,
+  z: ArrayLike<number>,
+  k: number,
+  shape: { hidden: number; inputDim: number; activation: MlpActivation },
+): number {
+  const { hidden: h, inputDim: d, activation } = shape;
+  let f = 0;
+  for (let j = 0; j < h; j++) {
+    let pre = x[h * d + j];
+    for (let i = 0; i < d; i++) pre += x[j * d + i] * z[k * d + i];
+    f += x[h * d + h + j] * activate(activation, pre);
+  }
+  return f;
+}
+
+/**
+ * Seeded parameters in the [W, b, a] layout: W ~ N(0, scale²/d), a ~ N(0, scale²/h), and b = 0 or
+ * b ~ N(0, scale²) (`randomBias`). The default initial point of training uses b = 0.
+ */
+export function mlpRandomParams(
+  shape: { hidden: number; inputDim: number },
+  rng: Rng,
+  opts: { scale?: number; randomBias?: boolean } = {},
+): Float64Array {
+  const { hidden: h, inputDim: d } = shape, scale = opts.scale ?? 1;
+  const x = new Float64Array(h * (d + 2));
+  for (let i = 0; i < h * d; i++) x[i] = rng.normal() * scale / Math.sqrt(d);
+  if (opts.randomBias) { for (let j = 0; j < h; j++) x[h * d + j] = rng.normal() * scale; }
+  for (let j = 0; j < h; j++) x[h * d + h + j] = rng.normal() * scale / Math.sqrt(h);
+  return x;
+}
+
+/**
+ * Teacher–student data: z ~ N(0, I), y = teacher(z) with a random teacher of the same form
+ * (W ~ N(0, 1/d), b ~ N(0, 1), a ~ N(0, 1/teacherHidden), same activation as the student).
+ * The teacher's parameters are stored as array `teacher`.
+ */
+export function mlpTeacherDataset(spec: MlpSpec, seed: number): Dataset {
+  const kind = "mlp";
+  checkFields(kind, spec, [
+    "kind",
+    "source",
+    "hidden",
+    "activation",
+    "n",
+    "nTest",
+    "d",
+    "teacherHidden",
+  ]);
+  if (spec.source !== undefined && spec.source !== "teacher") {
+    fail(kind, `mlpTeacherDataset needs source "teacher" (got ${JSON.stringify(spec.source)})`);
+  }
+  const { hidden, activation } = mlpModelFields(spec);
+  const n = intField(kind, "n", spec.n, { fallback: 32, min: 1 });
+  const nTest = intField(kind, "nTest", spec.nTest, { fallback: 256, min: 0 });
+  const d = intField(kind, "d", spec.d, { fallback: 8, min: 1 });
+  const teacherHidden = intField(kind, "teacherHidden", spec.teacherHidden, {
+    fallback: 4,
+    min: 1,
+  });
+  const rng = new Rng(seed);
+  const teacherShape = { hidden: teacherHidden, inputDim: d, activation };
+  const teacher = mlpRandomParams(teacherShape, rng, { randomBias: true });
+  const draw = (m: number) => {
+    const z = rng.fillNormal(new Float64Array(m * d));
+    const y = new Float64Array(m);
+    for (let k = 0; k < m; k++) y[k] = mlpForward(teacher, z, k, teacherShape);
+    return { z, y };
+  };
+  const train = draw(n), test = draw(nTest);
+  const arrays: Record<string, Float64Array> = { z: train.z, y: train.y, teacher };
+  const shapes: Record<string, number[]> = { z: [n, d], y: [n], teacher: [teacher.length] };
+  if (nTest > 0) {
+    arrays.zTest = test.z;
+    arrays.yTest = test.y;
+    shapes.zTest = [nTest, d];
+    shapes.yTest = [nTest];
+  }
+  return {
+    kind,
+    params: {
+      source: "teacher",
+      hidden,
+      activation,
+      n,
+      d,
+      nTest,
+      teacherHidden,
+      dim: hidden * (d + 2),
+    },
+    arrays,
+    shapes,
+  };
+}
+
+/**
+ * The two-layer network's MSE over `Float64Array` with exact first and second derivatives.
+ * Scratch is preallocated per hidden unit, so loss/grad/hvp allocate nothing.
+ */
+export class MlpProblem implements F64Problem {
+  /** Problem kind. */
+  readonly kind = "mlp";
+  /** D = h(d + 2). */
+  readonly dim: number;
+  /** M = n. */
+  readonly numSamples: number;
+  /** Hidden width h. */
+  readonly hidden: number;
+  /** Input dimension d. */
+  readonly inputDim: number;
+  /** Activation σ. */
+  readonly activation: MlpActivation;
+  /** Mean squared error on the held-out samples; present when the data set has them. */
+  readonly testLoss?: (x: Float64Array) => number;
+  readonly #z: Float64Array;
+  readonly #y: Float64Array;
+  readonly #tanh: boolean;
+  // Per-hidden-unit scratch: σ, σ', σ'' at the pre-activation, and R{pre} for the HVP.
+  readonly #s0: Float64Array;
+  readonly #s1: Float64Array;
+  readonly #s2: Float64Array;
+  readonly #dp: Float64Array;
+
+  /** Wraps an "mlp" data set (arrays z, y, optionally zTest, yTest; params hidden, activation). */
+  constructor(dataset: Dataset) {
+    const [n, d] = datasetShape(dataset, "z", 2);
+    const h = dataset.params.hidden;
+    if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
+      fail("mlp", `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
+    }
+    this.activation = enumField("mlp", "params.activation", dataset.params.activation, {
+      allowed: MLP_ACTIVATIONS,
+      fallback: "tanh",
+    });
+    this.#tanh = this.activation === "tanh";
+    this.numSamples = n;
+    this.inputDim = d;
+    this.hidden = h;
+    this.dim = h * (d + 2);
+    this.#z = datasetArray(dataset, "z", [n, d]);
+    this.#y = datasetArray(dataset, "y", [n]);
+    this.#s0 = new Float64Array(h);
+    this.#s1 = new Float64Array(h);
+    this.#s2 = new Float64Array(h);
+    this.#dp = new Float64Array(h);
+    if (dataset.arrays.zTest) {
+      const [nTest] = datasetShape(dataset, "zTest", 2);
+      const zt = datasetArray(dataset, "zTest", [nTest, d]);
+      const yt = datasetArray(dataset, "yTest", [nTest]);
+      this.testLoss = (x) => {
+        let s = 0;
+        for (let k = 0; k < nTest; k++) {
+          const r = this.#forward(x, zt, k, false) - yt[k];
+          s += r * r;
+        }
+        return s / nTest;
+      };
+    }
+  }
+
+  /**
+   * f for input row k of z; fills σ (and σ', σ'' when `derivs`) of every hidden unit into scratch.
+   */
+  #forward(x: Float64Array, z: Float64Array, k: number, derivs: boolean): number {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, row = k * d;
+    const s0 = this.#s0, s1 = this.#s1, s2 = this.#s2;
+    let f = 0;
+    for (let j = 0, wj = 0; j < h; j++, wj += d) {
+      let pre = x[oB + j];
+      for (let i = 0; i < d; i++) pre += x[wj + i] * z[row + i];
+      let s: number;
+      if (this.#tanh) {
+        s = Math.tanh(pre);
+        if (derivs) {
+          const ds = 1 - s * s;
+          s1[j] = ds;
+          s2[j] = -2 * s * ds;
+        }
+      } else {
+        s = pre > 0 ? pre + Math.log1p(Math.exp(-pre)) : Math.log1p(Math.exp(pre));
+        if (derivs) {
+          // σ' = logistic(pre), evaluated without overflow on either side.
+          const e = Math.exp(-Math.abs(pre));
+          const sig = pre >= 0 ? 1 / (1 + e) : e / (1 + e);
+          s1[j] = sig;
+          s2[j] = sig * (1 - sig);
+        }
+      }
+      s0[j] = s;
+      f += x[oA + j] * s;
+    }
+    return f;
+  }
+
+  /** Mean of (f_k − y_k)² over the batch. */
+  loss(x: Float64Array, batch?: Batch): number {
+    const m = batch ? batch.length : this.numSamples;
+    let s = 0;
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      const r = this.#forward(x, this.#z, k, false) - this.#y[k];
+      s += r * r;
+    }
+    return s / m;
+  }
+
+  /** Backprop of mean_t (f_k − y_k − noise_t)² into `out` (noise optional). */
+  #backprop(x: Float64Array, out: Float64Array, batch: Batch, noise?: Float64Array): void {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, z = this.#z;
+    const s0 = this.#s0, s1 = this.#s1;
+    const m = batch ? batch.length : this.numSamples;
+    out.fill(0);
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      let e = this.#forward(x, z, k, true) - this.#y[k];
+      if (noise) e -= noise[t];
+      e *= 2 / m;
+      const row = k * d;
+      for (let j = 0, wj = 0; j < h; j++, wj += d) {
+        out[oA + j] += e * s0[j];
+        const delta = e * x[oA + j] * s1[j];
+        out[oB + j] += delta;
+        for (let i = 0; i < d; i++) out[wj + i] += delta * z[row + i];
+      }
+    }
+  }
+
+  /** out ← ∇ of the batch-mean loss (backprop). */
+  grad(x: Float64Array, out: Float64Array, batch?: Batch): void {
+    this.#backprop(x, out, batch);
+  }
+
+  /** out ← ∇ of mean_t (f_k − y_k − noise[t])² over the batch's indices k = batch[t]. */
+  labelNoiseGrad(x: Float64Array, out: Float64Array, batch: Int32Array, noise: Float64Array): void {
+    this.#backprop(x, out, batch, noise);
+  }
+
+  /**
+   * out ← Hessian · v by the R-operator: with dp_j = R{pre_j}, df = R{f},
+   * R{∇a_j} = Σ (R{e} σ_j + e σ'_j dp_j), R{δ_j} = R{e} a_j σ'_j + e (Va_j σ'_j + a_j σ''_j dp_j),
+   * R{∇b_j} = Σ R{δ_j}, R{∇W_ji} = Σ R{δ_j} z_i, where e = (2/|B|)(f − y), R{e} = (2/|B|) df.
+   */
+  hvp(x: Float64Array, v: Float64Array, out: Float64Array, batch?: Batch): void {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, z = this.#z;
+    const s0 = this.#s0, s1 = this.#s1, s2 = this.#s2, dp = this.#dp;
+    const m = batch ? batch.length : this.numSamples;
+    out.fill(0);
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      const row = k * d;
+      const f = this.#forward(x, z, k, true);
+      let df = 0;
+      for (let j = 0, wj = 0; j < h; j++, wj += d) {
+        let r = v[oB + j];
+        for (let i = 0; i < d; i++) r += v[wj + i] * z[row + i];
+        dp[j] = r;
+        df += v[oA + j] * s0[j] + x[oA + j] * s1[j] * r;
+      }
+      const e = (2 / m) * (f - this.#y[k]), de = (2 / m) * df;
+      for (let j = 0, wj = 0; j < h; j++, wj += d) {
+        const aj = x[oA + j];
+        out[oA + j] += de * s0[j] + e * s1[j] * dp[j];
+        const rDelta = de * aj * s1[j] + e * (v[oA + j] * s1[j] + aj * s2[j] * dp[j]);
+        out[oB + j] += rDelta;
+        for (let i = 0; i < d; i++) out[wj + i] += rDelta * z[row + i];
+      }
+    }
+  }
+
+  /**
+   * Dense Hessian (2/|B|) Σ_k [∇f_k∇f_kᵀ + r_k∇²f_k], where ∇²f_k couples only the parameters of
+   * one hidden unit j: a_j σ''_j ẑẑᵀ on (W_j, b_j) with ẑ = (z_k, 1), and σ'_j ẑ between (W_j, b_j)
+   * and a_j. Costs O(|B|·D²) time and D² memory: meant for small networks and for tests.
+   */
+  hessian(x: Float64Array, batch?: Batch): Float64Array {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, z = this.#z, dim = this.dim;
+    const m = batch ? batch.length : this.numSamples;
+    const hess = new Float64Array(dim * dim), jac = new Float64Array(dim);
+    const s0 = this.#s0, s1 = this.#s1, s2 = this.#s2;
+    const idx = new Int32Array(d + 1), ext = new Float64Array(d + 1);
+    for (let t = 0; t < m; t++) {
+      const k = batch ? batch[t] : t;
+      const row = k * d;
+      const c = 2 / m, r = this.#forward(x, z, k, true) - this.#y[k];
+      for (let j = 0; j < h; j++) {
+        const g = x[oA + j] * s1[j];
+        for (let i = 0; i < d; i++) jac[j * d + i] = g * z[row + i];
+        jac[oB + j] = g;
+        jac[oA + j] = s0[j];
+      }
+      for (let p = 0; p < dim; p++) {
+        const cp = c * jac[p];
+        for (let q = 0; q < dim; q++) hess[p * dim + q] += cp * jac[q];
+      }
+      for (let j = 0; j < h; j++) {
+        for (let i = 0; i < d; i++) {
+          idx[i] = j * d + i;
+          ext[i] = z[row + i];
+        }
+        idx[d] = oB + j;
+        ext[d] = 1;
+        const cww = c * r * x[oA + j] * s2[j], cwa = c * r * s1[j];
+        for (let p = 0; p <= d; p++) {
+          for (let q = 0; q <= d; q++) hess[idx[p] * dim + idx[q]] += cww * ext[p] * ext[q];
+          hess[idx[p] * dim + oA + j] += cwa * ext[p];
+          hess[(oA + j) * dim + idx[p]] += cwa * ext[p];
+        }
+      }
+    }
+    return hess;
+  }
+
+  /** out ← f_k(x) for every training sample. */
+  outputs(x: Float64Array, out: Float64Array): void {
+    for (let k = 0; k < this.numSamples; k++) out[k] = this.#forward(x, this.#z, k, false);
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * The content-addressed store: `<cacheDir>/<key>/` holds one stage instance's artifact files and a
+ * `manifest.json` (written last). Entries are built in a temporary sibling directory
+ * (`<key>.tmp-*`) and renamed into place, so a killed process never leaves a half-written entry
+ * under its final name. An entry is trusted only after its manifest parses and every artifact's
+ * SHA-256 matches; anything else is a miss.
+ *
+ * Writers serialize per key with an advisory lock on `<key>.lock` (released by the OS when the
+ * process dies, so a SIGKILL never leaves a lock that blocks anyone). `<cacheDir>/index/` remembers,
+ * per instance id, the key and key components of its last run, so a status can say *what* changed.
+ * @module
+ */
+import { canonicalJson, type FileHash, hashDir, sha256Hex } from "./hash.ts";
+import type { Json } from "./config.ts";
+
+/** Manifest format version; a different one is treated as a miss. */
+export const MANIFEST_FORMAT = 1;
+
+/** One upstream artifact as it enters a key: the instance id, its params and its content hash. */
+export interface InputRef {
+  /** Upstream instance id. */
+  readonly id: string;
+  /** Upstream cache key (informational: only `hash` and `params` enter the key). */
+  readonly key: string;
+  /** Upstream content hash ({@linkcode Manifest.contentHash}). */
+  readonly hash: string;
+  /** Upstream params. */
+  readonly params: Readonly<Record<string, Json>>;
+}
+
+/** Everything a cache key is computed from. */
+export interface KeyComponents {
+  /** Instance id (stages may write it into their outputs). */
+  readonly id: string;
+  /** Stage kind name. */
+  readonly kind: string;
+  /** Stage kind version. */
+  readonly version: number;
+  /** Instance params. */
+  readonly params: Readonly<Record<string, Json>>;
+  /** Role → upstream artifacts. */
+  readonly inputs: Readonly<Record<string, readonly InputRef[]>>;
+  /** Source file → SHA-256. */
+  readonly sources: Readonly<Record<string, string>>;
+  /** Runtime identity (backend, library versions …). */
+  readonly runtime: Readonly<Record<string, string>>;
+}
+
+/** The record written last into every cache entry. */
+export interface Manifest extends KeyComponents {
+  /** {@linkcode MANIFEST_FORMAT}. */
+  readonly format: number;
+  /** The entry's key (its directory name). */
+  readonly key: string;
+  /** Artifact relative path → hash and size. */
+  readonly artifacts: Readonly<Record<string, FileHash>>;
+  /** SHA-256 of the canonical JSON of `artifacts`: what downstream keys depend on. */
+  readonly contentHash: string;
+  /** When the stage ran and how long it took. */
+  readonly timings: {
+    readonly started: string;
+    readonly finished: string;
+    readonly seconds: number;
+  };
+  /** Deno version that wrote the entry. */
+  readonly deno: string;
+}
+
+/** Result of reading an entry: a verified manifest or why it cannot be used. */
+export type EntryRead =
+  | { readonly ok: true; readonly manifest: Manifest }
+  | { readonly ok: false; readonly state: "missing" | "corrupt"; readonly reason: string };
+
+/** A held per-key lock. */
+export interface Lock {
+  /** Releases the lock and removes the lock file. */
+  release(): void;
+}
+
+/** What a key's leftovers say about it: a writer holds its lock now, or one died mid-write. */
+export type Leftover = "running" | "incomplete" | null;
+
+/** Computes the cache key (SHA-256 hex) of an instance from its components. */
+export async function cacheKey(c: KeyComponents): Promise<string> {
+  const inputs: Record<string, unknown> = {};
+  for (const [role, refs] of Object.entries(c.inputs)) {
+    inputs[role] = refs.map((r) => ({ id: r.id, hash: r.hash, params: r.params }));
+  }
+  return await sha256Hex(canonicalJson({
+    id: c.id,
+    kind: c.kind,
+    version: c.version,
+    params: c.params,
+    inputs,
+    sources: c.sources,
+    runtime: c.runtime,
+  }));
+}
+
+const KEY_RE = /^[0-9a-f]{64}$/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The store under one directory. */
+export class Cache {
+  /** Keys verified (or written) by this process: an entry is hashed at most once per process. */
+  private readonly verified = new Map<string, Manifest>();
+
+  /** @param dir cache directory (created on first write) */
+  constructor(readonly dir: string) {}
+
+  /** Directory of the entry for `key`. */
+  entryDir(key: string): string {
+    return `${this.dir}/${key}`;
+  }
+
+  /** Reads and verifies an entry; never throws for a damaged entry (it is reported as corrupt). */
+  async read(key: string): Promise<EntryRead> {
+    const known = this.verified.get(key);
+    if (known) return { ok: true, manifest: known };
+    const dir = this.entryDir(key);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(`${dir}/manifest.json`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      const exists = await Deno.stat(dir).then(() => true, () => false);
+      return exists
+        ? { ok: false, state: "corrupt", reason: "manifest.json is missing" }
+        : { ok: false, state: "missing", reason: "no entry" };
+    }
+    const bad = (reason: string): EntryRead => ({ ok: false, state: "corrupt", reason });
+    let m: Manifest;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      return bad("manifest.json does not parse");
+    }
+    if (
+      typeof m !== "object" || m === null || m.format !== MANIFEST_FORMAT || m.key !== key ||
+      typeof m.artifacts !== "object" || m.artifacts === null || typeof m.contentHash !== "string"
+    ) {
+      return bad("manifest.json is not a valid manifest for this key");
+    }
+    let actual: Record<string, FileHash>;
+    try {
+      actual = await hashDir(dir, { exclude: ["manifest.json"] });
+    } catch (e) {
+      return bad(`cannot hash its files (${(e as Error).message})`);
+    }
+    for (const [rel, h] of Object.entries(m.artifacts)) {
+      if (!actual[rel]) return bad(`artifact ${rel} is missing`);
+      if (actual[rel].sha256 !== h?.sha256) return bad(`artifact ${rel} does not match its hash`);
+    }
+    const extra = Object.keys(actual).find((rel) => !(rel in m.artifacts));
+    if (extra !== undefined) return bad(`unexpected file ${extra}`);
+    if (await sha256Hex(canonicalJson(m.artifacts)) !== m.contentHash) {
+      return bad("manifest content hash does not match its artifacts");
+    }
+    this.verified.set(key, m);
+    return { ok: true, manifest: m };
+  }
+
+  /**
+   * Takes the exclusive lock of `key`, polling while another process (or another task of this one)
+   * holds it; `onWait` is called once if it has to wait.
+   */
+  async lock(key: string, onWait?: () => void): Promise<Lock> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    const path = `${this.dir}/${key}.lock`;
+    let waited = false;
+    for (;;) {
+      const f = await Deno.open(path, { create: true, write: true });
+      if (!(await f.tryLock(true))) {
+        f.close();
+        if (!waited) onWait?.();
+        waited = true;
+        await sleep(100);
+        continue;
+      }
+      // The holder removes the file before unlocking; if our file is no longer the one at `path`,
+      // we locked an orphan and must start over (otherwise two processes could both "hold" it).
+      const mine = await f.stat();
+      const current = await Deno.stat(path).catch(() => null);
+      if (current === null || current.ino !== mine.ino) {
+        f.close();
+        continue;
+      }
+      await f.write(new TextEncoder().encode(`${Deno.pid}\n`));
+      return {
+        release() {
+          try {
+            Deno.removeSync(path);
+          } catch (e) {
+            if (!(e instanceof Deno.errors.NotFound)) throw e;
+          } finally {
+            f.close();
+          }
+        },
+      };
+    }
+  }
+
+  /** Whether a writer is working on `key` now, or one died leaving a lock file or temp directory. */
+  async leftover(key: string): Promise<Leftover> {
+    const lockPath = `${this.dir}/${key}.lock`;
+    let lockFile = false;
+    try {
+      const f = await Deno.open(lockPath, { read: true });
+      lockFile = true;
+      try {
+        if (!(await f.tryLock(true))) return "running";
+      } finally {
+        f.close();
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (lockFile) return "incomplete";
+    return (await this.temporaries(key)).length > 0 ? "incomplete" : null;
+  }
+
+  /** Names of temporary directories of `key` (`<key>.tmp-*`, `<key>.old-*`). */
+  private async temporaries(key: string): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(this.dir)) {
+        if (e.name.startsWith(`${key}.tmp-`) || e.name.startsWith(`${key}.old-`)) out.push(e.name);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Creates an empty temporary directory for building `key`, first removing what killed writers
+   * left behind. Call only while holding the key's lock (then no live writer owns those leftovers).
+   */
+  async begin(key: string): Promise<string> {
+    for (const name of await this.temporaries(key)) {
+      await Deno.remove(`${this.dir}/${name}`, { recursive: true });
+    }
+    await Deno.mkdir(this.dir, { recursive: true });
+    return await Deno.makeTempDir({ dir: this.dir, prefix: `${key}.tmp-` });
+  }
+
+  /**
+   * Hashes the files a stage wrote into `tmp`, writes the manifest last and renames the directory
+   * into place (replacing a corrupt or forced-out entry). Call only while holding the key's lock.
+   */
+  async commit(
+    key: string,
+    tmp: string,
+    meta: KeyComponents & { timings: Manifest["timings"] },
+  ): Promise<Manifest> {
+    const artifacts = await hashDir(tmp);
+    if ("manifest.json" in artifacts) {
+      throw new Error(
+        `${meta.id}: the stage wrote manifest.json, a name reserved for the pipeline`,
+      );
+    }
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      key,
+      ...meta,
+      artifacts,
+      contentHash: await sha256Hex(canonicalJson(artifacts)),
+      deno: Deno.version.deno,
+    };
+    await writeFileAtomic(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+    const final = this.entryDir(key);
+    const exists = await Deno.stat(final).then(() => true, () => false);
+    if (exists) {
+      const old = `${final}.old-${crypto.randomUUID()}`;
+      await Deno.rename(final, old);
+      await Deno.rename(tmp, final);
+      await Deno.remove(old, { recursive: true });
+    } else {
+      await Deno.rename(tmp, final);
+    }
+    this.verified.set(key, manifest);
+    return manifest;
+  }
+
+  /** Removes a temporary build directory (after a failed stage). */
+  async abort(tmp: string): Promise<void> {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+
+  /** The key components of the last run of instance `id`, if any. */
+  async readIndex(id: string): Promise<(KeyComponents & { key: string }) | null> {
+    try {
+      return JSON.parse(await Deno.readTextFile(this.indexPath(id)));
+    } catch {
+      // A damaged index only costs the "what changed" detail: treat it as absent.
+      return null;
+    }
+  }
+
+  /** Records `key` as the last key of instance `id`. */
+  async writeIndex(key: string, c: KeyComponents): Promise<void> {
+    await Deno.mkdir(`${this.dir}/index`, { recursive: true });
+    await writeFileAtomic(this.indexPath(c.id), JSON.stringify({ key, ...c }, null, 2) + "\n");
+  }
+
+  private indexPath(id: string): string {
+    return `${this.dir}/index/${encodeURIComponent(id)}.json`;
+  }
+
+  /** Keys of every entry directory in the store. */
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(this.dir)) {
+        if (e.isDirectory && KEY_RE.test(e.name)) out.push(e.name);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return out.sort();
+  }
+
+  /**
+   * Removes every entry whose key is not in `keep` (all of them when `keep` is empty), leftovers of
+   * killed writers and index records pointing at removed entries. Entries being written now are
+   * skipped. Returns the number of entries removed.
+   */
+  async clean(keep: ReadonlySet<string> = new Set()): Promise<number> {
+    let removed = 0;
+    for (const key of await this.keys()) {
+      if (keep.has(key) || (await this.leftover(key)) === "running") continue;
+      await Deno.remove(this.entryDir(key), { recursive: true });
+      this.verified.delete(key);
+      removed++;
+    }
+    const names: string[] = [];
+    try {
+      for await (const e of Deno.readDir(this.dir)) names.push(e.name);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return removed;
+      throw e;
+    }
+    for (const name of names) {
+      const m = /^([0-9a-f]{64})\.(tmp-|old-|lock$)/.exec(name);
+      if (m && (await this.leftover(m[1])) !== "running") {
+        await Deno.remove(`${this.dir}/${name}`, { recursive: true }).catch(() => {});
+      }
+    }
+    try {
+      for await (const e of Deno.readDir(`${this.dir}/index`)) {
+        const rec = await this.readIndex(decodeURIComponent(e.name.replace(/\.json$/, "")));
+        if (!rec || !(await Deno.stat(this.entryDir(rec.key)).then(() => true, () => false))) {
+          await Deno.remove(`${this.dir}/index/${e.name}`).catch(() => {});
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return removed;
+  }
+}
+
+/** Writes a file through a temporary sibling and a rename, so readers never see a partial file. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+    else await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}

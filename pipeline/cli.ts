@@ -1,0 +1,437 @@
+/**
+ * The command line: `reproduce`, `stage`, `status` and `clean`. `main.ts` calls
+ * {@linkcode runCli} with the real stage registry; tests call it with small test stage kinds.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, type ExperimentSet, loadConfig } from "./config.ts";
+import { matchesPattern, planInstances, type StageInstance, withUpstream } from "./plan.ts";
+import { Cache } from "./cache.ts";
+import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
+import { createReporter, formatDuration, shortKey } from "./progress.ts";
+import { publishTables } from "./publish.ts";
+import { type Executor, workerExecutor } from "./executor.ts";
+import type { StageRegistry } from "./stage.ts";
+
+/** Options for {@linkcode runCli}. */
+export interface CliOptions {
+  /** Stage kinds by name. */
+  readonly registry: StageRegistry;
+  /**
+   * URL of a module exporting the same registry as `stageKinds`; when given, `--jobs N > 1` runs
+   * stages in N Web Workers (true parallelism). Without it stages run in the calling thread.
+   */
+  readonly registryUrl?: string;
+  /** Standard output. Default: `Deno.stdout`. */
+  readonly write?: (text: string) => void;
+  /** Standard error. Default: `Deno.stderr`. */
+  readonly writeErr?: (text: string) => void;
+  /** Whether stdout is a terminal (live progress lines). Default: detected. */
+  readonly tty?: boolean;
+}
+
+const DEFAULT_CONFIG = "experiments/paper.yaml";
+const COMMANDS = ["reproduce", "stage", "status", "clean"] as const;
+type Command = typeof COMMANDS[number];
+
+interface OptSpec {
+  readonly type: "string" | "boolean";
+  readonly multiple?: boolean;
+  readonly arg?: string;
+  readonly help: string;
+}
+
+const COMMON: Record<string, OptSpec> = {
+  "cache-dir": { type: "string", arg: "DIR", help: "cache directory (default .cache)" },
+  help: { type: "boolean", help: "show this help" },
+};
+const CONFIG: OptSpec = {
+  type: "string",
+  arg: "FILE",
+  help: `experiment file (default ${DEFAULT_CONFIG})`,
+};
+const BACKEND: OptSpec = {
+  type: "string",
+  arg: "NAME",
+  help: "backend of every run: auto|f64|cpu|wasm|webgpu (overrides the file)",
+};
+const RESULTS: OptSpec = {
+  type: "string",
+  arg: "DIR",
+  help: "results directory (default results)",
+};
+const JOBS: OptSpec = {
+  type: "string",
+  arg: "N",
+  help: "stages computing at once (default: number of cores)",
+};
+
+const SPECS: Record<
+  Command,
+  { usage: string; about: string; opts: Record<string, OptSpec>; examples: string[] }
+> = {
+  reproduce: {
+    usage: "reproduce [options]",
+    about:
+      "Runs every stage of an experiment file, reusing cached stages, and publishes its tables.",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      only: {
+        type: "string",
+        multiple: true,
+        arg: "PATTERN",
+        help: "run only matching stage ids and what they need (* and ? wildcards; repeatable)",
+      },
+      force: { type: "boolean", help: "recompute the selected stages even when cached" },
+      "dry-run": { type: "boolean", help: "print what would run and why, run nothing" },
+      jobs: JOBS,
+      "results-dir": RESULTS,
+      ...COMMON,
+    },
+    examples: [
+      "deno task reproduce",
+      "deno task reproduce --config experiments/quick.yaml",
+      "deno task reproduce --only 'train/fig1-toy/*' --dry-run",
+      "deno task reproduce --only '*/fig1-toy' --force --backend f64",
+    ],
+  },
+  stage: {
+    usage: "stage STAGE_ID [options]",
+    about: "Runs exactly one stage instance (upstream from the cache, computed first if missing).",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      force: { type: "boolean", help: "recompute it even when cached" },
+      jobs: JOBS,
+      "results-dir": RESULTS,
+      ...COMMON,
+    },
+    examples: [
+      "deno task stage train/fig1-toy/sam-rho0.01-seed0",
+      "deno task stage tabulate/fig1-toy --force --config experiments/quick.yaml",
+    ],
+  },
+  status: {
+    usage: "status [options]",
+    about:
+      "Prints one line per stage instance: up to date / changed (what) / missing / incomplete.",
+    opts: { config: CONFIG, backend: BACKEND, ...COMMON },
+    examples: ["deno task status", "deno task status --config experiments/quick.yaml"],
+  },
+  clean: {
+    usage: "clean [options]",
+    about:
+      "Removes cache entries: all of them, or with --unused those no experiment file references.",
+    opts: {
+      unused: { type: "boolean", help: "keep the entries the experiment files still use" },
+      config: {
+        type: "string",
+        multiple: true,
+        arg: "FILE",
+        help: "experiment files that count for --unused (default: all experiments/*.yaml)",
+      },
+      ...COMMON,
+    },
+    examples: ["deno task clean --unused", "deno task clean"],
+  },
+};
+
+/** A command-line mistake: one line, exit code 2. */
+class UsageError extends Error {}
+
+function mainHelp(): string {
+  return [
+    "Usage: main.ts COMMAND [options]   (deno task COMMAND [options])",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.padEnd(10)} ${SPECS[c].about}`),
+    "",
+    "Run `COMMAND --help` for its options and examples.",
+    "",
+  ].join("\n");
+}
+
+function commandHelp(cmd: Command): string {
+  const s = SPECS[cmd];
+  const rows = Object.entries(s.opts).map(([name, o]) => {
+    const left = `--${name}${o.arg ? ` ${o.arg}` : ""}`;
+    return `  ${left.padEnd(22)} ${o.help}`;
+  });
+  return [
+    `Usage: deno task ${s.usage}`,
+    "",
+    s.about,
+    "",
+    "Options:",
+    ...rows,
+    "",
+    "Examples:",
+    ...s.examples.map((e) => `  ${e}`),
+    "",
+  ].join("\n");
+}
+
+/** Runs the CLI with `args` (without the program name); resolves to the process exit code. */
+export async function runCli(args: readonly string[], opts: CliOptions): Promise<number> {
+  const enc = new TextEncoder();
+  const write = opts.write ?? ((t: string) => void Deno.stdout.writeSync(enc.encode(t)));
+  const writeErr = opts.writeErr ?? ((t: string) => void Deno.stderr.writeSync(enc.encode(t)));
+  const [cmd, ...rest] = args;
+  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    write(mainHelp());
+    return cmd === undefined ? 2 : 0;
+  }
+  if (!(COMMANDS as readonly string[]).includes(cmd)) {
+    writeErr(`error: unknown command ${JSON.stringify(cmd)} (valid: ${COMMANDS.join(", ")})\n`);
+    return 2;
+  }
+  const command = cmd as Command;
+  const spec = SPECS[command];
+  let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
+  try {
+    const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+    for (const [k, o] of Object.entries(spec.opts)) {
+      options[k] = { type: o.type, multiple: o.multiple };
+    }
+    ({ values, positionals } = parseArgs({
+      args: [...rest],
+      options,
+      strict: true,
+      allowPositionals: true,
+    }) as {
+      values: Record<string, string | boolean | string[] | undefined>;
+      positionals: string[];
+    });
+  } catch (e) {
+    const valid = Object.keys(spec.opts).map((k) => `--${k}`).join(", ");
+    const m = /'([^']+)'/.exec((e as Error).message);
+    const what = m ? `unknown or malformed option ${m[1]}` : (e as Error).message;
+    writeErr(`error: ${command}: ${what} (valid: ${valid})\n`);
+    return 2;
+  }
+  if (values.help) {
+    write(commandHelp(command));
+    return 0;
+  }
+  try {
+    const ctx = { ...opts, write, writeErr, values, positionals };
+    if (command === "reproduce") return await reproduce(ctx);
+    if (command === "stage") return await stage(ctx);
+    if (command === "status") return await status(ctx);
+    return await clean(ctx);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      writeErr(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+interface Ctx extends CliOptions {
+  readonly write: (text: string) => void;
+  readonly writeErr: (text: string) => void;
+  readonly values: Record<string, string | boolean | string[] | undefined>;
+  readonly positionals: string[];
+}
+
+function noPositionals(ctx: Ctx, command: string): void {
+  if (ctx.positionals.length > 0) {
+    throw new UsageError(
+      `${command} takes no arguments (got ${JSON.stringify(ctx.positionals[0])})`,
+    );
+  }
+}
+
+function jobsOf(ctx: Ctx): number {
+  const raw = ctx.values.jobs as string | undefined;
+  if (raw === undefined) return navigator.hardwareConcurrency || 1;
+  if (!/^[1-9][0-9]*$/.test(raw)) {
+    throw new UsageError(`--jobs must be an integer >= 1 (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
+  const file = (ctx.values.config as string | undefined) ?? DEFAULT_CONFIG;
+  return await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+}
+
+function setup(ctx: Ctx, jobs = 1): { cache: Cache; runner: Runner; executor?: Executor } {
+  const cache = new Cache((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
+  const reporter = createReporter({ tty: ctx.tty, write: ctx.write });
+  const runner = new Runner({ registry: ctx.registry, cache, reporter });
+  const executor = jobs > 1 && ctx.registryUrl ? workerExecutor(ctx.registryUrl, jobs) : undefined;
+  return { cache, runner, executor };
+}
+
+async function reproduce(ctx: Ctx): Promise<number> {
+  noPositionals(ctx, "reproduce");
+  const jobs = jobsOf(ctx);
+  const set = await loadSet(ctx);
+  const plan = planInstances(set);
+  const patterns = (ctx.values.only as string[] | undefined) ?? [];
+  let selected = new Set(plan.map((s) => s.id));
+  if (patterns.length > 0) {
+    for (const p of patterns) {
+      if (!plan.some((s) => matchesPattern(s.id, p))) {
+        throw new UsageError(
+          `--only ${JSON.stringify(p)} matches no stage of ${set.file} (ids look like ${
+            plan[0].id
+          }, ${plan.find((s) => s.kind === "train")?.id ?? plan[0].id}; see \`status\`)`,
+        );
+      }
+    }
+    selected = new Set(
+      plan.filter((s) => patterns.some((p) => matchesPattern(s.id, p))).map((s) => s.id),
+    );
+  }
+  const sub = withUpstream(plan, selected);
+  const force = ctx.values.force ? selected : new Set<string>();
+  if (ctx.values["dry-run"]) return await dryRun(ctx, sub, selected, force);
+  return await execute(ctx, sub, {
+    selected: patterns.length > 0 ? selected : undefined,
+    force,
+    jobs,
+  });
+}
+
+async function stage(ctx: Ctx): Promise<number> {
+  if (ctx.positionals.length !== 1) {
+    throw new UsageError(
+      `stage takes exactly one STAGE_ID (got ${ctx.positionals.length}); e.g. deno task stage train/fig1-toy/sam-rho0.01-seed0`,
+    );
+  }
+  const id = ctx.positionals[0];
+  const set = await loadSet(ctx);
+  const plan = planInstances(set);
+  if (!plan.some((s) => s.id === id)) {
+    const near = plan.filter((s) => s.id.startsWith(id.split("/").slice(0, 2).join("/"))).slice(
+      0,
+      5,
+    );
+    throw new UsageError(
+      `${set.file} has no stage ${JSON.stringify(id)}${
+        near.length ? ` (similar: ${near.map((s) => s.id).join(", ")})` : ""
+      }; \`status\` lists them all`,
+    );
+  }
+  const selected = new Set([id]);
+  return await execute(ctx, withUpstream(plan, selected), {
+    selected,
+    force: ctx.values.force ? selected : new Set(),
+    jobs: jobsOf(ctx),
+  });
+}
+
+async function execute(
+  ctx: Ctx,
+  plan: StageInstance[],
+  opts: { selected?: Set<string>; force: Set<string>; jobs: number },
+): Promise<number> {
+  const { runner, executor } = setup(ctx, opts.jobs);
+  let summary: RunSummary;
+  try {
+    summary = await runner.run(plan, { ...opts, executor });
+  } finally {
+    executor?.close();
+  }
+  const resultsDir = (ctx.values["results-dir"] as string | undefined) ?? "results";
+  const tables = plan.filter((s) =>
+    s.kind === "tabulate" && summary.outcomes.has(s.id) &&
+    (!opts.selected || opts.selected.has(s.id))
+  ).map((s) => ({ experiment: s.experiment, ...summary.outcomes.get(s.id)! }));
+  const published = tables.length > 0 ? await publishTables(tables, resultsDir) : [];
+  const parts = [`ran ${summary.ran.length}`, `reused ${summary.reused.length}`];
+  if (summary.failed.length) parts.push(`failed ${summary.failed.length}`);
+  if (summary.skipped.length) parts.push(`skipped ${summary.skipped.length}`);
+  ctx.write(
+    `${parts.join(", ")} in ${formatDuration(summary.seconds)}` +
+      (published.length ? `; published ${published.length} tables to ${resultsDir}/` : "") + "\n",
+  );
+  for (const f of summary.failed) {
+    ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
+  }
+  return summary.failed.length > 0 ? 1 : 0;
+}
+
+async function dryRun(
+  ctx: Ctx,
+  plan: StageInstance[],
+  selected: Set<string>,
+  force: Set<string>,
+): Promise<number> {
+  const { runner } = setup(ctx);
+  const statuses = await runner.status(plan, { force });
+  const neededBy = new Map<string, string>();
+  for (const inst of plan) {
+    for (const id of Object.values(inst.inputs).flat()) {
+      if (!neededBy.has(id)) neededBy.set(id, inst.id);
+    }
+  }
+  let would = 0;
+  for (const s of statuses) {
+    const forced = force.has(s.id);
+    if (s.state === "up to date" && !forced) continue;
+    would++;
+    let reason = forced ? "forced" : describe(s);
+    if (!selected.has(s.id)) reason += `; needed by ${neededBy.get(s.id)}`;
+    ctx.write(`would run  ${s.id}  (${reason})\n`);
+  }
+  ctx.write(`${would} would run, ${statuses.length - would} up to date\n`);
+  return 0;
+}
+
+/** `state` column of the status listing, e.g. `changed (params, code)`. */
+export function stateWord(s: InstanceStatus): string {
+  return s.state === "changed" ? `changed (${s.changes.join(", ")})` : s.state;
+}
+
+async function status(ctx: Ctx): Promise<number> {
+  noPositionals(ctx, "status");
+  const set = await loadSet(ctx);
+  const { runner } = setup(ctx);
+  const statuses = await runner.status(planInstances(set));
+  const width = Math.max(...statuses.map((s) => s.id.length));
+  const counts = new Map<string, number>();
+  for (const s of statuses) {
+    counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+    const key = s.key ? shortKey(s.key) : "-".repeat(12);
+    ctx.write(
+      `${stateWord(s).padEnd(24)} ${s.id.padEnd(width)}  ${key}${
+        s.detail ? `  ${s.detail}` : ""
+      }\n`,
+    );
+  }
+  ctx.write(`${[...counts].map(([k, n]) => `${n} ${k}`).join(", ")}\n`);
+  return 0;
+}
+
+async function clean(ctx: Ctx): Promise<number> {
+  noPositionals(ctx, "clean");
+  const { cache, runner } = setup(ctx);
+  const keep = new Set<string>();
+  if (ctx.values.unused) {
+    let files = ctx.values.config as string[] | undefined;
+    if (!files) {
+      files = [];
+      for await (const e of Deno.readDir("experiments")) {
+        if (e.isFile && /\.ya?ml$/.test(e.name)) files.push(`experiments/${e.name}`);
+      }
+    }
+    for (const f of files.sort()) {
+      for (const s of await runner.status(planInstances(await loadConfig(f)))) {
+        if (s.state === "up to date" && s.key) keep.add(s.key);
+      }
+    }
+  } else if (ctx.values.config) {
+    throw new UsageError("clean: --config only makes sense with --unused");
+  }
+  const removed = await cache.clean(keep);
+  ctx.write(
+    `removed ${removed} cache entries${ctx.values.unused ? `, kept ${keep.size} in use` : ""}\n`,
+  );
+  return 0;
+}

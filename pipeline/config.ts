@@ -1,0 +1,518 @@
+/**
+ * Experiment files: YAML → a validated, sweep-expanded experiment set.
+ *
+ * Every user mistake raises a {@linkcode ConfigError} whose message names the file, the line and
+ * the key path, e.g. `experiments/x.yaml:14: experiments[0].train.runs[2].rho must be >= 0 (got -0.1)`.
+ * The dataset and spectral blocks are passed through to their stages (which validate their own
+ * keys); only their shape and JSON-ability are checked here.
+ * @module
+ */
+import {
+  Alias,
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
+
+/** A mistake in an experiment file (or on the command line): printed as one line, exit code 2. */
+export class ConfigError extends Error {
+  /** @param message the full one-line message, already prefixed with `file:line:` when known */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Backends a run may ask for. */
+export const BACKENDS = ["auto", "f64", "cpu", "wasm", "webgpu"] as const;
+
+/** Optimizers a run may name. */
+export const OPTIMIZERS = [
+  "gd",
+  "sgd",
+  "sam",
+  "usam",
+  "1sam",
+  "minibatch-sam",
+  "asc-exact",
+  "max",
+  "avg",
+  "label-noise-sgd",
+] as const;
+
+/** A JSON-able value as it appears in params. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One train run after defaults are applied and sweeps are expanded. */
+export interface RunInstance {
+  /** `name` plus `-<field><value>` for each swept field, e.g. `sam-rho0.01-seed0`. */
+  readonly label: string;
+  /** The fully resolved run fields (name, optimizer, lr, rho, steps, seed, backend, …). */
+  readonly params: Readonly<Record<string, Json>>;
+}
+
+/** One experiment of the set. */
+export interface ExperimentSpec {
+  /** `[a-z0-9-]+`, unique in the file. */
+  readonly id: string;
+  /** Free text. */
+  readonly description?: string;
+  /** The dataset block: `kind` plus problem params, passed through. */
+  readonly dataset: Readonly<Record<string, Json>>;
+  /** Expanded runs, in file order (sweeps in cartesian order, the last swept field fastest). */
+  readonly runs: readonly RunInstance[];
+  /**
+   * The spectral block (passed through), absent when the experiment has no spectral analysis.
+   * A `backend` key in it is replaced by the `--backend` override too.
+   */
+  readonly spectral?: Readonly<Record<string, Json>>;
+  /** Table names handed to the tabulate stage. */
+  readonly tables: readonly string[];
+  /** Claims (passed through to tabulate), when the experiment declares any. */
+  readonly claims?: readonly Json[];
+}
+
+/** A validated experiment file. */
+export interface ExperimentSet {
+  /** Path the set was read from (as given). */
+  readonly file: string;
+  /** The set's name. */
+  readonly name: string;
+  /** Default backend of runs that name none. */
+  readonly backend: string;
+  /** The experiments, in file order. */
+  readonly experiments: readonly ExperimentSpec[];
+}
+
+/** Options for {@linkcode parseConfig} and {@linkcode loadConfig}. */
+export interface ConfigOptions {
+  /** Replaces the backend of every run (the `--backend` flag). */
+  readonly backend?: string;
+}
+
+type Check = (v: Json) => string | null;
+
+const ID_RE = /^[a-z0-9-]+$/;
+const TABLE_RE = /^[a-z0-9_-]+$/;
+
+const isNum = (v: Json): v is number => typeof v === "number";
+const num = (pred: (x: number) => boolean, what: string): Check => (v) =>
+  !isNum(v) ? "must be a number" : pred(v) ? null : `must be ${what}`;
+const int = (min: number | null): Check => (v) =>
+  !isNum(v) || !Number.isInteger(v)
+    ? "must be an integer"
+    : min !== null && v < min
+    ? `must be >= ${min}`
+    : null;
+const oneOf = (values: readonly string[]): Check => (v) =>
+  typeof v === "string" && values.includes(v) ? null : `must be one of ${values.join(", ")}`;
+
+interface FieldSpec {
+  readonly check: Check;
+  /** The value itself is a list, so only a list of lists sweeps. */
+  readonly vector?: boolean;
+}
+
+/** Run fields in the order used for instance labels. */
+const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  optimizer: { check: oneOf(OPTIMIZERS) },
+  lr: { check: num((x) => x > 0, "> 0") },
+  rho: { check: num((x) => x >= 0, ">= 0") },
+  steps: { check: int(1) },
+  seed: { check: int(null) },
+  batch: { check: int(1) },
+  sigma: { check: num((x) => x >= 0, ">= 0") },
+  inner_steps: { check: int(1) },
+  x0: {
+    check: (v) =>
+      Array.isArray(v) && v.length > 0 && v.every(isNum)
+        ? null
+        : "must be a non-empty list of numbers",
+    vector: true,
+  },
+  init_scale: { check: num((x) => x > 0, "> 0") },
+  backend: { check: oneOf(BACKENDS) },
+  log_per_decade: { check: int(1) },
+};
+const REQUIRED_RUN_FIELDS = ["optimizer", "lr", "steps"];
+
+const TOP_KEYS = ["name", "description", "backend", "experiments"];
+const EXPERIMENT_KEYS = ["id", "description", "dataset", "train", "spectral", "tables", "claims"];
+const TRAIN_KEYS = ["defaults", "runs"];
+
+/** Reads and validates an experiment file; a missing or unreadable file is a {@linkcode ConfigError}. */
+export async function loadConfig(path: string, opts: ConfigOptions = {}): Promise<ExperimentSet> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new ConfigError(`${path}: cannot read experiment file (${(e as Error).message})`);
+  }
+  return parseConfig(text, path, opts);
+}
+
+/** Validates the YAML text of an experiment file named `file` (used in messages). */
+export function parseConfig(text: string, file: string, opts: ConfigOptions = {}): ExperimentSet {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const line = err.linePos?.[0].line ?? 1;
+    throw new ConfigError(`${file}:${line}: invalid YAML: ${err.message.split("\n")[0]}`);
+  }
+  return new Validator(file, lc, doc).top(opts);
+}
+
+/** Walks the YAML tree, so every error knows the line of the offending node. */
+class Validator {
+  constructor(
+    private readonly file: string,
+    private readonly lc: LineCounter,
+    private readonly doc: Document,
+  ) {}
+
+  private line(node: Node | null | undefined, fallback?: Node | null): number {
+    const range = node?.range ?? fallback?.range;
+    return range ? this.lc.linePos(range[0]).line : 1;
+  }
+
+  private fail(node: Node | null | undefined, message: string, fallback?: Node | null): never {
+    throw new ConfigError(`${this.file}:${this.line(node, fallback)}: ${message}`);
+  }
+
+  private deref(node: unknown): Node | null {
+    if (node instanceof Alias) return (node.resolve(this.doc) ?? null) as Node | null;
+    return (node ?? null) as Node | null;
+  }
+
+  /** JS value of a node, checked to be JSON-able (YAML allows .inf, .nan …). */
+  private json(node: Node | null, path: string): Json {
+    node = this.deref(node);
+    if (node === null) return null;
+    if (isMap(node)) {
+      const out: Record<string, Json> = {};
+      for (const pair of node.items) {
+        const key = this.key(pair.key as Node, path);
+        out[key] = this.json(pair.value as Node, `${path}.${key}`);
+      }
+      return out;
+    }
+    if (isSeq(node)) return node.items.map((n, i) => this.json(n as Node, `${path}[${i}]`));
+    if (isScalar(node)) {
+      const v = node.value;
+      if (v === null || typeof v === "string" || typeof v === "boolean") return v;
+      if (typeof v === "number" && Number.isFinite(v)) return v;
+      this.fail(
+        node,
+        `${path} must be a finite number, string, boolean or null (got ${String(v)})`,
+      );
+    }
+    this.fail(node, `${path} has an unsupported YAML value`);
+  }
+
+  private key(node: Node, path: string): string {
+    node = this.deref(node)!;
+    if (!isScalar(node) || typeof node.value !== "string") {
+      this.fail(node, `${path} has a non-string key`);
+    }
+    return node.value as string;
+  }
+
+  /** Entries of a mapping node, checking for unknown keys when `valid` is given. */
+  private map(
+    node: Node | null,
+    path: string,
+    opts: { valid?: readonly string[]; parent?: Node | null } = {},
+  ): Map<string, { key: Node; value: Node | null }> {
+    node = this.deref(node);
+    if (!isMap(node)) {
+      this.fail(node, `${path} must be a mapping (got ${this.describe(node)})`, opts.parent);
+    }
+    const out = new Map<string, { key: Node; value: Node | null }>();
+    for (const pair of node.items) {
+      const k = this.key(pair.key as Node, path);
+      const full = path ? `${path}.${k}` : k;
+      if (opts.valid && !opts.valid.includes(k)) {
+        this.fail(pair.key as Node, `${full} is not a valid key (valid: ${opts.valid.join(", ")})`);
+      }
+      out.set(k, { key: pair.key as Node, value: this.deref(pair.value) });
+    }
+    return out;
+  }
+
+  private describe(node: Node | null): string {
+    if (node === null || (isScalar(node) && node.value === null)) return "nothing";
+    if (isSeq(node)) return "a list";
+    if (isMap(node)) return "a mapping";
+    return JSON.stringify(isScalar(node) ? node.value : String(node));
+  }
+
+  private str(node: Node | null, path: string, re?: RegExp, parent?: Node | null): string {
+    const v = isScalar(node) ? node.value : undefined;
+    if (typeof v !== "string") {
+      this.fail(node, `${path} must be a string (got ${this.describe(node)})`, parent);
+    }
+    if (re && !re.test(v)) {
+      this.fail(node, `${path} must match ${re.source} (got ${JSON.stringify(v)})`, parent);
+    }
+    return v;
+  }
+
+  top(opts: ConfigOptions): ExperimentSet {
+    const root = this.doc.contents as Node | null;
+    if (root === null) this.fail(null, "the file is empty (expected name, backend, experiments)");
+    const m = this.map(root, "", { valid: TOP_KEYS });
+    const name = this.required(m, "name", root, (n, p) => this.str(n, p, ID_RE));
+    const backendNode = m.get("backend");
+    let backend = "auto";
+    if (backendNode) {
+      backend = this.checked(
+        backendNode.value,
+        "backend",
+        RUN_FIELDS.backend.check,
+        backendNode.key,
+      ) as string;
+    }
+    if (opts.backend !== undefined) {
+      const problem = RUN_FIELDS.backend.check(opts.backend);
+      if (problem) {
+        throw new ConfigError(`--backend ${problem} (got ${JSON.stringify(opts.backend)})`);
+      }
+    }
+    const exps = this.required(m, "experiments", root, (n, p) => {
+      if (!isSeq(n) || n.items.length === 0) {
+        this.fail(
+          n,
+          `${p} must be a non-empty list (got ${this.describe(n)})`,
+          m.get("experiments")!.key,
+        );
+      }
+      return n.items.map((e, i) =>
+        this.experiment(this.deref(e), `experiments[${i}]`, backend, opts, n)
+      );
+    });
+    const seen = new Map<string, number>();
+    exps.forEach((e, i) => {
+      const prev = seen.get(e.id);
+      if (prev !== undefined) {
+        const node = this.deref(
+          (m.get("experiments")!.value as unknown as { items: Node[] }).items[i],
+        );
+        this.fail(
+          node,
+          `experiments[${i}].id ${JSON.stringify(e.id)} duplicates experiments[${prev}].id`,
+        );
+      }
+      seen.set(e.id, i);
+    });
+    return { file: this.file, name, backend, experiments: exps };
+  }
+
+  private required<T>(
+    m: Map<string, { key: Node; value: Node | null }>,
+    key: string,
+    owner: Node | null,
+    parse: (n: Node | null, path: string) => T,
+    prefix = "",
+  ): T {
+    const entry = m.get(key);
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!entry) this.fail(owner, `${path} is required`);
+    return parse(entry.value, path);
+  }
+
+  private checked(node: Node | null, path: string, check: Check, parent?: Node | null): Json {
+    const v = this.json(node, path);
+    const problem = check(v);
+    if (problem) this.fail(node, `${path} ${problem} (got ${JSON.stringify(v)})`, parent);
+    return v;
+  }
+
+  private experiment(
+    node: Node | null,
+    path: string,
+    backend: string,
+    opts: ConfigOptions,
+    parent: Node,
+  ): ExperimentSpec {
+    const m = this.map(node, path, { valid: EXPERIMENT_KEYS, parent });
+    const id = this.required(m, "id", node, (n, p) => this.str(n, p, ID_RE), path);
+    const description = m.has("description")
+      ? this.str(
+        m.get("description")!.value,
+        `${path}.description`,
+        undefined,
+        m.get("description")!.key,
+      )
+      : undefined;
+    const dataset = this.required(m, "dataset", node, (n, p) => {
+      const dm = this.map(n, p, { parent: m.get("dataset")!.key });
+      if (!dm.has("kind")) this.fail(n, `${p}.kind is required`);
+      this.str(dm.get("kind")!.value, `${p}.kind`, ID_RE, dm.get("kind")!.key);
+      return this.json(n, p) as Record<string, Json>;
+    }, path);
+    const runs = this.required(
+      m,
+      "train",
+      node,
+      (n, p) => this.train(n, p, backend, opts, m.get("train")!.key),
+      path,
+    );
+    let spectral: Record<string, Json> | undefined;
+    if (m.has("spectral")) {
+      const s = m.get("spectral")!;
+      this.map(s.value, `${path}.spectral`, { parent: s.key });
+      spectral = this.json(s.value, `${path}.spectral`) as Record<string, Json>;
+      if (opts.backend !== undefined && "backend" in spectral) spectral.backend = opts.backend;
+    }
+    const tables = this.required(m, "tables", node, (n, p) => {
+      if (!isSeq(n) || n.items.length === 0) {
+        this.fail(
+          n,
+          `${p} must be a non-empty list of table names (got ${this.describe(n)})`,
+          m.get("tables")!.key,
+        );
+      }
+      const names = n.items.map((t, i) => this.str(this.deref(t), `${p}[${i}]`, TABLE_RE, n));
+      const dup = names.find((t, i) => names.indexOf(t) !== i);
+      if (dup !== undefined) this.fail(n, `${p} lists ${JSON.stringify(dup)} twice`);
+      return names;
+    }, path);
+    let claims: Json[] | undefined;
+    if (m.has("claims")) {
+      const c = m.get("claims")!;
+      if (!isSeq(c.value)) {
+        this.fail(c.value, `${path}.claims must be a list (got ${this.describe(c.value)})`, c.key);
+      }
+      claims = this.json(c.value, `${path}.claims`) as Json[];
+    }
+    return { id, description, dataset, runs, spectral, tables, claims };
+  }
+
+  private train(
+    node: Node | null,
+    path: string,
+    backend: string,
+    opts: ConfigOptions,
+    parent: Node,
+  ): RunInstance[] {
+    const m = this.map(node, path, { valid: TRAIN_KEYS, parent });
+    const defaults = m.has("defaults")
+      ? this.runFields(m.get("defaults")!.value, `${path}.defaults`, false, m.get("defaults")!.key)
+      : new Map<string, Json | Sweep>();
+    const runsNode = m.get("runs");
+    if (!runsNode) this.fail(node, `${path}.runs is required`);
+    if (!isSeq(runsNode.value) || runsNode.value.items.length === 0) {
+      this.fail(
+        runsNode.value,
+        `${path}.runs must be a non-empty list (got ${this.describe(runsNode.value)})`,
+        runsNode.key,
+      );
+    }
+    const out: RunInstance[] = [];
+    const owner = new Map<string, number>();
+    runsNode.value.items.forEach((item, i) => {
+      const rnode = this.deref(item);
+      const rpath = `${path}.runs[${i}]`;
+      const fields = this.runFields(rnode, rpath, true, runsNode.value);
+      const name = fields.get("name") as string;
+      const merged = new Map<string, Json | Sweep>(defaults);
+      for (const [k, v] of fields) if (k !== "name") merged.set(k, v);
+      if (!merged.has("backend")) merged.set("backend", backend);
+      if (opts.backend !== undefined) merged.set("backend", opts.backend);
+      for (const req of REQUIRED_RUN_FIELDS) {
+        if (!merged.has(req)) {
+          this.fail(rnode, `${rpath}.${req} is required (in the run or in ${path}.defaults)`);
+        }
+      }
+      for (const inst of expand(name, merged)) {
+        const prev = owner.get(inst.label);
+        if (prev !== undefined) {
+          this.fail(
+            rnode,
+            `${rpath} gives run ${
+              JSON.stringify(inst.label)
+            } again (already from ${path}.runs[${prev}])`,
+          );
+        }
+        owner.set(inst.label, i);
+        out.push(inst);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Validates run fields; a swept field maps to a `Sweep` of values (each checked, with its own line).
+   * `name` is allowed (and required) only in runs, not in defaults.
+   */
+  private runFields(
+    node: Node | null,
+    path: string,
+    isRun: boolean,
+    parent: Node | null,
+  ): Map<string, Json | Sweep> {
+    const valid = isRun ? ["name", ...Object.keys(RUN_FIELDS)] : Object.keys(RUN_FIELDS);
+    const m = this.map(node, path, { valid, parent });
+    const out = new Map<string, Json | Sweep>();
+    if (isRun) {
+      out.set(
+        "name",
+        this.required(m, "name", node, (n, p) => this.str(n, p, ID_RE), path),
+      );
+    }
+    for (const [k, { key, value }] of m) {
+      if (k === "name") continue;
+      const spec = RUN_FIELDS[k];
+      const p = `${path}.${k}`;
+      const sweeps = isSeq(value) &&
+        (!spec.vector || value.items.some((n) => isSeq(this.deref(n))));
+      if (!sweeps) {
+        out.set(k, this.checked(value, p, spec.check, key));
+        continue;
+      }
+      if (value.items.length === 0) this.fail(value, `${p} must not be an empty list`);
+      const values = value.items.map((n, i) =>
+        this.checked(this.deref(n), `${p}[${i}]`, spec.check, value)
+      );
+      out.set(k, new Sweep(values));
+    }
+    return out;
+  }
+}
+
+/** Marks a swept field's values (a plain array would be ambiguous for vector fields). */
+class Sweep {
+  constructor(readonly values: readonly Json[]) {}
+}
+
+/** Cartesian product over the swept fields, in {@linkcode RUN_FIELDS} order (the last one fastest). */
+function expand(name: string, fields: Map<string, Json | Sweep>): RunInstance[] {
+  const order = Object.keys(RUN_FIELDS).filter((k) => fields.has(k));
+  let combos: { label: string; params: Record<string, Json> }[] = [{
+    label: name,
+    params: { name },
+  }];
+  for (const k of order) {
+    const v = fields.get(k)!;
+    const next: typeof combos = [];
+    for (const c of combos) {
+      if (v instanceof Sweep) {
+        for (const x of v.values) {
+          next.push({ label: `${c.label}-${k}${formatValue(x)}`, params: { ...c.params, [k]: x } });
+        }
+      } else next.push({ label: c.label, params: { ...c.params, [k]: v } });
+    }
+    combos = next;
+  }
+  return combos;
+}
+
+/** Label form of a swept value: `0.01`, `sam`, or `_1_1_0.3` for a vector. */
+function formatValue(v: Json): string {
+  return Array.isArray(v) ? v.map((x) => `_${x}`).join("") : String(v);
+}

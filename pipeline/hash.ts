@@ -1,0 +1,79 @@
+/**
+ * Canonical JSON and SHA-256 content hashes (Web Crypto, no dependencies).
+ * @module
+ */
+
+/**
+ * Serializes a JSON-able value with object keys sorted at every level, so that equal values give
+ * equal strings whatever order their keys were written in.
+ * Throws on values JSON cannot represent faithfully (non-finite numbers, undefined, functions …).
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonicalize(value, "$"));
+}
+
+function canonicalize(value: unknown, path: string): unknown {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError(`${path}: ${value} is not JSON-able`);
+    return Object.is(value, -0) ? 0 : value;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => canonicalize(v, `${path}[${i}]`));
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      out[k] = canonicalize((value as Record<string, unknown>)[k], `${path}.${k}`);
+    }
+    return out;
+  }
+  throw new TypeError(`${path}: ${typeof value} is not JSON-able`);
+}
+
+/** Lower-case hex SHA-256 of a string (UTF-8) or bytes. */
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** SHA-256 of a file's bytes. */
+export async function hashFile(path: string): Promise<string> {
+  return await sha256Hex(await Deno.readFile(path));
+}
+
+/** Relative paths (with `/`) of every regular file under `dir`, sorted; symlinks are refused. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    for await (const e of Deno.readDir(rel ? `${dir}/${rel}` : dir)) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile) out.push(p);
+      else throw new Error(`${dir}/${p}: only regular files and directories can be artifacts`);
+    }
+  }
+  await walk("");
+  return out.sort();
+}
+
+/** Content of one file in a directory hash. */
+export interface FileHash {
+  /** SHA-256 of the bytes. */
+  readonly sha256: string;
+  /** Size in bytes. */
+  readonly bytes: number;
+}
+
+/** Hashes every file under `dir` (relative path → hash and size), skipping the names in `exclude`. */
+export async function hashDir(
+  dir: string,
+  opts: { exclude?: readonly string[] } = {},
+): Promise<Record<string, FileHash>> {
+  const out: Record<string, FileHash> = {};
+  for (const rel of await listFiles(dir)) {
+    if (opts.exclude?.includes(rel)) continue;
+    const bytes = await Deno.readFile(`${dir}/${rel}`);
+    out[rel] = { sha256: await sha256Hex(bytes), bytes: bytes.length };
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * Experiment set → stage instances (the DAG): `dataset/<exp>`, `train/<exp>/<run>`,
+ * `spectral/<exp>/<run>` (when the experiment has a spectral block) and `tabulate/<exp>`.
+ * @module
+ */
+import type { ExperimentSet, Json } from "./config.ts";
+
+/** One node of the DAG. */
+export interface StageInstance {
+  /** Readable unique id, e.g. `train/fig1-toy/sam-rho0.01-seed0`. */
+  readonly id: string;
+  /** Stage kind name (a key of the registry). */
+  readonly kind: string;
+  /** The experiment the instance belongs to. */
+  readonly experiment: string;
+  /** JSON-able params handed to the stage. */
+  readonly params: Readonly<Record<string, Json>>;
+  /** Role → ids of the upstream instances. */
+  readonly inputs: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Builds the instances of every experiment, upstream before downstream.
+ *
+ * - dataset params: the dataset block as written;
+ * - train params: the resolved run plus `experiment`; input role `dataset`;
+ * - spectral params: the spectral block plus `experiment`, and the run's `rho` and `backend` unless
+ *   the block sets them; input roles `train` and `dataset`;
+ * - tabulate params: `experiment`, `tables` (and `claims` when declared); input roles `dataset`,
+ *   `train` and `spectral` (all of the experiment, in run order).
+ */
+export function planInstances(set: ExperimentSet): StageInstance[] {
+  const out: StageInstance[] = [];
+  for (const exp of set.experiments) {
+    const ds = `dataset/${exp.id}`;
+    out.push({ id: ds, kind: "dataset", experiment: exp.id, params: exp.dataset, inputs: {} });
+    const trains = exp.runs.map((r) => `train/${exp.id}/${r.label}`);
+    exp.runs.forEach((r, i) => {
+      out.push({
+        id: trains[i],
+        kind: "train",
+        experiment: exp.id,
+        params: { ...r.params, experiment: exp.id },
+        inputs: { dataset: [ds] },
+      });
+    });
+    const spectrals: string[] = [];
+    if (exp.spectral) {
+      exp.runs.forEach((r, i) => {
+        const id = `spectral/${exp.id}/${r.label}`;
+        spectrals.push(id);
+        const params: Record<string, Json> = { ...exp.spectral, experiment: exp.id };
+        for (const k of ["rho", "backend"]) {
+          if (!(k in params) && r.params[k] !== undefined) params[k] = r.params[k];
+        }
+        out.push({
+          id,
+          kind: "spectral",
+          experiment: exp.id,
+          params,
+          inputs: { train: [trains[i]], dataset: [ds] },
+        });
+      });
+    }
+    const tabParams: Record<string, Json> = { experiment: exp.id, tables: [...exp.tables] };
+    if (exp.claims) tabParams.claims = [...exp.claims];
+    out.push({
+      id: `tabulate/${exp.id}`,
+      kind: "tabulate",
+      experiment: exp.id,
+      params: tabParams,
+      inputs: exp.spectral
+        ? { dataset: [ds], train: trains, spectral: spectrals }
+        : { dataset: [ds], train: trains },
+    });
+  }
+  return out;
+}
+
+/**
+ * Whether `pattern` selects instance `id`: `*` matches any run of characters and `?` one character,
+ * and a pattern selects an id when it matches the whole id or a `/`-bounded prefix of it, so
+ * `train/fig1-toy` selects every train run of that experiment and `*\/fig1-toy` the whole experiment.
+ */
+export function matchesPattern(id: string, pattern: string): boolean {
+  const re = new RegExp(
+    "^" +
+      pattern.split("").map((c) =>
+        c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      ).join("") + "(/.*)?$",
+  );
+  return re.test(id);
+}
+
+/** The selected instances plus everything upstream of them, in plan order. */
+export function withUpstream(
+  plan: readonly StageInstance[],
+  selected: ReadonlySet<string>,
+): StageInstance[] {
+  const byId = new Map(plan.map((s) => [s.id, s]));
+  const need = new Set<string>();
+  const visit = (id: string) => {
+    if (need.has(id)) return;
+    need.add(id);
+    for (const ids of Object.values(byId.get(id)!.inputs)) ids.forEach(visit);
+  };
+  selected.forEach(visit);
+  return plan.filter((s) => need.has(s.id));
+}

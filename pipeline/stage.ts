@@ -1,0 +1,53 @@
+/**
+ * The contract between the pipeline and the stage modules under `stages/`.
+ *
+ * The pipeline knows nothing about what a stage computes: it hands each stage instance its params,
+ * its upstream artifact directories and an empty output directory, and caches whatever files the
+ * stage writes there under a key derived from everything that can change them.
+ * @module
+ */
+
+/** A finished upstream stage instance as seen by a downstream stage (its cache directory is read-only). */
+export interface InputArtifact {
+  /** Instance id, e.g. `train/fig1-toy/sam-rho0.01-seed0`. */
+  readonly id: string;
+  /** Cache key of the entry the files come from. */
+  readonly key: string;
+  /** Directory holding the artifact files (never write into it). */
+  readonly dir: string;
+  /** The params that instance ran with. */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** Everything a stage instance gets to run. */
+export interface StageContext {
+  /** Instance id, e.g. `train/fig1-toy/sam-rho0.01-seed0`. */
+  readonly id: string;
+  /** This instance's params (JSON-able). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Role → upstream artifacts, e.g. `{ dataset: [...], train: [...] }`. */
+  readonly inputs: Readonly<Record<string, InputArtifact[]>>;
+  /** Empty directory to write the artifacts into (`manifest.json` is reserved for the pipeline). */
+  readonly outDir: string;
+  /** Reports progress; drives the live progress line or the periodic log lines. */
+  progress(done: number, total: number, note?: string): void;
+  /** Logs one line attributed to this instance. */
+  log(message: string): void;
+}
+
+/** One kind of stage: how to run it and what its cached output depends on besides params and inputs. */
+export interface StageKind {
+  /** Kind name, e.g. `dataset`, `train`, `spectral`, `tabulate`. */
+  readonly kind: string;
+  /** Bump to invalidate every cached output of this kind. */
+  readonly version: number;
+  /** Repository-relative source files whose content hashes enter the cache key. */
+  readonly sources: readonly string[];
+  /** Runtime identity the output depends on (backend, tfjs and Deno versions …); enters the key. */
+  runtime?(params: Readonly<Record<string, unknown>>): Promise<Record<string, string>>;
+  /** Computes the artifacts of one instance into `ctx.outDir`. */
+  run(ctx: StageContext): Promise<void>;
+}
+
+/** Stage kinds by name, as exported by `stages/registry.ts`. */
+export type StageRegistry = Readonly<Record<string, StageKind>>;

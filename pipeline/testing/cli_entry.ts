@@ -1,0 +1,15 @@
+/**
+ * The real CLI with the test stage kinds, for subprocess tests (`deno run … cli_entry.ts reproduce …`).
+ * @module
+ */
+import { runCli } from "../cli.ts";
+import { testStageKinds } from "./test_stages.ts";
+
+if (import.meta.main) {
+  Deno.exit(
+    await runCli(Deno.args, {
+      registry: testStageKinds,
+      registryUrl: new URL("./test_stages.ts", import.meta.url).href,
+    }),
+  );
+}

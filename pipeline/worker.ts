@@ -1,0 +1,44 @@
+/**
+ * Web Worker script of {@linkcode workerExecutor}: imports the stage registry once, then runs the
+ * jobs it is sent, forwarding progress (at most every 200 ms) and log lines.
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import type { Job } from "./executor.ts";
+import type { StageRegistry } from "./stage.ts";
+
+let registry: StageRegistry | undefined;
+
+self.onmessage = async (ev: MessageEvent) => {
+  const msg = ev.data as { type: "init"; registryUrl: string } | { type: "run"; job: Job };
+  try {
+    if (msg.type === "init") {
+      registry = (await import(msg.registryUrl)).stageKinds as StageRegistry;
+      self.postMessage({ type: "ready" });
+      return;
+    }
+    const job = msg.job;
+    const kind = registry?.[job.kind];
+    if (!kind) throw new Error(`no stage kind ${JSON.stringify(job.kind)} is registered`);
+    let last = -Infinity;
+    await kind.run({
+      id: job.id,
+      params: job.params,
+      inputs: job.inputs,
+      outDir: job.outDir,
+      progress(done, total, note) {
+        const t = performance.now();
+        if (t - last < 200 && done < total) return;
+        last = t;
+        self.postMessage({ type: "progress", done, total, note });
+      },
+      log(message) {
+        self.postMessage({ type: "log", message });
+      },
+    });
+    self.postMessage({ type: "done" });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    self.postMessage({ type: "error", message: err.message, stack: err.stack });
+  }
+};

@@ -7,7 +7,10 @@ import type { Batch } from "../engine/types.ts";
 import type { Dataset, F64Problem } from "./types.ts";
 import { checkFields, enumField } from "./validate.ts";
 
-/** The families of (F1, F2): "paper" (science.md §5) and "shifted" (no minimizer at an axis). */
+/**
+ * The families of (F1, F2): "paper" (science.md §5; F1 − F2 = ½(a−1)² + ½b² + 1 ≥ 1) and "shifted"
+ * (the three argmins not collinear; F1 − F2 = ½(a−2)² + ½(b+1)², so the eigengap closes at (2, −1)).
+ */
 export const TOY4D_FAMILIES = ["paper", "shifted"] as const;
 /** A family of (F1, F2). */
 export type Toy4dFamily = typeof TOY4D_FAMILIES[number];

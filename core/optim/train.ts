@@ -72,7 +72,9 @@ function bounded(x: Float64Array, maxNorm: number): boolean {
  * between log steps; at each log step the full-batch loss, ‖∇L‖ and the parameters are read back
  * and a row (τ = ηρ²t) and a checkpoint are recorded. A non-finite loss or ‖x‖ > maxNorm at a log
  * step — or, on the float64 engine, non-finite or too large parameters at a periodic cheap check —
- * stops the run with `diverged` naming the step, η and ρ; rows up to that point are kept.
+ * stops the run with `diverged` naming the step, η and ρ; rows up to that point are kept. A row's
+ * `params` (when D ≤ recordParamsUpTo) is the same array as its checkpoint's. After the last log
+ * step the run continues to `opts.steps`, so `final` is always the iterate after the last step run.
  * Throws a RangeError for invalid options or spec (see `validateOptimizerSpec`).
  */
 export async function train<V, S>(

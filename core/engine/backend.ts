@@ -26,14 +26,17 @@ export interface AdapterProbe {
   readonly description: string;
 }
 
+/** `navigator.gpu`, or null when this runtime has no WebGPU. */
+export function navigatorGpu(): GpuLike | null {
+  return (navigator as { gpu?: GpuLike }).gpu ?? null;
+}
+
 /**
- * Asks `gpu` (default `navigator.gpu`) for the adapter tfjs-backend-webgpu would get
- * (high-performance preference). Never throws: a missing API or a rejected request is reported in
- * `description` with `available: false`.
+ * Asks `gpu` (default `navigator.gpu`; null means the API is absent) for the adapter
+ * tfjs-backend-webgpu would get (high-performance preference). Never throws: a missing API or a
+ * rejected request is reported in `description` with `available: false`.
  */
-export async function probeWebGpu(
-  gpu: GpuLike | undefined = (navigator as { gpu?: GpuLike }).gpu,
-): Promise<AdapterProbe> {
+export async function probeWebGpu(gpu: GpuLike | null = navigatorGpu()): Promise<AdapterProbe> {
   if (!gpu) {
     return { available: false, fallback: false, description: "navigator.gpu is undefined" };
   }
@@ -49,9 +52,8 @@ export async function probeWebGpu(
   // The flag moved from the adapter to its info in the spec; runtimes differ in which they expose.
   const info = (adapter as { info?: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } })
     .info;
-  const fallback = Boolean(
-    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? info?.isFallbackAdapter,
-  );
+  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    info?.isFallbackAdapter === true;
   const parts = [info?.description, info?.vendor && `vendor ${info.vendor}`, info?.architecture]
     .filter((p) => p);
   const description = `${parts.join(", ") || "unknown adapter"}${fallback ? " [fallback]" : ""}`;

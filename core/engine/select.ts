@@ -3,7 +3,7 @@
  * @module
  */
 import type { BackendName, BackendRequest } from "./types.ts";
-import { type GpuLike, probeWebGpu } from "./backend.ts";
+import { type GpuLike, navigatorGpu, probeWebGpu } from "./backend.ts";
 
 /** Options of `selectBackend`. */
 export interface SelectBackendOptions {
@@ -14,8 +14,8 @@ export interface SelectBackendOptions {
    * on tfjs (tens of µs per op) and f64 also gives float64 precision.
    */
   readonly preferF64?: boolean;
-  /** The WebGPU entry point to probe (default `navigator.gpu`; tests inject fakes). */
-  readonly gpu?: GpuLike;
+  /** The WebGPU entry point to probe (default `navigator.gpu`; null: none; tests inject fakes). */
+  readonly gpu?: GpuLike | null;
 }
 
 /**
@@ -28,7 +28,7 @@ export async function selectBackend(
   request: BackendRequest,
   opts: SelectBackendOptions,
 ): Promise<BackendName> {
-  const gpu = "gpu" in opts ? opts.gpu : (navigator as { gpu?: GpuLike }).gpu;
+  const gpu = opts.gpu === undefined ? navigatorGpu() : opts.gpu;
   switch (request) {
     case "f64":
     case "cpu":

@@ -37,6 +37,19 @@ export interface TfObjectiveOptions {
   readonly dispose?: () => void;
 }
 
+/**
+ * Mean of the per-sample losses `perSample` (length M) over `batch` (int32 indices, repeats
+ * counted), or over all M when `batch` is undefined. Weighs samples by a one-hot count rather than
+ * gathering, because gather's gradient (UnsortedSegmentSum) is missing on the wasm backend.
+ * The one-hot is made int32 and cast: wasm's OneHot with dtype float32 writes integer bit patterns
+ * (tfjs 4.22; 1 reads as 1.4e-45).
+ */
+export function batchMean(perSample: tf.Tensor1D, batch?: tf.Tensor1D): tf.Scalar {
+  if (!batch) return tf.mean(perSample);
+  const weights = tf.mean(tf.cast(tf.oneHot(batch, perSample.shape[0]), "float32"), 0);
+  return tf.sum(tf.mul(weights, perSample));
+}
+
 /** The batch as an int32 tensor (inside the caller's tidy), or undefined for the full batch. */
 function batchTensor(batch: Batch): tf.Tensor1D | undefined {
   return batch === undefined ? undefined : tf.tensor1d(batch, "int32");

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Objective } from "../engine/types.ts";
 import type { TfVec } from "../engine/tfjs.ts";
-import { tfObjective } from "../engine/tfjs_objective.ts";
+import { batchMean, tfObjective } from "../engine/tfjs_objective.ts";
 import type { Dataset } from "./types.ts";
 import { enumField } from "./validate.ts";
 
@@ -32,6 +32,6 @@ export function tfToy4d(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     const f1 = tf.add(3, tf.add(tf.square(tf.sub(a, p1)), tf.square(tf.sub(b, q1))));
     const f2 = tf.add(1, tf.mul(0.5, tf.add(tf.square(tf.sub(a, p2)), tf.square(tf.sub(b, q2)))));
     const perSample = tf.concat([tf.mul(f1, tf.square(x3)), tf.mul(f2, tf.square(x4))]);
-    return tf.mean(batch ? tf.gather(perSample, batch) : perSample);
+    return batchMean(perSample as tf.Tensor1D, batch);
   }, { dim: 4, numSamples: 2 });
 }

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Objective } from "../engine/types.ts";
 import type { TfVec } from "../engine/tfjs.ts";
-import { tfObjective } from "../engine/tfjs_objective.ts";
+import { batchMean, tfObjective } from "../engine/tfjs_objective.ts";
 import type { Dataset } from "./types.ts";
 import { datasetArray, datasetShape } from "./validate.ts";
 
@@ -22,7 +22,7 @@ export function tfTwoQuadratics(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     (x, batch) => {
       const ax = tf.reshape(tf.matMul(a, tf.reshape(x, [dim, 1])), [2, dim]);
       const perSample = tf.mul(0.5, tf.sum(tf.mul(ax, x), 1));
-      return tf.mean(batch ? tf.gather(perSample, batch) : perSample);
+      return batchMean(perSample as tf.Tensor1D, batch);
     },
     { dim, numSamples: 2, dispose: () => a.dispose() },
   );

@@ -28,6 +28,8 @@ export interface CliOptions {
   readonly writeErr?: (text: string) => void;
   /** Whether stdout is a terminal (live progress lines). Default: detected. */
   readonly tty?: boolean;
+  /** Directory that stage `sources` paths are relative to. Default: the working directory. */
+  readonly root?: string;
 }
 
 const DEFAULT_CONFIG = "experiments/paper.yaml";
@@ -193,7 +195,7 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
   try {
     const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
     for (const [k, o] of Object.entries(spec.opts)) {
-      options[k] = { type: o.type, multiple: o.multiple };
+      options[k] = { type: o.type, multiple: o.multiple ?? false };
     }
     ({ values, positionals } = parseArgs({
       args: [...rest],
@@ -262,7 +264,7 @@ async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
 function setup(ctx: Ctx, jobs = 1): { cache: Cache; runner: Runner; executor?: Executor } {
   const cache = new Cache((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
   const reporter = createReporter({ tty: ctx.tty, write: ctx.write });
-  const runner = new Runner({ registry: ctx.registry, cache, reporter });
+  const runner = new Runner({ registry: ctx.registry, cache, reporter, root: ctx.root });
   const executor = jobs > 1 && ctx.registryUrl ? workerExecutor(ctx.registryUrl, jobs) : undefined;
   return { cache, runner, executor };
 }

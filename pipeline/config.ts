@@ -162,7 +162,11 @@ export function parseConfig(text: string, file: string, opts: ConfigOptions = {}
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const line = err.linePos?.[0].line ?? 1;
-    throw new ConfigError(`${file}:${line}: invalid YAML: ${err.message.split("\n")[0]}`);
+    throw new ConfigError(
+      `${file}:${line}: invalid YAML: ${
+        err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
+      }`,
+    );
   }
   return new Validator(file, lc, doc).top(opts);
 }

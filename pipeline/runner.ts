@@ -229,8 +229,8 @@ export class Runner {
       details.push(rt.join(", "));
     }
     const inputs = pendingInputs.length > 0
-      ? pendingInputs.map((id) => `${id} must run first`)
-      : changedInputs(last.inputs ?? {}, c.inputs);
+      ? [`upstream must run first: ${abbreviate(pendingInputs)}`]
+      : [abbreviate(changedInputs(last.inputs ?? {}, c.inputs))].filter((s) => s !== "");
     if (inputs.length > 0) {
       changes.push("input");
       details.push(inputs.join(", "));
@@ -448,6 +448,13 @@ function stubs(
     if (!out.has(id)) out.set(id, { key: "", contentHash: "", params: {} } as unknown as Manifest);
   }
   return out;
+}
+
+/** `a, b and 3 more` (long lists of upstream ids would drown the status line). */
+function abbreviate(ids: readonly string[]): string {
+  return ids.length <= 3
+    ? ids.join(", ")
+    : `${ids.slice(0, 2).join(", ")} and ${ids.length - 2} more`;
 }
 
 function show(v: Json | undefined): string {

@@ -1,0 +1,186 @@
+import { assert, assertEquals } from "../testing/assert.ts";
+import { ConfigError, parseConfig } from "./config.ts";
+
+const BASE = `name: quick
+backend: auto
+experiments:
+  - id: fig1-toy
+    description: free text
+    dataset: { kind: toy4d, family: paper, seed: 0 }
+    train:
+      defaults: { steps: 100, lr: 0.05, x0: [1, 1, 0.3, 0.3], backend: f64 }
+      runs:
+        - { name: sam, optimizer: sam, rho: [0.01, 0.02], seed: [0, 1] }
+        - { name: gd, optimizer: gd, rho: 0 }
+    spectral: { checkpoints: all, k: 2 }
+    tables: [trajectory, summary]
+`;
+
+/** The message of the ConfigError that parsing `text` raises. */
+function errorOf(text: string, file = "experiments/x.yaml"): string {
+  try {
+    parseConfig(text, file);
+  } catch (e) {
+    assert(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    return e.message;
+  }
+  throw new Error(`parsed without error:\n${text}`);
+}
+
+Deno.test("a valid file expands sweeps in field order, last field fastest, with defaults applied", () => {
+  const set = parseConfig(BASE, "q.yaml");
+  assertEquals(set.name, "quick");
+  const exp = set.experiments[0];
+  assertEquals(exp.runs.map((r) => r.label), [
+    "sam-rho0.01-seed0",
+    "sam-rho0.01-seed1",
+    "sam-rho0.02-seed0",
+    "sam-rho0.02-seed1",
+    "gd",
+  ]);
+  assertEquals(exp.runs[1].params, {
+    name: "sam",
+    optimizer: "sam",
+    lr: 0.05,
+    rho: 0.01,
+    steps: 100,
+    seed: 1,
+    x0: [1, 1, 0.3, 0.3],
+    backend: "f64",
+  });
+  assertEquals(exp.dataset, { kind: "toy4d", family: "paper", seed: 0 });
+  assertEquals(exp.spectral, { checkpoints: "all", k: 2 });
+  assertEquals(exp.tables, ["trajectory", "summary"]);
+});
+
+Deno.test("a list of lists sweeps a vector field; a plain list is one vector", () => {
+  const text = BASE.replace("rho: 0 }", "rho: 0, x0: [[1, 2], [-3, 0.5]] }");
+  const runs = parseConfig(text, "q.yaml").experiments[0].runs;
+  assertEquals(runs.slice(4).map((r) => [r.label, r.params.x0]), [
+    ["gd-x0_1_2", [1, 2]],
+    ["gd-x0_-3_0.5", [-3, 0.5]],
+  ]);
+});
+
+Deno.test("backend: run, then defaults, then the file's default; --backend overrides all", () => {
+  const text = BASE.replace(", backend: f64 }", " }").replace("rho: 0 }", "rho: 0, backend: wasm }")
+    .replace("k: 2 }", "k: 2, backend: cpu }");
+  const set = parseConfig(text, "q.yaml");
+  assertEquals(set.experiments[0].runs.map((r) => r.params.backend), [
+    "auto",
+    "auto",
+    "auto",
+    "auto",
+    "wasm",
+  ]);
+  const forced = parseConfig(text, "q.yaml", { backend: "f64" });
+  assertEquals(forced.experiments[0].runs.map((r) => r.params.backend), [
+    "f64",
+    "f64",
+    "f64",
+    "f64",
+    "f64",
+  ]);
+  assertEquals(forced.experiments[0].spectral?.backend, "f64");
+});
+
+Deno.test("validation errors name file:line and the key path", () => {
+  const cases: [string, string][] = [
+    [
+      BASE.replace("rho: 0 }", "rho: -0.1 }"),
+      "experiments/x.yaml:11: experiments[0].train.runs[1].rho must be >= 0 (got -0.1)",
+    ],
+    [
+      BASE.replace("rho: [0.01, 0.02]", "rho: [0.01,\n            -0.02]"),
+      "experiments/x.yaml:11: experiments[0].train.runs[0].rho[1] must be >= 0 (got -0.02)",
+    ],
+    [
+      BASE.replace("rho: 0 }", "rhoo: 0 }"),
+      "experiments/x.yaml:11: experiments[0].train.runs[1].rhoo is not a valid key (valid: name, optimizer, lr, rho, steps, seed, batch, sigma, inner_steps, x0, init_scale, backend, log_per_decade)",
+    ],
+    [
+      BASE.replace("optimizer: gd", "optimizer: adam"),
+      'experiments/x.yaml:11: experiments[0].train.runs[1].optimizer must be one of gd, sgd, sam, usam, 1sam, minibatch-sam, asc-exact, max, avg, label-noise-sgd (got "adam")',
+    ],
+    [
+      BASE.replace("lr: 0.05", "lr: 0"),
+      "experiments/x.yaml:8: experiments[0].train.defaults.lr must be > 0 (got 0)",
+    ],
+    [
+      BASE.replace("steps: 100", "steps: 1.5"),
+      "experiments/x.yaml:8: experiments[0].train.defaults.steps must be an integer (got 1.5)",
+    ],
+    [
+      BASE.replace("steps: 100, ", ""),
+      "experiments/x.yaml:10: experiments[0].train.runs[0].steps is required (in the run or in experiments[0].train.defaults)",
+    ],
+    [
+      BASE.replace("x0: [1, 1, 0.3, 0.3]", 'x0: [1, "a"]'),
+      'experiments/x.yaml:8: experiments[0].train.defaults.x0 must be a non-empty list of numbers (got [1,"a"])',
+    ],
+    [
+      BASE.replace("name: gd", "name: GD"),
+      'experiments/x.yaml:11: experiments[0].train.runs[1].name must match ^[a-z0-9-]+$ (got "GD")',
+    ],
+    [
+      BASE.replace("{ name: gd, optimizer: gd, rho: 0 }", "{ optimizer: gd, rho: 0 }"),
+      "experiments/x.yaml:11: experiments[0].train.runs[1].name is required",
+    ],
+    [
+      BASE.replace(
+        "name: gd, optimizer: gd, rho: 0",
+        "name: sam, optimizer: sam, rho: [0.01], seed: [1, 2]",
+      ),
+      'experiments/x.yaml:11: experiments[0].train.runs[1] gives run "sam-rho0.01-seed1" again (already from experiments[0].train.runs[0])',
+    ],
+    [
+      BASE.replace("    tables", "    table"),
+      "experiments/x.yaml:13: experiments[0].table is not a valid key (valid: id, description, dataset, train, spectral, tables, claims)",
+    ],
+    [
+      BASE.replace("backend: auto", "backend: gpu"),
+      'experiments/x.yaml:2: backend must be one of auto, f64, cpu, wasm, webgpu (got "gpu")',
+    ],
+    [
+      BASE.replace("family: paper", "family: .inf"),
+      "experiments/x.yaml:6: experiments[0].dataset.family must be a finite number, string, boolean or null (got Infinity)",
+    ],
+    [
+      BASE.replace("kind: toy4d, ", ""),
+      "experiments/x.yaml:6: experiments[0].dataset.kind is required",
+    ],
+    [
+      BASE.replace("tables: [trajectory, summary]", "tables: []"),
+      "experiments/x.yaml:13: experiments[0].tables must be a non-empty list of table names (got a list)",
+    ],
+    [
+      BASE + BASE.slice(BASE.indexOf("  - id")),
+      'experiments/x.yaml:14: experiments[1].id "fig1-toy" duplicates experiments[0].id',
+    ],
+    [
+      BASE.replace("seed: [0, 1]", "seed: []"),
+      "experiments/x.yaml:10: experiments[0].train.runs[0].seed must not be an empty list",
+    ],
+    [
+      BASE.replace("name: quick", "name: quick\nname: again"),
+      "experiments/x.yaml:2: invalid YAML: Map keys must be unique",
+    ],
+    [BASE.replace("name: quick\n", ""), "experiments/x.yaml:1: name is required"],
+    ["", "experiments/x.yaml:1: the file is empty (expected name, backend, experiments)"],
+    [
+      BASE.replace("k: 2 }", "k: 2 }\n    spectral2: 1"),
+      "experiments/x.yaml:13: experiments[0].spectral2 is not a valid key (valid: id, description, dataset, train, spectral, tables, claims)",
+    ],
+  ];
+  for (const [text, message] of cases) assertEquals(errorOf(text), message);
+});
+
+Deno.test("--backend is checked too", () => {
+  let msg = "";
+  try {
+    parseConfig(BASE, "q.yaml", { backend: "tpu" });
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg, '--backend must be one of auto, f64, cpu, wasm, webgpu (got "tpu")');
+});

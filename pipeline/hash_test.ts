@@ -1,0 +1,44 @@
+import { assertEquals, assertThrows } from "../testing/assert.ts";
+import { canonicalJson, hashDir, listFiles, sha256Hex } from "./hash.ts";
+
+Deno.test("canonicalJson sorts keys at every level and keeps array order", () => {
+  const a = canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } });
+  const b = canonicalJson({ a: { c: null, d: [3, { y: 2, z: 1 }] }, b: 1 });
+  assertEquals(a, b);
+  assertEquals(a, '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+  assertEquals(canonicalJson([-0, 0.1]), "[0,0.1]");
+});
+
+Deno.test("canonicalJson refuses values JSON cannot carry", () => {
+  assertThrows(() => canonicalJson({ a: [1, NaN] }), /\$\.a\[1\]: NaN is not JSON-able/);
+  assertThrows(() => canonicalJson({ a: undefined }), /\$\.a: undefined is not JSON-able/);
+  assertThrows(() => canonicalJson({ a: new Date(0) }), /\$\.a: object is not JSON-able/);
+});
+
+Deno.test("sha256Hex matches the FIPS 180-2 test vectors", async () => {
+  assertEquals(
+    await sha256Hex("abc"),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+  assertEquals(
+    await sha256Hex(new Uint8Array()),
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+  );
+});
+
+Deno.test("hashDir hashes nested files by relative path and honours exclude", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/sub`);
+    await Deno.writeTextFile(`${dir}/sub/b.txt`, "abc");
+    await Deno.writeTextFile(`${dir}/a.txt`, "");
+    await Deno.writeTextFile(`${dir}/manifest.json`, "{}");
+    assertEquals(await listFiles(dir), ["a.txt", "manifest.json", "sub/b.txt"]);
+    assertEquals(await hashDir(dir, { exclude: ["manifest.json"] }), {
+      "a.txt": { sha256: await sha256Hex(""), bytes: 0 },
+      "sub/b.txt": { sha256: await sha256Hex("abc"), bytes: 3 },
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -22,7 +22,8 @@ export async function readJson<T>(dir: string, name: string): Promise<T> {
 
 /** Writes rows (objects with the same keys) as CSV through arquero. */
 export async function writeCsv(dir: string, name: string, table: aq.ColumnTable): Promise<void> {
-  await Deno.writeTextFile(`${dir}/${name}`, table.toCSV() + "\n");
+  const csv = table.toCSV();
+  await Deno.writeTextFile(`${dir}/${name}`, csv.endsWith("\n") ? csv : csv + "\n");
 }
 
 /** Reads a CSV file into an arquero table (numbers parsed as numbers). */

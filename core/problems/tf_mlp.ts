@@ -10,7 +10,7 @@ import type { TfVec } from "../engine/tfjs.ts";
 import { tfObjective } from "../engine/tfjs_objective.ts";
 import { activation } from "../engine/activations.ts";
 import type { Dataset } from "./types.ts";
-import { datasetArray, datasetShape, enumField, intField } from "./validate.ts";
+import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
 
 /**
  * The mlp objective from arrays z (n×d), y (n) and params.hidden = h, params.activation
@@ -19,10 +19,12 @@ import { datasetArray, datasetShape, enumField, intField } from "./validate.ts";
 export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
   const kind = "mlp";
   const [n, d] = datasetShape(dataset, "z", 2);
-  const h = intField(kind, "hidden", dataset.params.hidden, { fallback: NaN, min: 1 });
-  if (Number.isNaN(h)) throw new RangeError(`${kind}: params.hidden is required`);
+  const h = dataset.params.hidden;
+  if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
+    fail(kind, `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
+  }
   const sigma = activation(
-    enumField(kind, "activation", dataset.params.activation, {
+    enumField(kind, "params.activation", dataset.params.activation, {
       allowed: ["tanh", "softplus"] as const,
       fallback: "tanh",
     }),

@@ -4,6 +4,7 @@ import { createTfEngine } from "../engine/tfjs.ts";
 import { oracleFrom } from "../engine/oracle.ts";
 import { Rng } from "../rng.ts";
 import { createTfProblem } from "./tf_registry.ts";
+import { createF64Problem, type DatasetSpec, initialPoint, makeDataset } from "./registry.ts";
 import {
   datasetDim,
   datasetLabel,
@@ -150,3 +151,56 @@ Deno.test("createTfProblem rejects unknown kinds and malformed data", () => {
     /toy4d: family must be one of/,
   );
 });
+
+// The same Dataset through both engines: the float64 problems (core/problems/registry.ts, closed-form
+// derivatives written independently) against the tfjs autodiff ones.
+const SPECS: DatasetSpec[] = [
+  { kind: "quadratic", eigenvalues: [4, 2, 1, 0.5, 0] },
+  { kind: "two-quadratics", eigenvalues1: [3, 1, 0.2], eigenvalues2: [0.5, 2, 1] },
+  { kind: "toy4d", family: "paper" },
+  { kind: "toy4d", family: "shifted" },
+  { kind: "sanity2d" },
+  { kind: "diagnet", n: 8, d: 6, k: 2, nTest: 0 },
+  { kind: "mlp", hidden: 5, activation: "tanh", n: 8, d: 3, nTest: 4 },
+  { kind: "mlp", hidden: 5, activation: "softplus", n: 8, d: 3, nTest: 4 },
+];
+
+for (const spec of SPECS) {
+  const ds = makeDataset(spec, { seed: 3 });
+  Deno.test(`f64 vs tfjs cpu on the same Dataset: ${datasetLabel(ds)}`, async () => {
+    const f64 = createF64Problem(ds), objective = createTfProblem(ds);
+    const dim = f64.dim, m = f64.numSamples;
+    assert(objective.dim === dim && objective.numSamples === m, "dim / numSamples");
+    const oracle = oracleFrom(engine.ops(dim), objective);
+    // A generic point near the default start (off the minimizer manifold, so all terms count).
+    const rng = new Rng(21);
+    const x0 = initialPoint(ds, { seed: 5 });
+    const x = toF32(x0.map((xi) => xi + 0.3 * rng.normal()));
+    const v = toF32(rng.fillNormal(new Float64Array(dim)));
+    for (const batch of batchesOf(m)) {
+      const label = `${datasetLabel(ds)} batch ${batch ?? "full"}`;
+      const g = new Float64Array(dim), hv = new Float64Array(dim);
+      const g64 = new Float64Array(dim), hv64 = new Float64Array(dim);
+      assertClose(await oracle.loss(x, batch), f64.loss(x, batch), { rtol: 1e-5, msg: label });
+      await oracle.grad(x, g, batch);
+      f64.grad(x, g64, batch);
+      await oracle.hvp(x, v, hv, batch);
+      f64.hvp(x, v, hv64, batch);
+      const gErr = relErr(g, g64), hErr = relErr(hv, hv64);
+      assert(gErr < 1e-5, `${label} grad rel err ${gErr}`);
+      assert(hErr < 1e-5, `${label} hvp rel err ${hErr}`);
+    }
+    if (f64.labelNoiseGrad) {
+      const ops = engine.ops(dim), xv = ops.fromF64(x), out = ops.zeros();
+      const batch = Int32Array.of(m - 1, 2, 0), noise = toF32([0.4, -0.2, 0.9]);
+      const g64 = new Float64Array(dim);
+      objective.labelNoiseGrad!(xv, out, batch, noise);
+      f64.labelNoiseGrad(x, g64, batch, noise);
+      const err = relErr(await ops.toF64(out), g64);
+      assert(err < 1e-5, `label-noise grad rel err ${err}`);
+      ops.dispose(xv);
+      ops.dispose(out);
+    }
+    objective.dispose?.();
+  });
+}

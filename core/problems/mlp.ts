@@ -227,13 +227,13 @@ export class MlpProblem implements F64Problem {
    */
   #forward(x: Float64Array, z: Float64Array, k: number, derivs: boolean): number {
     const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, row = k * d;
-    const s0 = this.#s0, s1 = this.#s1, s2 = this.#s2;
+    const s0 = this.#s0, s1 = this.#s1, s2 = this.#s2, tanh = this.#tanh;
     let f = 0;
     for (let j = 0, wj = 0; j < h; j++, wj += d) {
       let pre = x[oB + j];
       for (let i = 0; i < d; i++) pre += x[wj + i] * z[row + i];
       let s: number;
-      if (this.#tanh) {
+      if (tanh) {
         s = Math.tanh(pre);
         if (derivs) {
           const ds = 1 - s * s;

@@ -149,7 +149,8 @@ export class TfEngine implements Engine<TfVec, tf.Scalar> {
 /**
  * Initializes tfjs on `backend` (switching tfjs's global backend) and returns the engine. Its
  * `runtime` records the tfjs and Deno versions, the backend, and for webgpu the adapter description.
- * Rejects when the backend cannot start (webgpu without an adapter names the cause).
+ * Rejects when the backend cannot start (webgpu without an adapter names the cause). tfjs has a
+ * single global backend, so the most recent call wins: use one tfjs engine at a time.
  */
 export async function createTfEngine(backend: TfBackendName): Promise<TfEngine> {
   const runtime = await initTfBackend(backend);

@@ -1,7 +1,7 @@
 /**
  * Small but real stage kinds for the pipeline tests: a "dataset" of numbers derived from its
- * params, a "train" that iterates x ← x − lr·(x − target) + rho (optionally sleeping per step so a
- * test can kill it mid-stage), a "spectral" summary of the trajectory, and a "tabulate" writing the
+ * params, a "train" that iterates x ← x − lr·(x − target) + rho (sleeping `delay_ms` per step so a
+ * test can kill it mid-stage, failing when the dataset's `fail` names the run), a "spectral" summary of the trajectory, and a "tabulate" writing the
  * requested CSV tables. Their `sources` are files under the test's working directory, so a test can
  * change "code" by editing them.
  * @module
@@ -41,6 +41,7 @@ export const testStageKinds: StageRegistry = {
     async run(ctx) {
       const ds = ctx.inputs.dataset[0];
       const { targets } = await readJson(`${ds.dir}/data.json`) as { targets: number[] };
+      if (ds.params.fail === ctx.params.name) throw new Error(`asked to fail (${ctx.id})`);
       const delay = num(ds.params, "delay_ms", 0);
       const steps = num(ctx.params, "steps", 10), lr = num(ctx.params, "lr", 0.1);
       const rho = num(ctx.params, "rho", 0);

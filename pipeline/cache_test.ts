@@ -1,0 +1,172 @@
+import { assert, assertEquals } from "../testing/assert.ts";
+import { Cache, cacheKey, type KeyComponents } from "./cache.ts";
+
+const COMPONENTS: KeyComponents = {
+  id: "train/x/a",
+  kind: "train",
+  version: 1,
+  params: { lr: 0.1, rho: 0.01 },
+  inputs: { dataset: [{ id: "dataset/x", key: "k", hash: "h", params: { n: 1 } }] },
+  sources: { "src/train.txt": "abc" },
+  runtime: { backend: "f64" },
+};
+
+async function withCache(fn: (cache: Cache, dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(new Cache(`${dir}/.cache`), dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function commitOne(cache: Cache, key: string, files: Record<string, string>) {
+  const tmp = await cache.begin(key);
+  for (const [rel, text] of Object.entries(files)) {
+    if (rel.includes("/")) {
+      await Deno.mkdir(`${tmp}/${rel.slice(0, rel.lastIndexOf("/"))}`, { recursive: true });
+    }
+    await Deno.writeTextFile(`${tmp}/${rel}`, text);
+  }
+  const t = new Date().toISOString();
+  return await cache.commit(key, tmp, {
+    ...COMPONENTS,
+    timings: { started: t, finished: t, seconds: 0 },
+  });
+}
+
+Deno.test("cacheKey depends on every component except the upstream key, and not on key order", async () => {
+  const base = await cacheKey(COMPONENTS);
+  assertEquals(await cacheKey({ ...COMPONENTS, params: { rho: 0.01, lr: 0.1 } }), base);
+  const up = COMPONENTS.inputs.dataset[0];
+  assertEquals(
+    await cacheKey({ ...COMPONENTS, inputs: { dataset: [{ ...up, key: "other" }] } }),
+    base,
+  );
+  const variants: KeyComponents[] = [
+    { ...COMPONENTS, id: "train/x/b" },
+    { ...COMPONENTS, kind: "spectral" },
+    { ...COMPONENTS, version: 2 },
+    { ...COMPONENTS, params: { lr: 0.1, rho: 0.02 } },
+    { ...COMPONENTS, inputs: { dataset: [{ ...up, hash: "h2" }] } },
+    { ...COMPONENTS, inputs: { dataset: [{ ...up, params: { n: 2 } }] } },
+    { ...COMPONENTS, inputs: { data: [up] } },
+    { ...COMPONENTS, sources: { "src/train.txt": "abd" } },
+    { ...COMPONENTS, runtime: { backend: "cpu" } },
+  ];
+  const keys = await Promise.all(variants.map(cacheKey));
+  assertEquals(new Set([base, ...keys]).size, variants.length + 1);
+  assert(/^[0-9a-f]{64}$/.test(base));
+});
+
+Deno.test("commit then read verifies; nested artifacts are hashed; no temp dirs remain", async () => {
+  await withCache(async (cache) => {
+    const key = "a".repeat(64);
+    assertEquals(await cache.read(key), { ok: false, state: "missing", reason: "no entry" });
+    const m = await commitOne(cache, key, { "t.csv": "x\n1\n", "ck/last.json": "[1]" });
+    assertEquals(Object.keys(m.artifacts), ["ck/last.json", "t.csv"]);
+    const fresh = new Cache(cache.dir); // a new process: nothing memoized
+    const r = await fresh.read(key);
+    assert(r.ok);
+    assertEquals(r.manifest.contentHash, m.contentHash);
+    assertEquals([...Deno.readDirSync(cache.dir)].map((e) => e.name), [key]);
+  });
+});
+
+Deno.test("a corrupted artifact, a truncated manifest, a missing or extra file are misses, never errors", async () => {
+  await withCache(async (cache) => {
+    const key = "b".repeat(64);
+    const damage: [string, (dir: string) => Promise<void>, string][] = [
+      [
+        "corrupt",
+        (d) => Deno.writeTextFile(`${d}/t.csv`, "x\n2\n"),
+        "artifact t.csv does not match its hash",
+      ],
+      ["truncate", async (d) => {
+        const text = await Deno.readTextFile(`${d}/manifest.json`);
+        await Deno.writeTextFile(`${d}/manifest.json`, text.slice(0, text.length / 2));
+      }, "manifest.json does not parse"],
+      ["missing", (d) => Deno.remove(`${d}/t.csv`), "artifact t.csv is missing"],
+      ["extra", (d) => Deno.writeTextFile(`${d}/u.csv`, ""), "unexpected file u.csv"],
+      ["no manifest", (d) => Deno.remove(`${d}/manifest.json`), "manifest.json is missing"],
+      ["wrong key", async (d) => {
+        const m = JSON.parse(await Deno.readTextFile(`${d}/manifest.json`));
+        await Deno.writeTextFile(
+          `${d}/manifest.json`,
+          JSON.stringify({ ...m, key: "c".repeat(64) }),
+        );
+      }, "manifest.json is not a valid manifest for this key"],
+    ];
+    for (const [what, harm, reason] of damage) {
+      await commitOne(cache, key, { "t.csv": "x\n1\n" });
+      await harm(cache.entryDir(key));
+      assertEquals(
+        await new Cache(cache.dir).read(key),
+        { ok: false, state: "corrupt", reason },
+        what,
+      );
+    }
+    // Recommitting replaces the damaged entry.
+    await commitOne(cache, key, { "t.csv": "x\n1\n" });
+    assert((await new Cache(cache.dir).read(key)).ok);
+  });
+});
+
+Deno.test("a stage may not write manifest.json", async () => {
+  await withCache(async (cache) => {
+    let msg = "";
+    try {
+      await commitOne(cache, "d".repeat(64), { "manifest.json": "{}" });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assertEquals(msg, "train/x/a: the stage wrote manifest.json, a name reserved for the pipeline");
+  });
+});
+
+Deno.test("lock: a second locker waits for the release; leftovers tell running from incomplete", async () => {
+  await withCache(async (cache) => {
+    const key = "e".repeat(64);
+    assertEquals(await cache.leftover(key), null);
+    const first = await cache.lock(key);
+    assertEquals(await cache.leftover(key), "running");
+    let waited = false, acquired = false;
+    const second = cache.lock(key, () => waited = true).then((l) => {
+      acquired = true;
+      return l;
+    });
+    // Once the second locker has found the lock taken, it must keep waiting while it is held.
+    while (!waited) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 250));
+    assert(!acquired);
+    first.release();
+    (await second).release();
+    assertEquals(await cache.leftover(key), null);
+    // A temp dir or a lock file with no live holder is what a killed writer leaves.
+    await Deno.mkdir(`${cache.dir}/${key}.tmp-x`);
+    assertEquals(await cache.leftover(key), "incomplete");
+    await cache.begin(key).then((tmp) => Deno.remove(tmp));
+    assertEquals(await cache.leftover(key), null);
+    await Deno.writeTextFile(`${cache.dir}/${key}.lock`, "123\n");
+    assertEquals(await cache.leftover(key), "incomplete");
+    (await cache.lock(key)).release();
+    assertEquals(await cache.leftover(key), null);
+  });
+});
+
+Deno.test("index records the last key per id; clean keeps only what is asked", async () => {
+  await withCache(async (cache) => {
+    const [k1, k2] = ["1".repeat(64), "2".repeat(64)];
+    await commitOne(cache, k1, { "a.txt": "1" });
+    await commitOne(cache, k2, { "a.txt": "2" });
+    await cache.writeIndex(k2, COMPONENTS);
+    assertEquals((await cache.readIndex(COMPONENTS.id))?.key, k2);
+    await Deno.mkdir(`${cache.dir}/${k1}.tmp-zzz`);
+    assertEquals(await cache.clean(new Set([k2])), 1);
+    assertEquals(await cache.keys(), [k2]);
+    assertEquals(await cache.leftover(k1), null);
+    assertEquals(await cache.clean(), 1);
+    assertEquals(await cache.keys(), []);
+    assertEquals(await cache.readIndex(COMPONENTS.id), null);
+  });
+});

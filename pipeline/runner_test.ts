@@ -1,0 +1,232 @@
+import { assert, assertEquals } from "../testing/assert.ts";
+import { TestProject } from "./testing/project.ts";
+import { Cache } from "./cache.ts";
+import { Runner } from "./runner.ts";
+import { planInstances } from "./plan.ts";
+import { loadConfig } from "./config.ts";
+import { testStageKinds } from "./testing/test_stages.ts";
+
+const ALL = [
+  "dataset/toy",
+  "train/toy/sam-rho0.01",
+  "train/toy/sam-rho0.02",
+  "train/toy/gd",
+  "spectral/toy/sam-rho0.01",
+  "spectral/toy/sam-rho0.02",
+  "spectral/toy/gd",
+  "tabulate/toy",
+];
+const sorted = (ids: string[]) => [...ids].sort();
+const TABLES = ["trajectory", "spectra", "summary"];
+
+async function tables(p: TestProject): Promise<string[]> {
+  return await Promise.all(TABLES.map((t) => p.table("toy", t)));
+}
+
+/** `status` output as id → state column. */
+async function statusOf(p: TestProject): Promise<Record<string, string>> {
+  const r = await p.cli("status");
+  assertEquals(r.code, 0, r.err);
+  const out: Record<string, string> = {};
+  for (const line of r.out.trim().split("\n").slice(0, -1)) {
+    const m = /^(.+?)\s{2,}(\S+)\s+(\S+)(?:\s{2}(.*))?$/.exec(line)!;
+    out[m[2]] = m[4] ? `${m[1].trim()}: ${m[4]}` : m[1].trim();
+  }
+  return out;
+}
+
+async function withProject(fn: (p: TestProject) => Promise<void>): Promise<void> {
+  const p = await TestProject.create();
+  try {
+    await fn(p);
+  } finally {
+    await p.remove();
+  }
+}
+
+Deno.test("second run reuses everything and publishes the same bytes", async () => {
+  await withProject(async (p) => {
+    const first = await p.cli("reproduce");
+    assertEquals(first.code, 0, first.err);
+    assertEquals(sorted(first.ran), sorted(ALL));
+    const before = await tables(p);
+    const second = await p.cli("reproduce");
+    assertEquals([second.ran, sorted(second.reused)], [[], sorted(ALL)]);
+    assertEquals(await tables(p), before);
+    assert(Object.values(await statusOf(p)).every((s) => s === "up to date"));
+  });
+});
+
+Deno.test("a changed param reruns that run and its downstream only, and says what changed", async () => {
+  await withProject(async (p) => {
+    await p.cli("reproduce");
+    await p.edit("t.yaml", "{ name: gd, optimizer: gd }", "{ name: gd, optimizer: gd, lr: 0.2 }");
+    const st = await statusOf(p);
+    assertEquals(st["train/toy/gd"], "changed (params): lr 0.1 → 0.2");
+    assertEquals(st["spectral/toy/gd"], "changed (input): upstream must run first: train/toy/gd");
+    assertEquals(st["train/toy/sam-rho0.01"], "up to date");
+    const dry = await p.cli("reproduce", "--dry-run");
+    assertEquals(dry.out.split("\n").filter((l) => l.startsWith("would run")), [
+      "would run  train/toy/gd  (changed params: lr 0.1 → 0.2)",
+      "would run  spectral/toy/gd  (changed input: upstream must run first: train/toy/gd)",
+      "would run  tabulate/toy  (changed input: upstream must run first: train/toy/gd, spectral/toy/gd)",
+    ]);
+    const r = await p.cli("reproduce");
+    assertEquals(sorted(r.ran), ["spectral/toy/gd", "tabulate/toy", "train/toy/gd"]);
+  });
+});
+
+Deno.test("changed code reruns that kind; identical outputs stop the wave there", async () => {
+  await withProject(async (p) => {
+    await p.cli("reproduce");
+    await p.edit("src/train.txt", "v1", "v2");
+    const st = await statusOf(p);
+    assertEquals(st["train/toy/gd"], "changed (code): src/train.txt");
+    assertEquals(st["dataset/toy"], "up to date");
+    const r = await p.cli("reproduce");
+    assertEquals(sorted(r.ran), ["train/toy/gd", "train/toy/sam-rho0.01", "train/toy/sam-rho0.02"]);
+    // The train outputs did not change, so spectral and tabulate keys did not either.
+    assertEquals(sorted(r.reused), [
+      "dataset/toy",
+      "spectral/toy/gd",
+      "spectral/toy/sam-rho0.01",
+      "spectral/toy/sam-rho0.02",
+      "tabulate/toy",
+    ]);
+  });
+});
+
+Deno.test("a changed upstream artifact reruns everything downstream", async () => {
+  await withProject(async (p) => {
+    await p.cli("reproduce");
+    const before = await p.table("toy", "summary");
+    await p.edit("t.yaml", "seed: 1 }", "seed: 2 }");
+    const st = await statusOf(p);
+    assertEquals(st["dataset/toy"], "changed (params): seed 1 → 2");
+    assertEquals(st["train/toy/gd"], "changed (input): upstream must run first: dataset/toy");
+    const r = await p.cli("reproduce");
+    assertEquals(sorted(r.ran), sorted(ALL));
+    assert((await p.table("toy", "summary")) !== before);
+    // Back to the old value: everything is in the cache again.
+    await p.edit("t.yaml", "seed: 2 }", "seed: 1 }");
+    const back = await p.cli("reproduce");
+    assertEquals([back.ran, await p.table("toy", "summary")], [[], before]);
+  });
+});
+
+Deno.test("--force recomputes the selection; --only runs the selection and its upstream", async () => {
+  await withProject(async (p) => {
+    await p.cli("reproduce");
+    assertEquals(sorted((await p.cli("reproduce", "--force")).ran), sorted(ALL));
+    const one = await p.cli("reproduce", "--force", "--only", "train/toy/gd");
+    assertEquals([one.ran, one.reused], [["train/toy/gd"], ["dataset/toy"]]);
+    const dry = await p.cli("reproduce", "--force", "--only", "spectral/*/gd", "--dry-run");
+    assertEquals(dry.out, "would run  spectral/toy/gd  (forced)\n1 would run, 2 up to date\n");
+  });
+});
+
+Deno.test("stage runs exactly one instance; missing upstream is computed first, saying so", async () => {
+  await withProject(async (p) => {
+    const r = await p.cli("stage", "spectral/toy/gd");
+    assertEquals(r.code, 0, r.err);
+    assertEquals(r.ran, ["dataset/toy", "train/toy/gd", "spectral/toy/gd"]);
+    assert(r.out.includes("run      train/toy/gd  ["), r.out);
+    assert(r.out.includes("(missing; needed by spectral/toy/gd)"), r.out);
+    assertEquals((await p.cli("stage", "spectral/toy/gd")).ran, []);
+    const forced = await p.cli("stage", "spectral/toy/gd", "--force");
+    assertEquals([forced.ran, forced.reused], [["spectral/toy/gd"], [
+      "dataset/toy",
+      "train/toy/gd",
+    ]]);
+    const st = await statusOf(p);
+    assertEquals(st["train/toy/sam-rho0.01"], "missing");
+    assertEquals(st["tabulate/toy"], "missing");
+    const bad = await p.cli("stage", "spectral/toy/adam");
+    assertEquals(
+      [bad.code, bad.err],
+      [
+        2,
+        'error: t.yaml has no stage "spectral/toy/adam" (similar: spectral/toy/sam-rho0.01, spectral/toy/sam-rho0.02, spectral/toy/gd); `status` lists them all\n'
+          .replace("t.yaml", `${p.dir}/t.yaml`),
+      ],
+    );
+  });
+});
+
+Deno.test("a corrupted artifact and a truncated manifest are detected, warned about and recomputed", async () => {
+  await withProject(async (p) => {
+    await p.cli("reproduce");
+    const before = await tables(p);
+    const cache = new Cache(`${p.dir}/.cache`);
+    const trainKey = (await cache.readIndex("train/toy/gd"))!.key;
+    const specKey = (await cache.readIndex("spectral/toy/sam-rho0.01"))!.key;
+    await Deno.writeTextFile(`${cache.entryDir(trainKey)}/trajectory.csv`, "step,loss\n1,0\n");
+    const manifest = `${cache.entryDir(specKey)}/manifest.json`;
+    await Deno.writeTextFile(manifest, (await Deno.readTextFile(manifest)).slice(0, 100));
+    const st = await statusOf(p);
+    assertEquals(
+      st["train/toy/gd"],
+      "incomplete: corrupt entry: artifact trajectory.csv does not match its hash",
+    );
+    assertEquals(
+      st["spectral/toy/sam-rho0.01"],
+      "incomplete: corrupt entry: manifest.json does not parse",
+    );
+    const r = await p.cli("reproduce");
+    assertEquals(r.code, 0, r.err);
+    assertEquals(sorted(r.ran), ["spectral/toy/sam-rho0.01", "train/toy/gd"]);
+    assert(
+      r.out.includes(
+        `warning: cache entry ${
+          trainKey.slice(0, 12)
+        } of train/toy/gd is unusable (artifact trajectory.csv does not match its hash); recomputing\n`,
+      ),
+      r.out,
+    );
+    assertEquals(await tables(p), before);
+  });
+});
+
+Deno.test("status words: missing, incomplete and running from leftovers", async () => {
+  await withProject(async (p) => {
+    assertEquals((await statusOf(p))["dataset/toy"], "missing");
+    await p.cli("stage", "dataset/toy");
+    // With the dataset cached, the train keys are known: fake a killed writer, then a live one.
+    const cache = new Cache(`${p.dir}/.cache`);
+    const runner = new Runner({ registry: testStageKinds, cache, root: p.dir });
+    const plan = planInstances(await loadConfig(`${p.dir}/t.yaml`));
+    const key = (await runner.status(plan)).find((s) => s.id === "train/toy/gd")!.key!;
+    await Deno.mkdir(`${cache.dir}/${key}.tmp-killed`);
+    assertEquals(
+      (await statusOf(p))["train/toy/gd"],
+      "incomplete: an interrupted run left it unfinished",
+    );
+    const lock = await cache.lock(key);
+    assertEquals((await statusOf(p))["train/toy/gd"], "running: another process is computing it");
+    lock.release();
+    const r = await p.cli("stage", "train/toy/gd");
+    assertEquals(r.ran, ["train/toy/gd"]);
+    assertEquals(
+      (await Array.fromAsync(Deno.readDir(cache.dir))).filter((e) => e.name.includes(".")),
+      [],
+    );
+    assertEquals((await statusOf(p))["train/toy/gd"], "up to date");
+  });
+});
+
+Deno.test("a failing stage skips its downstream, not the rest, and exits 1", async () => {
+  await withProject(async (p) => {
+    await p.edit("t.yaml", "seed: 1 }", "seed: 1, fail: gd }");
+    const r = await p.cli("reproduce");
+    assertEquals(r.code, 1);
+    assert(r.out.includes("FAILED   train/toy/gd: asked to fail (train/toy/gd)\n"), r.out);
+    assert(r.out.includes("skipped  spectral/toy/gd  (an upstream stage failed)\n"), r.out);
+    assert(r.out.includes("skipped  tabulate/toy  (an upstream stage failed)\n"), r.out);
+    assert(r.err.startsWith("\ntrain/toy/gd failed:\nError: asked to fail"), r.err);
+    assertEquals(r.ran.length, 5);
+    assert(
+      r.out.endsWith("ran 5, reused 0, failed 1, skipped 2 in " + r.out.split(" in ").pop()),
+      r.out,
+    );
+  });
+});

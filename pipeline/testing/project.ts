@@ -62,17 +62,18 @@ export class TestProject {
   }
 
   /** Flags pointing the CLI at this project's config, cache and results. */
-  private flags(cmd: string): string[] {
-    const f = ["--config", `${this.dir}/t.yaml`, "--cache-dir", `${this.dir}/.cache`];
-    return cmd === "reproduce" || cmd === "stage"
-      ? [...f, "--results-dir", `${this.dir}/results`]
-      : f;
+  private flags(args: string[]): string[] {
+    const cache = ["--cache-dir", `${this.dir}/.cache`];
+    const config = ["--config", `${this.dir}/t.yaml`];
+    if (args[0] === "clean") return args.includes("--unused") ? [...cache, ...config] : cache;
+    if (args[0] === "status") return [...cache, ...config];
+    return [...cache, ...config, "--results-dir", `${this.dir}/results`];
   }
 
   /** Runs the CLI in this process with the test stage kinds (stages in this thread). */
   async cli(...args: string[]): Promise<CliResult> {
     let out = "", err = "";
-    const code = await runCli([...args, ...this.flags(args[0])], {
+    const code = await runCli([...args, ...this.flags(args)], {
       registry: testStageKinds,
       root: this.dir,
       tty: false,

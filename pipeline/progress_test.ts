@@ -1,0 +1,52 @@
+import { assertEquals } from "../testing/assert.ts";
+import { createReporter, formatDuration } from "./progress.ts";
+
+const KEY = "0123456789abcdef".repeat(4);
+
+Deno.test("log mode: start, throttled progress with rate and ETA, finish with duration", () => {
+  let out = "", t = 0;
+  const r = createReporter({ tty: false, write: (s) => out += s, now: () => t, intervalMs: 3000 });
+  r.event({ type: "start", id: "train/x/a", key: KEY, reason: "missing" });
+  r.event({ type: "progress", id: "train/x/a", done: 0, total: 100 });
+  t = 1000;
+  r.event({ type: "progress", id: "train/x/a", done: 10, total: 100 }); // within the interval: silent
+  t = 4000;
+  r.event({ type: "progress", id: "train/x/a", done: 40, total: 100, note: "loss 0.1" });
+  r.event({ type: "finish", id: "train/x/a", key: KEY, seconds: 7.5 });
+  r.event({ type: "reuse", id: "dataset/x", key: KEY });
+  r.close();
+  assertEquals(out.split("\n"), [
+    "run      train/x/a  [0123456789ab]  (missing)",
+    "progress train/x/a  40/100 (40%)  10.0/s  ETA 6.00 s  loss 0.1",
+    "done     train/x/a  [0123456789ab]  in 7.50 s",
+    "cached   dataset/x  [0123456789ab]",
+    "",
+  ]);
+});
+
+Deno.test("terminal mode: live lines are redrawn under the log and cleared at the end", () => {
+  let out = "", t = 0;
+  const r = createReporter({ tty: true, write: (s) => out += s, now: () => t });
+  r.event({ type: "start", id: "a", key: KEY, reason: "missing" });
+  t = 1000;
+  r.event({ type: "progress", id: "a", done: 5, total: 10 });
+  r.event({ type: "finish", id: "a", key: KEY, seconds: 1 });
+  r.close();
+  assertEquals(
+    out,
+    [
+      "run      a  [0123456789ab]  (missing)\n  … a  0/0\n",
+      "\x1b[1A\x1b[J  … a  5/10 (50%)\n",
+      "\x1b[1A\x1b[Jdone     a  [0123456789ab]  in 1.00 s\n",
+    ].join(""),
+  );
+});
+
+Deno.test("formatDuration", () => {
+  assertEquals([0.123, 12.34, 245, 3720].map(formatDuration), [
+    "0.12 s",
+    "12.3 s",
+    "4 min 05 s",
+    "1 h 02 min",
+  ]);
+});

@@ -3,6 +3,7 @@
  * The train and spectral stages call this; nothing else chooses engines.
  * @module
  */
+import { tfRuntimeIdentity } from "./engine/backend.ts";
 import { f64Engine } from "./engine/f64.ts";
 import { selectBackend } from "./engine/select.ts";
 import { createTfEngine } from "./engine/tfjs.ts";
@@ -25,15 +26,17 @@ export interface Session {
   dispose(): void;
 }
 
-/** The backend a request resolves to and its runtime identity, without building anything. */
+/**
+ * The backend a request resolves to and the identity of the numbers it produces (for cache keys),
+ * without initializing anything.
+ */
 export async function resolveBackend(
   request: BackendRequest,
   opts: { preferF64?: boolean } = {},
 ): Promise<{ backend: BackendName; runtime: Record<string, string> }> {
   const backend = await selectBackend(request, { closedForm: true, preferF64: opts.preferF64 });
-  if (backend === "f64") return { backend, runtime: { ...f64Engine.runtime } };
-  const engine = await createTfEngine(backend);
-  return { backend, runtime: { ...engine.runtime } };
+  if (backend === "f64") return { backend, runtime: f64Runtime() };
+  return { backend, runtime: await tfRuntimeIdentity(backend) };
 }
 
 /** Builds the objective of `dataset` on the engine `request` resolves to. */
@@ -43,7 +46,7 @@ export async function openObjective(dataset: Dataset, request: BackendRequest): 
     const objective = createF64Problem(dataset);
     return {
       backend,
-      runtime: f64Engine.runtime,
+      runtime: f64Runtime(),
       ops: f64Engine.ops(objective.dim) as VecOps<unknown, unknown>,
       objective: objective as Objective<unknown, unknown>,
       dispose() {},
@@ -58,5 +61,13 @@ export async function openObjective(dataset: Dataset, request: BackendRequest): 
     ops: ops as unknown as VecOps<unknown, unknown>,
     objective: objective as unknown as Objective<unknown, unknown>,
     dispose: () => objective.dispose?.(),
+  };
+}
+
+/** The f64 engine's identity: its Math functions are V8's, so the Deno version is part of it. */
+function f64Runtime(): Record<string, string> {
+  return {
+    ...f64Engine.runtime,
+    deno: navigator.userAgent.match(/Deno\/(\S+)/)?.[1] ?? navigator.userAgent,
   };
 }

@@ -24,8 +24,8 @@ export interface StageInstance {
  *
  * - dataset params: the dataset block as written;
  * - train params: the resolved run plus `experiment`; input role `dataset`;
- * - spectral params: the spectral block plus `experiment`, and the run's `rho` and `backend` unless
- *   the block sets them; input roles `train` and `dataset`;
+ * - spectral params: the spectral block plus `experiment`, and the run's `rho` unless the block sets
+ *   it (spectra default to the float64 engine, whatever engine trained); input roles `train` and `dataset`;
  * - tabulate params: `experiment`, `tables` (and `claims` when declared); input roles `dataset`,
  *   `train` and `spectral` (all of the experiment, in run order).
  */
@@ -50,7 +50,7 @@ export function planInstances(set: ExperimentSet): StageInstance[] {
         const id = `spectral/${exp.id}/${r.label}`;
         spectrals.push(id);
         const params: Record<string, Json> = { ...exp.spectral, experiment: exp.id };
-        for (const k of ["rho", "backend"]) {
+        for (const k of ["rho"]) {
           if (!(k in params) && r.params[k] !== undefined) params[k] = r.params[k];
         }
         out.push({

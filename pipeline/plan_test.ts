@@ -71,9 +71,8 @@ Deno.test("plan: params of each kind", () => {
     k: 2,
     experiment: "a",
     rho: 0.02,
-    backend: "f64",
   });
-  assertEquals(byId.get("spectral/a/gd")!.params, { k: 2, experiment: "a", backend: "f64" });
+  assertEquals(byId.get("spectral/a/gd")!.params, { k: 2, experiment: "a" });
   assertEquals(byId.get("tabulate/b")!.params, {
     experiment: "b",
     tables: ["trajectory"],

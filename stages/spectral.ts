@@ -54,7 +54,7 @@ export const spectralStage: StageKind = {
   version: 1,
   sources: sourceFiles("stages/spectral.ts", "stages/artifacts.ts", "core"),
   async runtime(params) {
-    return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;
+    return (await resolveBackend((params.backend ?? "f64") as BackendRequest, {})).runtime;
   },
   async run(ctx) {
     const p = ctx.params as SpectralParams;
@@ -63,7 +63,11 @@ export const spectralStage: StageKind = {
       await readCheckpoints(single(ctx.inputs, "train").dir),
       p.checkpoints,
     );
-    const session = await openObjective(dataset, p.backend ?? "auto");
+    const session = await openObjective(dataset, p.backend ?? "f64");
+    // float32 HVPs cannot meet float64 tolerances: without these, Lanczos and Φ run to their caps.
+    const float32 = session.backend !== "f64"
+      ? { lanczosTol: 1e-4, phiGradTol: 1e-4, phiMaxSteps: 2000 }
+      : {};
     try {
       const oracle = oracleFrom(session.ops, session.objective);
       const rows: Record<string, number>[] = [];
@@ -78,6 +82,7 @@ export const spectralStage: StageKind = {
           perSample: p.per_sample,
           mcSamples: p.mc_samples,
           seed: p.seed ?? 0,
+          ...float32,
         });
         rows.push({ step: c.step, ...metrics });
         ctx.progress(i + 1, checkpoints.length, `step ${c.step}`);

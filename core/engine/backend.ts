@@ -78,17 +78,18 @@ export function wasmDistUrl(): string {
 }
 
 let wasmPathsSet = false;
+/** Backend switches are global to tfjs: concurrent callers are served one after another. */
+let switching: Promise<unknown> = Promise.resolve();
 
 /**
- * Makes `name` tfjs's global backend and waits until it is ready. Returns the runtime record of
- * the numbers it will produce: tfjs and Deno versions, backend, and for webgpu the adapter.
- * Throws (never falls back silently) when the backend cannot start; webgpu without any adapter
- * throws "WebGPU requested but navigator.gpu has no adapter: …".
+ * The identity of the numbers backend `name` produces, without initializing it: engine, tfjs and
+ * Deno versions, backend, dtype and, for webgpu, the adapter. This is what cache keys depend on.
+ * Throws for webgpu when there is no adapter ("WebGPU requested but navigator.gpu has no adapter: …").
  */
-export async function initTfBackend(name: TfBackendName): Promise<Record<string, string>> {
-  // tfjs prints advice ("install tfjs-node") on first use under Deno; the core prints nothing, and
-  // PROD only silences tfjs's warnings and logs.
-  tf.env().set("PROD", true);
+export async function tfRuntimeIdentity(name: TfBackendName): Promise<Record<string, string>> {
+  if (name !== "cpu" && name !== "wasm" && name !== "webgpu") {
+    throw new Error(`unknown tfjs backend "${name}" (expected cpu, wasm or webgpu)`);
+  }
   const runtime: Record<string, string> = {
     engine: "tfjs",
     tfjs: tf.version.tfjs,
@@ -96,6 +97,33 @@ export async function initTfBackend(name: TfBackendName): Promise<Record<string,
     backend: name,
     dtype: "float32",
   };
+  if (name === "webgpu") {
+    const probe = await probeWebGpu();
+    if (!probe.available) {
+      throw new Error(`WebGPU requested but navigator.gpu has no adapter: ${probe.description}`);
+    }
+    runtime.adapter = probe.description;
+  }
+  return runtime;
+}
+
+/**
+ * Makes `name` tfjs's global backend and waits until it is ready. Returns the runtime record of
+ * the numbers it will produce: `tfRuntimeIdentity` plus, for wasm, its SIMD and thread support.
+ * Throws (never falls back silently) when the backend cannot start; webgpu without any adapter
+ * throws "WebGPU requested but navigator.gpu has no adapter: …".
+ */
+export function initTfBackend(name: TfBackendName): Promise<Record<string, string>> {
+  const next = switching.then(() => switchBackend(name), () => switchBackend(name));
+  switching = next.catch(() => undefined);
+  return next;
+}
+
+async function switchBackend(name: TfBackendName): Promise<Record<string, string>> {
+  // tfjs prints advice ("install tfjs-node") on first use under Deno; the core prints nothing, and
+  // PROD only silences tfjs's warnings and logs.
+  tf.env().set("PROD", true);
+  const runtime = await tfRuntimeIdentity(name);
   if (name === "wasm") {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     // setWasmPaths only takes effect before the backend's first initialization.
@@ -104,14 +132,7 @@ export async function initTfBackend(name: TfBackendName): Promise<Record<string,
       wasmPathsSet = true;
     }
   } else if (name === "webgpu") {
-    const probe = await probeWebGpu();
-    if (!probe.available) {
-      throw new Error(`WebGPU requested but navigator.gpu has no adapter: ${probe.description}`);
-    }
     await import("@tensorflow/tfjs-backend-webgpu");
-    runtime.adapter = probe.description;
-  } else if (name !== "cpu") {
-    throw new Error(`unknown tfjs backend "${name}" (expected cpu, wasm or webgpu)`);
   }
   const ok = await tf.setBackend(name);
   await tf.ready();

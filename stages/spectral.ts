@@ -87,6 +87,7 @@ export const spectralStage: StageKind = {
         rows.push({ step: c.step, ...metrics });
         ctx.progress(i + 1, checkpoints.length, `step ${c.step}`);
       }
+      oracle.dispose?.();
       await writeCsv(ctx.outDir, "spectra.csv", aq.from(rows));
     } finally {
       session.dispose();

@@ -19,6 +19,8 @@ export interface F64Oracle {
   grad(x: Float64Array, out: Float64Array, batch?: Batch): Promise<void>;
   /** out ← Hessian of the mean loss over `batch` at x, times v. */
   hvp(x: Float64Array, v: Float64Array, out: Float64Array, batch?: Batch): Promise<void>;
+  /** Frees the engine vectors the view holds (absent when there are none). */
+  dispose?(): void;
 }
 
 /** Wraps an engine objective as a float64 oracle (copies in, reads back out). */
@@ -44,6 +46,9 @@ export function oracleFrom<V, S>(ops: VecOps<V, S>, objective: Objective<V, S>):
       ops.set(vv, v);
       objective.hvp(xv, vv, ov, batch);
       out.set(await ops.toF64(ov));
+    },
+    dispose() {
+      for (const v of [xv, vv, ov]) ops.dispose(v);
     },
   };
 }

@@ -9,6 +9,8 @@ import { createTfEngine } from "../engine/tfjs.ts";
 import { createF64Problem, initialPoint, makeDataset } from "../problems/registry.ts";
 import { createTfProblem } from "../problems/tf_registry.ts";
 import { train } from "./train.ts";
+import { createStep } from "./step.ts";
+import { Rng } from "../rng.ts";
 import type { OptimizerSpec } from "./types.ts";
 
 const engine = await createTfEngine("cpu");
@@ -56,3 +58,26 @@ for (const [dataset, spec] of cases) {
     assert(ref.final.some((v, i) => v !== x0[i]), "the run moved");
   });
 }
+
+Deno.test("tfjs cpu: every optimizer's step leaves the tensor count where it was", () => {
+  for (const [dataset, spec] of cases) {
+    const objective = createTfProblem(dataset);
+    const ops = engine.ops(objective.dim);
+    const x = ops.fromF64(
+      initialPoint(dataset, { seed: 3, ...(dataset.kind === "toy4d" ? {} : { scale: 0.5 }) }),
+    );
+    const step = createStep(ops, objective, spec, new Rng(5));
+    const baseline = tf.memory().numTensors;
+    for (let t = 0; t < 5; t++) {
+      step.step(x);
+      assertEquals(
+        tf.memory().numTensors,
+        baseline,
+        `${spec.kind}: tensors leaked by step ${t + 1}`,
+      );
+    }
+    step.dispose();
+    ops.dispose(x);
+    objective.dispose?.();
+  }
+});

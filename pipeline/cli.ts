@@ -8,7 +8,7 @@ import { ConfigError, type ExperimentSet, loadConfig } from "./config.ts";
 import { matchesPattern, planInstances, type StageInstance, withUpstream } from "./plan.ts";
 import { Cache } from "./cache.ts";
 import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
-import { createReporter, formatDuration, shortKey } from "./progress.ts";
+import { createReporter, formatDuration, type Reporter, shortKey } from "./progress.ts";
 import { publishTables } from "./publish.ts";
 import { type Executor, workerExecutor } from "./executor.ts";
 import type { StageRegistry } from "./stage.ts";
@@ -261,12 +261,15 @@ async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
   return await loadConfig(file, { backend: ctx.values.backend as string | undefined });
 }
 
-function setup(ctx: Ctx, jobs = 1): { cache: Cache; runner: Runner; executor?: Executor } {
+function setup(
+  ctx: Ctx,
+  jobs = 1,
+): { cache: Cache; runner: Runner; reporter: Reporter; executor?: Executor } {
   const cache = new Cache((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
   const reporter = createReporter({ tty: ctx.tty, write: ctx.write });
   const runner = new Runner({ registry: ctx.registry, cache, reporter, root: ctx.root });
   const executor = jobs > 1 && ctx.registryUrl ? workerExecutor(ctx.registryUrl, jobs) : undefined;
-  return { cache, runner, executor };
+  return { cache, runner, reporter, executor };
 }
 
 async function reproduce(ctx: Ctx): Promise<number> {
@@ -333,12 +336,13 @@ async function execute(
   plan: StageInstance[],
   opts: { selected?: Set<string>; force: Set<string>; jobs: number },
 ): Promise<number> {
-  const { runner, executor } = setup(ctx, opts.jobs);
+  const { runner, reporter, executor } = setup(ctx, opts.jobs);
   let summary: RunSummary;
   try {
     summary = await runner.run(plan, { ...opts, executor });
   } finally {
     executor?.close();
+    reporter.close();
   }
   const resultsDir = (ctx.values["results-dir"] as string | undefined) ?? "results";
   const tables = plan.filter((s) =>
@@ -397,12 +401,13 @@ async function status(ctx: Ctx): Promise<number> {
   const { runner } = setup(ctx);
   const statuses = await runner.status(planInstances(set));
   const width = Math.max(...statuses.map((s) => s.id.length));
+  const stateWidth = Math.max(...statuses.map((s) => stateWord(s).length));
   const counts = new Map<string, number>();
   for (const s of statuses) {
     counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
     const key = s.key ? shortKey(s.key) : "-".repeat(12);
     ctx.write(
-      `${stateWord(s).padEnd(24)} ${s.id.padEnd(width)}  ${key}${
+      `${stateWord(s).padEnd(stateWidth)}  ${s.id.padEnd(width)}  ${key}${
         s.detail ? `  ${s.detail}` : ""
       }\n`,
     );

@@ -74,14 +74,18 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
   const spawn = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
       const w = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+      const fail = (e: Error) => {
+        w.terminate();
+        all.delete(w);
+        reject(e);
+      };
       w.onmessage = (ev: MessageEvent<FromWorker>) => {
         if (ev.data.type === "ready") resolve(w);
-        else if (ev.data.type === "error") reject(workerError(ev.data));
+        else if (ev.data.type === "error") fail(workerError(ev.data));
       };
       w.onerror = (ev) => {
         ev.preventDefault();
-        w.terminate();
-        reject(new Error(`stage worker failed to start: ${ev.message}`));
+        fail(new Error(`stage worker failed to start: ${ev.message}`));
       };
       all.add(w);
       w.postMessage({ type: "init", registryUrl });

@@ -28,7 +28,12 @@ export type RunEvent =
 export interface Reporter {
   /** Renders one event. */
   event(e: RunEvent): void;
-  /** Clears any live lines (call once at the end). */
+  /**
+   * Refreshes time-dependent output: redraws live lines on a terminal, prints heartbeat lines
+   * otherwise (the reporter's own timer calls it every second).
+   */
+  tick(): void;
+  /** Clears any live lines and stops the timer (call once at the end). */
   close(): void;
 }
 
@@ -40,8 +45,15 @@ export interface ReporterOptions {
   readonly write?: (text: string) => void;
   /** Minimum milliseconds between two progress log lines of one stage (non-terminal). Default 3000. */
   readonly intervalMs?: number;
+  /**
+   * Non-terminal mode: a stage that reported nothing for this many milliseconds gets a line anyway,
+   * so long silent stages still show they are alive. Default 30000.
+   */
+  readonly heartbeatMs?: number;
   /** Clock in milliseconds (injectable for tests). Default `performance.now`. */
   readonly now?: () => number;
+  /** Run {@linkcode Reporter.tick} every second from an internal timer. Default true. */
+  readonly timer?: boolean;
 }
 
 /** Short form of a key shown to users. */
@@ -76,14 +88,17 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
   });
   const now = opts.now ?? (() => performance.now());
   const interval = opts.intervalMs ?? 3000;
+  const heartbeat = opts.heartbeatMs ?? 30000;
+  let timer: ReturnType<typeof setInterval> | undefined;
   const live = new Map<string, Live>();
   let drawn = 0;
   let lastDraw = -Infinity;
 
   const progressText = (id: string, l: Live): string => {
     const t = now();
-    let text = `${id}  ${l.done}/${l.total}`;
-    if (l.total > 0) text += ` (${Math.floor((100 * l.done) / l.total)}%)`;
+    let text = l.total > 0
+      ? `${id}  ${l.done}/${l.total} (${Math.floor((100 * l.done) / l.total)}%)`
+      : `${id}  running ${formatDuration((t - l.started) / 1000)}`;
     if (l.firstAt && l.done > l.firstAt.done && t > l.firstAt.t) {
       const rate = ((l.done - l.firstAt.done) * 1000) / (t - l.firstAt.t);
       text += `  ${rate >= 100 ? rate.toFixed(0) : rate.toPrecision(3)}/s`;
@@ -120,6 +135,11 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
       switch (e.type) {
         case "start":
           live.set(e.id, { started: now(), done: 0, total: 0, lastLogged: now() });
+          if (timer === undefined && (opts.timer ?? true)) {
+            const handle = setInterval(() => this.tick(), 1000);
+            Deno.unrefTimer(handle);
+            timer = handle;
+          }
           print(`run      ${e.id}  [${shortKey(e.key)}]  (${e.reason})`);
           break;
         case "wait":
@@ -169,7 +189,21 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
           break;
       }
     },
+    tick() {
+      if (tty) {
+        if (live.size > 0) redraw();
+        return;
+      }
+      for (const [id, l] of live) {
+        if (now() - l.lastLogged >= heartbeat) {
+          l.lastLogged = now();
+          write(`progress ${progressText(id, l)}\n`);
+        }
+      }
+    },
     close() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
       live.clear();
       if (tty && drawn > 0) redraw();
     },

@@ -100,7 +100,7 @@ export class Runner {
     this.registry = opts.registry;
     this.cache = opts.cache;
     this.root = opts.root ?? ".";
-    this.reporter = opts.reporter ?? { event() {}, close() {} };
+    this.reporter = opts.reporter ?? { event() {}, tick() {}, close() {} };
   }
 
   private kindOf(inst: StageInstance) {

@@ -109,11 +109,14 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
   };
 
   // Terminal mode: erase the live block, print the new log line, redraw the block.
+  // Lines wider than the terminal would wrap and break the cursor arithmetic; an unknown width
+  // (some pseudo-terminals report 0 columns) means no truncation.
   const columns = () => {
     try {
-      return Deno.consoleSize().columns;
+      const c = Deno.consoleSize().columns;
+      return c > 20 ? c : Infinity;
     } catch {
-      return 100;
+      return Infinity;
     }
   };
   const redraw = (line?: string) => {

@@ -219,6 +219,22 @@ export class Cache {
     return (await this.temporaries(key)).length > 0 ? "incomplete" : null;
   }
 
+  /**
+   * Removes what a killed writer left next to a usable entry (it can die after renaming the entry
+   * into place but before releasing its lock), so that leftovers always mean "incomplete".
+   */
+  async tidy(key: string): Promise<void> {
+    if ((await this.leftover(key)) !== "incomplete") return;
+    const lock = await this.lock(key);
+    try {
+      for (const name of await this.temporaries(key)) {
+        await Deno.remove(`${this.dir}/${name}`, { recursive: true });
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
   /** Names of temporary directories of `key` (`<key>.tmp-*`, `<key>.old-*`). */
   private async temporaries(key: string): Promise<string[]> {
     const out: string[] = [];

@@ -151,6 +151,15 @@ Deno.test("lock: a second locker waits for the release; leftovers tell running f
     assertEquals(await cache.leftover(key), "incomplete");
     (await cache.lock(key)).release();
     assertEquals(await cache.leftover(key), null);
+    // tidy removes leftovers of a writer killed after its rename, and leaves a live writer alone.
+    await Deno.writeTextFile(`${cache.dir}/${key}.lock`, "123\n");
+    await Deno.mkdir(`${cache.dir}/${key}.old-x`);
+    await cache.tidy(key);
+    assertEquals(await cache.leftover(key), null);
+    const live = await cache.lock(key);
+    await cache.tidy(key);
+    assertEquals(await cache.leftover(key), "running");
+    live.release();
   });
 });
 

@@ -408,6 +408,7 @@ export class Runner {
     manifest: Manifest,
     note?: string,
   ): Promise<Outcome> {
+    await this.cache.tidy(key);
     await this.cache.writeIndex(key, c);
     summary.reused.push(inst.id);
     this.reporter.event({ type: "reuse", id: inst.id, key, note });

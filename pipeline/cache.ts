@@ -161,7 +161,7 @@ export class Cache {
   }
 
   /**
-   * Takes the exclusive lock of `key`, polling while another process (or another task of this one)
+   * Takes the exclusive lock of `key` (any name; entry keys lock entries), polling while another process (or another task of this one)
    * holds it; `onWait` is called once if it has to wait.
    */
   async lock(key: string, onWait?: () => void): Promise<Lock> {

@@ -9,7 +9,7 @@ import { matchesPattern, planInstances, type StageInstance, withUpstream } from 
 import { Cache } from "./cache.ts";
 import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
 import { createReporter, formatDuration, type Reporter, shortKey } from "./progress.ts";
-import { publishTables } from "./publish.ts";
+import { type PublishedFile, publishTables } from "./publish.ts";
 import { type Executor, workerExecutor } from "./executor.ts";
 import type { StageRegistry } from "./stage.ts";
 
@@ -336,7 +336,7 @@ async function execute(
   plan: StageInstance[],
   opts: { selected?: Set<string>; force: Set<string>; jobs: number },
 ): Promise<number> {
-  const { runner, reporter, executor } = setup(ctx, opts.jobs);
+  const { cache, runner, reporter, executor } = setup(ctx, opts.jobs);
   let summary: RunSummary;
   try {
     summary = await runner.run(plan, { ...opts, executor });
@@ -349,7 +349,16 @@ async function execute(
     s.kind === "tabulate" && summary.outcomes.has(s.id) &&
     (!opts.selected || opts.selected.has(s.id))
   ).map((s) => ({ experiment: s.experiment, ...summary.outcomes.get(s.id)! }));
-  const published = tables.length > 0 ? await publishTables(tables, resultsDir) : [];
+  let published: PublishedFile[] = [];
+  if (tables.length > 0) {
+    // manifest.csv is read, merged and rewritten: one publisher at a time.
+    const lock = await cache.lock("publish");
+    try {
+      published = await publishTables(tables, resultsDir);
+    } finally {
+      lock.release();
+    }
+  }
   const parts = [`ran ${summary.ran.length}`, `reused ${summary.reused.length}`];
   if (summary.failed.length) parts.push(`failed ${summary.failed.length}`);
   if (summary.skipped.length) parts.push(`skipped ${summary.skipped.length}`);

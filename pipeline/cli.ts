@@ -60,7 +60,7 @@ const BACKEND: OptSpec = {
 const RESULTS: OptSpec = {
   type: "string",
   arg: "DIR",
-  help: "results directory (default results)",
+  help: "results directory (default results/, or results/<name>/ for a set not named paper)",
 };
 const JOBS: OptSpec = {
   type: "string",
@@ -272,11 +272,38 @@ function setup(
   return { cache, runner, reporter, executor };
 }
 
+/**
+ * The plan of a set, with every instance's params checked by its stage kind's `validate` and its
+ * runtime resolvable; a problem becomes a ConfigError naming the config file, line and key.
+ */
+async function validatedPlan(ctx: Ctx, set: ExperimentSet): Promise<StageInstance[]> {
+  const plan = planInstances(set, { report: "report" in ctx.registry });
+  const byId = new Map(plan.map((s) => [s.id, s]));
+  for (const inst of plan) {
+    const kind = ctx.registry[inst.kind];
+    if (!kind?.validate && !kind?.runtime) continue;
+    const upstream = Object.fromEntries(
+      Object.entries(inst.inputs).map((
+        [role, ids],
+      ) => [role, ids.map((id) => byId.get(id)!.params)]),
+    );
+    try {
+      await kind.validate?.(inst.params, upstream);
+      // Resolving the runtime here turns e.g. "webgpu requested, no adapter" into a one-line error.
+      await kind.runtime?.(inst.params);
+    } catch (e) {
+      const where = inst.origin ?? `${set.file}: ${inst.id}`;
+      throw new ConfigError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return plan;
+}
+
 async function reproduce(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "reproduce");
   const jobs = jobsOf(ctx);
   const set = await loadSet(ctx);
-  const plan = planInstances(set);
+  const plan = await validatedPlan(ctx, set);
   const patterns = (ctx.values.only as string[] | undefined) ?? [];
   let selected = new Set(plan.map((s) => s.id));
   if (patterns.length > 0) {
@@ -300,6 +327,7 @@ async function reproduce(ctx: Ctx): Promise<number> {
     selected: patterns.length > 0 ? selected : undefined,
     force,
     jobs,
+    set,
   });
 }
 
@@ -311,7 +339,7 @@ async function stage(ctx: Ctx): Promise<number> {
   }
   const id = ctx.positionals[0];
   const set = await loadSet(ctx);
-  const plan = planInstances(set);
+  const plan = await validatedPlan(ctx, set);
   if (!plan.some((s) => s.id === id)) {
     const near = plan.filter((s) => s.id.startsWith(id.split("/").slice(0, 2).join("/"))).slice(
       0,
@@ -328,13 +356,25 @@ async function stage(ctx: Ctx): Promise<number> {
     selected,
     force: ctx.values.force ? selected : new Set(),
     jobs: jobsOf(ctx),
+    set,
   });
+}
+
+/** What a report instance publishes to the results root. */
+const REPORT_FILES = [".csv", ".md", ".html", ".svg"];
+
+/**
+ * Where a set publishes by default: `results/` for the default set (`name: paper`), so the
+ * committed results are at the top; `results/<name>/` for any other, so they never overwrite it.
+ */
+export function resultsRoot(set: ExperimentSet): string {
+  return set.name === "paper" ? "results" : `results/${set.name}`;
 }
 
 async function execute(
   ctx: Ctx,
   plan: StageInstance[],
-  opts: { selected?: Set<string>; force: Set<string>; jobs: number },
+  opts: { selected?: Set<string>; force: Set<string>; jobs: number; set: ExperimentSet },
 ): Promise<number> {
   const { cache, runner, reporter, executor } = setup(ctx, opts.jobs);
   let summary: RunSummary;
@@ -344,11 +384,15 @@ async function execute(
     executor?.close();
     reporter.close();
   }
-  const resultsDir = (ctx.values["results-dir"] as string | undefined) ?? "results";
+  const resultsDir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(opts.set);
   const tables = plan.filter((s) =>
-    s.kind === "tabulate" && summary.outcomes.has(s.id) &&
+    (s.kind === "tabulate" || s.kind === "report") && summary.outcomes.has(s.id) &&
     (!opts.selected || opts.selected.has(s.id))
-  ).map((s) => ({ experiment: s.experiment, ...summary.outcomes.get(s.id)! }));
+  ).map((s) =>
+    s.kind === "report"
+      ? { experiment: "", extensions: REPORT_FILES, ...summary.outcomes.get(s.id)! }
+      : { experiment: s.experiment, ...summary.outcomes.get(s.id)! }
+  );
   let published: PublishedFile[] = [];
   if (tables.length > 0) {
     // manifest.csv is read, merged and rewritten: one publisher at a time.
@@ -364,7 +408,7 @@ async function execute(
   if (summary.skipped.length) parts.push(`skipped ${summary.skipped.length}`);
   ctx.write(
     `${parts.join(", ")} in ${formatDuration(summary.seconds)}` +
-      (published.length ? `; published ${published.length} tables to ${resultsDir}/` : "") + "\n",
+      (published.length ? `; published ${published.length} files to ${resultsDir}/` : "") + "\n",
   );
   for (const f of summary.failed) {
     ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
@@ -408,7 +452,7 @@ async function status(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "status");
   const set = await loadSet(ctx);
   const { runner } = setup(ctx);
-  const statuses = await runner.status(planInstances(set));
+  const statuses = await runner.status(await validatedPlan(ctx, set));
   const width = Math.max(...statuses.map((s) => s.id.length));
   const stateWidth = Math.max(...statuses.map((s) => stateWord(s).length));
   const counts = new Map<string, number>();
@@ -438,7 +482,11 @@ async function clean(ctx: Ctx): Promise<number> {
       }
     }
     for (const f of files.sort()) {
-      for (const s of await runner.status(planInstances(await loadConfig(f)))) {
+      for (
+        const s of await runner.status(
+          planInstances(await loadConfig(f), { report: "report" in ctx.registry }),
+        )
+      ) {
         if (s.state === "up to date" && s.key) keep.add(s.key);
       }
     }

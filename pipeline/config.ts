@@ -53,6 +53,8 @@ export interface RunInstance {
   readonly label: string;
   /** The fully resolved run fields (name, optimizer, lr, rho, steps, seed, backend, …). */
   readonly params: Readonly<Record<string, Json>>;
+  /** Where the run is written, `file:line: key.path`, to prefix errors found after parsing. */
+  readonly origin?: string;
 }
 
 /** One experiment of the set. */
@@ -74,6 +76,8 @@ export interface ExperimentSpec {
   readonly tables: readonly string[];
   /** Claims (passed through to tabulate), when the experiment declares any. */
   readonly claims?: readonly Json[];
+  /** Where each block is written, `file:line: key.path`, to prefix errors found after parsing. */
+  readonly origins?: Readonly<{ dataset: string; spectral?: string; claims?: string }>;
 }
 
 /** A validated experiment file. */
@@ -182,6 +186,11 @@ class Validator {
   private line(node: Node | null | undefined, fallback?: Node | null): number {
     const range = node?.range ?? fallback?.range;
     return range ? this.lc.linePos(range[0]).line : 1;
+  }
+
+  /** `file:line: path` of a node, the prefix of errors that stages find in its values later. */
+  private origin(node: unknown, path: string): string {
+    return `${this.file}:${this.line(this.deref(node))}: ${path}`;
   }
 
   private fail(node: Node | null | undefined, message: string, fallback?: Node | null): never {
@@ -394,7 +403,12 @@ class Validator {
       }
       claims = this.json(c.value, `${path}.claims`) as Json[];
     }
-    return { id, description, dataset, runs, spectral, tables, claims };
+    const origins = {
+      dataset: this.origin(m.get("dataset")?.value, `${path}.dataset`),
+      spectral: spectral && this.origin(m.get("spectral")?.value, `${path}.spectral`),
+      claims: claims && this.origin(m.get("claims")?.value, `${path}.claims`),
+    };
+    return { id, description, dataset, runs, spectral, tables, claims, origins };
   }
 
   private train(
@@ -444,7 +458,7 @@ class Validator {
           );
         }
         owner.set(inst.label, i);
-        out.push(inst);
+        out.push({ ...inst, origin: this.origin(rnode, rpath) });
       }
     });
     return out;

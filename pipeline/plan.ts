@@ -17,6 +17,8 @@ export interface StageInstance {
   readonly params: Readonly<Record<string, Json>>;
   /** Role → ids of the upstream instances. */
   readonly inputs: Readonly<Record<string, readonly string[]>>;
+  /** `file:line: key.path` of the config block the params come from (prefixes validation errors). */
+  readonly origin?: string;
 }
 
 /**
@@ -27,13 +29,24 @@ export interface StageInstance {
  * - spectral params: the spectral block plus `experiment`, and the run's `rho` unless the block sets
  *   it (spectra default to the float64 engine, whatever engine trained); input roles `train` and `dataset`;
  * - tabulate params: `experiment`, `tables` (and `claims` when declared); input roles `dataset`,
- *   `train` and `spectral` (all of the experiment, in run order).
+ *   `train` and `spectral` (all of the experiment, in run order);
+ * - with `report`: one `report/<set name>` instance, params `{ name }`, input role `tabulate` (all).
  */
-export function planInstances(set: ExperimentSet): StageInstance[] {
+export function planInstances(
+  set: ExperimentSet,
+  opts: { report?: boolean } = {},
+): StageInstance[] {
   const out: StageInstance[] = [];
   for (const exp of set.experiments) {
     const ds = `dataset/${exp.id}`;
-    out.push({ id: ds, kind: "dataset", experiment: exp.id, params: exp.dataset, inputs: {} });
+    out.push({
+      id: ds,
+      kind: "dataset",
+      experiment: exp.id,
+      params: exp.dataset,
+      inputs: {},
+      origin: exp.origins?.dataset,
+    });
     const trains = exp.runs.map((r) => `train/${exp.id}/${r.label}`);
     exp.runs.forEach((r, i) => {
       out.push({
@@ -42,6 +55,7 @@ export function planInstances(set: ExperimentSet): StageInstance[] {
         experiment: exp.id,
         params: { ...r.params, experiment: exp.id },
         inputs: { dataset: [ds] },
+        origin: r.origin,
       });
     });
     const spectrals: string[] = [];
@@ -59,6 +73,7 @@ export function planInstances(set: ExperimentSet): StageInstance[] {
           experiment: exp.id,
           params,
           inputs: { train: [trains[i]], dataset: [ds] },
+          origin: exp.origins?.spectral,
         });
       });
     }
@@ -69,9 +84,19 @@ export function planInstances(set: ExperimentSet): StageInstance[] {
       kind: "tabulate",
       experiment: exp.id,
       params: tabParams,
+      origin: exp.origins?.claims,
       inputs: exp.spectral
         ? { dataset: [ds], train: trains, spectral: spectrals }
         : { dataset: [ds], train: trains },
+    });
+  }
+  if (opts.report) {
+    out.push({
+      id: `report/${set.name}`,
+      kind: "report",
+      experiment: "",
+      params: { name: set.name },
+      inputs: { tabulate: out.filter((s) => s.kind === "tabulate").map((s) => s.id) },
     });
   }
   return out;

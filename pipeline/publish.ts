@@ -19,10 +19,12 @@ export interface PublishedFile {
   readonly sha256: string;
 }
 
-/** A finished tabulate instance to publish. */
+/** A finished tabulate (or report) instance to publish. */
 export interface TableSource {
-  /** Experiment id (the subdirectory of the results directory). */
+  /** Subdirectory of the results directory: the experiment id, or "" for the results root. */
   readonly experiment: string;
+  /** File endings to publish (default `.csv`). */
+  readonly extensions?: readonly string[];
   /** The verified manifest of the entry. */
   readonly manifest: Manifest;
   /** The entry's directory. */
@@ -32,8 +34,8 @@ export interface TableSource {
 const COLUMNS = ["path", "stage", "key", "sha256"] as const;
 
 /**
- * Publishes the `.csv` artifacts of each source and rewrites `manifest.csv`: rows of other
- * experiments are kept, tables an experiment no longer produces are removed. Returns the rows
+ * Publishes the artifacts of each source and rewrites `manifest.csv`: rows of other stages are
+ * kept, files a stage no longer produces are removed. Returns the rows
  * written for `sources`.
  */
 export async function publishTables(
@@ -49,8 +51,8 @@ export async function publishTables(
     for (
       const [rel, h] of Object.entries(src.manifest.artifacts).sort(([a], [b]) => a < b ? -1 : 1)
     ) {
-      if (!rel.endsWith(".csv")) continue;
-      const path = `${src.experiment}/${rel}`;
+      if (!(src.extensions ?? [".csv"]).some((ext) => rel.endsWith(ext))) continue;
+      const path = src.experiment ? `${src.experiment}/${rel}` : rel;
       const dest = `${resultsDir}/${path}`;
       if (rel.includes("/")) {
         await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
@@ -61,8 +63,8 @@ export async function publishTables(
       published.push(row);
       fresh.add(path);
     }
-    for (const path of [...rows.keys()]) {
-      if (path.startsWith(`${src.experiment}/`) && !fresh.has(path)) {
+    for (const [path, row] of [...rows.entries()]) {
+      if (row.stage === src.manifest.id && !fresh.has(path)) {
         await Deno.remove(`${resultsDir}/${path}`).catch(() => {});
         rows.delete(path);
       }

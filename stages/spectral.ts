@@ -8,6 +8,7 @@ import * as aq from "arquero";
 import { analyzePoint } from "../core/spectra/analyze.ts";
 import { openObjective, resolveBackend } from "../core/setup.ts";
 import { oracleFrom } from "../core/engine/oracle.ts";
+import { logSpacedSteps } from "../core/optim/train.ts";
 import type { BackendRequest } from "../core/engine/types.ts";
 import type { StageKind } from "../pipeline/stage.ts";
 import { readCheckpoints, readDataset, single, writeCsv } from "./artifacts.ts";
@@ -28,6 +29,39 @@ interface SpectralParams {
   backend?: BackendRequest;
 }
 
+/** Keys of the spectral block and what each must be. */
+const SPECTRAL_KEYS: Record<string, (v: unknown) => boolean> = {
+  checkpoints: (v) =>
+    v === "all" || v === "last" ||
+    (Array.isArray(v) && v.length > 0 && v.every((s) => Number.isInteger(s) && s >= 0)),
+  k: (v) => Number.isInteger(v) && (v as number) >= 1,
+  m: (v) => Number.isInteger(v) && (v as number) >= 1,
+  rho: (v) => typeof v === "number" && v >= 0,
+  trace_probes: (v) => Number.isInteger(v) && (v as number) >= 1,
+  exact_trace_up_to: (v) => Number.isInteger(v) && (v as number) >= 0,
+  at_manifold: (v) => typeof v === "boolean",
+  per_sample: (v) => typeof v === "boolean",
+  mc_samples: (v) => Number.isInteger(v) && (v as number) >= 1,
+  seed: (v) => Number.isInteger(v),
+  backend: (v) => ["auto", "f64", "cpu", "wasm", "webgpu"].includes(v as string),
+  experiment: (v) => typeof v === "string",
+};
+
+const EXPECTED: Record<string, string> = {
+  checkpoints: '"all", "last" or a non-empty list of logged steps',
+  k: "an integer >= 1",
+  m: "an integer >= 1",
+  rho: "a number >= 0",
+  trace_probes: "an integer >= 1",
+  exact_trace_up_to: "an integer >= 0",
+  at_manifold: "true or false",
+  per_sample: "true or false",
+  mc_samples: "an integer >= 1",
+  seed: "an integer",
+  backend: "auto, f64, cpu, wasm or webgpu",
+  experiment: "a string",
+};
+
 /** Picks the checkpoints to analyse. */
 export function chooseCheckpoints<T extends { step: number }>(
   all: readonly T[],
@@ -40,7 +74,7 @@ export function chooseCheckpoints<T extends { step: number }>(
   const missing = which.filter((s) => !all.some((c) => c.step === s));
   if (missing.length > 0) {
     throw new Error(
-      `spectral.checkpoints: no checkpoint at step(s) ${missing.join(", ")}; logged steps are ${
+      `checkpoints: no checkpoint at step(s) ${missing.join(", ")}; logged steps are ${
         all.map((c) => c.step).join(", ")
       }`,
     );
@@ -53,6 +87,27 @@ export const spectralStage: StageKind = {
   kind: "spectral",
   version: 1,
   sources: sourceFiles("stages/spectral.ts", "stages/artifacts.ts", "core"),
+  validate(params, upstream) {
+    for (const [key, value] of Object.entries(params)) {
+      const check = SPECTRAL_KEYS[key];
+      if (!check) {
+        const valid = Object.keys(SPECTRAL_KEYS).filter((k) => k !== "experiment").join(", ");
+        throw new Error(`unknown key ${key} (valid: ${valid})`);
+      }
+      if (!check(value)) {
+        throw new Error(`${key} must be ${EXPECTED[key]} (got ${JSON.stringify(value)})`);
+      }
+    }
+    const run = upstream.train[0];
+    const logged = logSpacedSteps(
+      run.steps as number,
+      (run.log_per_decade as number | undefined) ?? 10,
+    );
+    chooseCheckpoints(
+      logged.map((step) => ({ step })),
+      params.checkpoints as SpectralParams["checkpoints"],
+    );
+  },
   async runtime(params) {
     return (await resolveBackend((params.backend ?? "f64") as BackendRequest, {})).runtime;
   },

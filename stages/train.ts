@@ -5,8 +5,9 @@
  */
 import * as aq from "arquero";
 import { openObjective, resolveBackend } from "../core/setup.ts";
-import { initialPoint } from "../core/problems/registry.ts";
-import { logSpacedSteps, train } from "../core/optim/train.ts";
+import { createF64Problem, initialPoint } from "../core/problems/registry.ts";
+import { logSpacedSteps, train, validateOptimizerSpec } from "../core/optim/train.ts";
+import { datasetFor } from "./dataset.ts";
 import type { OptimizerKind, OptimizerSpec } from "../core/optim/types.ts";
 import type { BackendRequest } from "../core/engine/types.ts";
 import type { StageKind } from "../pipeline/stage.ts";
@@ -46,6 +47,12 @@ export const trainStage: StageKind = {
   kind: "train",
   version: 1,
   sources: sourceFiles("stages/train.ts", "stages/artifacts.ts", "core"),
+  async validate(params, upstream) {
+    const p = params as unknown as TrainParams;
+    const dataset = await datasetFor(upstream.dataset[0]);
+    validateOptimizerSpec(optimizerSpec(p), createF64Problem(dataset).numSamples);
+    initialPoint(dataset, { seed: p.seed ?? 0, x0: p.x0, scale: p.init_scale });
+  },
   async runtime(params) {
     return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;
   },

@@ -102,6 +102,7 @@ export class TestProject {
         ...args,
         "--config",
         "t.yaml",
+        ...(args[0] === "reproduce" || args[0] === "stage" ? ["--results-dir", "results"] : []),
       ],
       cwd: this.dir,
       stdout: "piped",

@@ -51,7 +51,9 @@ function experimentId(input: InputArtifact): string {
 /** Rows of a CSV of a directory, or none when the file is absent. */
 async function readRows(dir: string, name: string): Promise<Row[]> {
   try {
-    return (await readCsv(dir, name)).objects() as Row[];
+    // Blank lines parse as rows of nulls; they carry nothing.
+    return ((await readCsv(dir, name)).objects() as Row[])
+      .filter((r) => Object.values(r).some((v) => v !== null && v !== undefined));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
     throw new Error(`${dir}/${name}: ${e instanceof Error ? e.message : e}`);

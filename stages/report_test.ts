@@ -1,0 +1,306 @@
+import * as aq from "arquero";
+import { assert, assertEquals } from "../testing/assert.ts";
+import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
+import { type ReportParams, reportStage } from "./report.ts";
+
+type Cells = Record<string, string | number>;
+
+/** Writes rows as CSV (columns from the first row). */
+async function csv(dir: string, name: string, rows: Cells[]): Promise<void> {
+  // A trailing blank line, as hand-edited files often have: the report must not read it as a row.
+  await Deno.writeTextFile(`${dir}/${name}`, aq.from(rows).toCSV() + "\n\n");
+}
+
+const RUNS = [
+  { run: "gd", optimizer: "gd", lr: 0.05, rho: 0.01, batch: "", seed: 0 },
+  { run: "sam", optimizer: "sam", lr: 0.05, rho: 0.01, batch: "", seed: 0 },
+  { run: "1sam-seed0", optimizer: "1sam", lr: 0.05, rho: 0.01, batch: "", seed: 0 },
+];
+const STEPS = [0, 10, 100, 1000];
+/** Endpoints (x1, x2) of the toy runs: each moves linearly from (1, 1) to here. */
+const TOY_END: Record<string, [number, number]> = {
+  gd: [0.976, 0.983],
+  sam: [0.25, 0.5],
+  "1sam-seed0": [-0.125, 0.375],
+};
+
+const CLAIMS: Cells[] = [
+  {
+    claim_id: "fig1-sam-endpoint",
+    source: "Figure 1",
+    statement: "SAM drifts to argmin F1",
+    metric: "dist_to_argmin_f1",
+    predicted: 0,
+    measured: 0.559,
+    spread: 0,
+    tolerance: 0.1,
+    verdict: "not reproduced",
+    note: "short run",
+  },
+  {
+    claim_id: "fig1-gd-frozen",
+    source: "Figure 1",
+    statement: "GD stays at Φ(x0)",
+    metric: "moved",
+    predicted: 0,
+    measured: 0.03,
+    spread: 0,
+    tolerance: 0.05,
+    verdict: "reproduced",
+    note: "",
+  },
+];
+
+/** The toy experiment's three tables and its claims. */
+async function toyTables(dir: string): Promise<void> {
+  const traj: Cells[] = [], spec: Cells[] = [], summary: Cells[] = [];
+  for (const r of RUNS) {
+    const keys = { experiment: "fig1-toy", ...r };
+    for (const step of STEPS) {
+      const f = step / 1000, tau = r.lr * r.rho ** 2 * step;
+      const [a, b] = TOY_END[r.run];
+      const metrics = {
+        loss: 0.4 * (1 - f) + 1e-5,
+        grad_norm: 1.8 * (1 - f) + 1e-3,
+        param_norm: 1.4,
+        sample: r.optimizer === "1sam" ? step % 2 : -1,
+        x1: 1 + f * (a - 1),
+        x2: 1 + f * (b - 1),
+        x3: 0.3 * (1 - f),
+        x4: 0.3 * (1 - f),
+      };
+      for (const [metric, value] of Object.entries(metrics)) {
+        traj.push({ ...keys, step, tau, metric, value });
+      }
+      if (step === 0 || step === 1000) {
+        const spectral = {
+          phi_lambda_1: 5 - f * (r.optimizer === "gd" ? 0 : 1),
+          phi_lambda_m: 3.4 - f * (r.optimizer === "gd" ? 0 : 0.6),
+          phi_trace: 8.4 - f * (r.optimizer === "gd" ? 0 : 1.6),
+          cos_align: r.optimizer === "gd" ? "NaN" : 0.5 + 0.5 * f,
+          cos_align_sample_mean: 0.9 + 0.1 * f,
+        };
+        for (const [metric, value] of Object.entries(spectral)) {
+          spec.push({ ...keys, step, tau, metric, value });
+        }
+      }
+    }
+    const [a, b] = TOY_END[r.run];
+    summary.push({ experiment: "fig1-toy", ...r, backend: "f64", diverged: "", x1: a, x2: b });
+  }
+  await csv(dir, "trajectory.csv", traj);
+  await csv(dir, "spectra.csv", spec);
+  await csv(dir, "summary.csv", summary);
+  await csv(dir, "claims.csv", CLAIMS);
+}
+
+/** A tracking-error experiment: error = 2η exactly, two seeds per η, in a wide summary. */
+async function trackingTables(dir: string): Promise<void> {
+  const summary: Cells[] = [];
+  for (const lr of [0.1, 0.05, 0.02, 0.01]) {
+    for (const seed of [0, 1]) {
+      summary.push({
+        experiment: "thm45-flow",
+        run: `sam-lr${lr}-seed${seed}`,
+        optimizer: "sam",
+        lr,
+        rho: lr / 10,
+        batch: "",
+        seed,
+        tracking_error: 2 * lr * (seed ? 1.1 : 0.9),
+      });
+    }
+  }
+  await csv(dir, "summary.csv", summary);
+  await csv(dir, "claims.csv", [{
+    claim_id: "thm45-slope",
+    source: "Theorem 4.5",
+    statement: "error O(η ln(1/ρ)) | slope ≈ 1, with a comma",
+    metric: "slope",
+    predicted: 1,
+    measured: 1,
+    spread: 0.01,
+    tolerance: 0.2,
+    verdict: "inconclusive",
+    note: "a <b>note</b> & more",
+  }]);
+}
+
+/** An experiment the report does not know: one trajectory metric only. */
+async function unknownTables(dir: string): Promise<void> {
+  await csv(
+    dir,
+    "trajectory.csv",
+    STEPS.map((step) => ({
+      experiment: "mystery",
+      run: "gd",
+      optimizer: "gd",
+      lr: 0.1,
+      rho: 0,
+      batch: "",
+      seed: 0,
+      step,
+      tau: 0,
+      metric: "foo",
+      value: 1 / (1 + step),
+    })),
+  );
+}
+
+/** Builds the four tabulate directories and returns them as inputs, in plan order. */
+async function inputs(root: string): Promise<InputArtifact[]> {
+  const make = async (id: string, fill?: (dir: string) => Promise<void>) => {
+    const dir = `${root}/${id}`;
+    await Deno.mkdir(dir, { recursive: true });
+    if (fill) await fill(dir);
+    return { id: `tabulate/${id}`, key: id, dir, params: { experiment: id } };
+  };
+  return [
+    await make("fig1-toy", toyTables),
+    await make("thm45-flow", trackingTables),
+    await make("mystery", unknownTables),
+    await make("empty"),
+  ];
+}
+
+/** Runs the stage into a fresh directory and returns every file it wrote (relative path → text). */
+async function runReport(
+  tabulate: InputArtifact[],
+  outDir: string,
+  params: ReportParams,
+): Promise<Map<string, string>> {
+  await Deno.mkdir(outDir, { recursive: true });
+  const ctx: StageContext = {
+    id: `report/${params.name}`,
+    params: params as unknown as Record<string, unknown>,
+    inputs: { tabulate },
+    outDir,
+    progress() {},
+    log() {},
+  };
+  await reportStage.run(ctx);
+  const files = new Map<string, string>();
+  const walk = async (dir: string, prefix: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) await walk(`${dir}/${e.name}`, `${prefix}${e.name}/`);
+      else files.set(`${prefix}${e.name}`, await Deno.readTextFile(`${dir}/${e.name}`));
+    }
+  };
+  await walk(outDir, "");
+  return files;
+}
+
+const PARAMS: ReportParams = {
+  name: "synthetic",
+  experiments: [{ id: "fig1-toy", description: "The toy.", dataset: { kind: "toy4d" } }],
+};
+
+Deno.test("report stage: claims, figures, markdown and self-contained HTML from tabulate dirs", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const files = await runReport(await inputs(`${root}/in`), `${root}/out`, PARAMS);
+
+    // claims.csv: every experiment's claims, `experiment` first, in input order.
+    const claims = aq.fromCSV(files.get("claims.csv")!);
+    assertEquals(claims.columnNames().slice(0, 3), ["experiment", "claim_id", "source"]);
+    assertEquals(claims.array("claim_id"), ["fig1-sam-endpoint", "fig1-gd-frozen", "thm45-slope"]);
+    assertEquals(claims.array("experiment"), ["fig1-toy", "fig1-toy", "thm45-flow"]);
+    assertEquals(claims.array("statement")[2], "error O(η ln(1/ρ)) | slope ≈ 1, with a comma");
+
+    // Figures: the ones whose data exist, none for missing tables.
+    const svgs = [...files.keys()].filter((f) => f.startsWith("figures/")).sort();
+    assertEquals(svgs, [
+      "figures/fig1-toy-alignment.svg",
+      "figures/fig1-toy-plane.svg",
+      "figures/fig1-toy-spectra.svg",
+      "figures/fig1-toy-trajectory.svg",
+      "figures/mystery-trajectory.svg",
+      "figures/thm45-flow-tracking.svg",
+    ]);
+    for (const f of svgs) {
+      const svg = files.get(f)!;
+      assert(svg.startsWith("<svg") && svg.endsWith("</svg>\n"), `${f}: one svg element`);
+      for (const tag of ["g", "text"]) {
+        // Opening tags that are not self-closing (`<text …/>` is an empty label).
+        const opened = svg.match(new RegExp(`<${tag}(\\s[^>]*)?(?<!/)>`, "g"))?.length ?? 0;
+        const closed = svg.match(new RegExp(`</${tag}>`, "g"))?.length ?? 0;
+        assertEquals(opened, closed, `${f}: balanced <${tag}>`);
+      }
+    }
+    const plane = files.get("figures/fig1-toy-plane.svg")!;
+    for (
+      const text of [
+        "level sets of F1 = λ1 on Γ",
+        "level sets of F2 = λ_M on Γ",
+        "level sets of F1 + F2 = Tr on Γ",
+        "argmin F1+F2",
+        "1sam",
+      ]
+    ) assert(plane.includes(`>${text}</text>`), `plane figure shows '${text}'`);
+    assert((plane.match(/mark-line/g) ?? []).length >= 6, "contour and trajectory lines per panel");
+    assert(plane.includes("mark-symbol"), "start, end and argmin markers");
+    const tracking = files.get("figures/thm45-flow-tracking.svg")!;
+    assert(tracking.includes(">tracking_error</text>") && tracking.includes(">η</text>"));
+    assert(files.get("figures/fig1-toy-spectra.svg")!.includes(">τ = ηρ²t</text>"));
+    assert(files.get("figures/mystery-trajectory.svg")!.includes(">foo</text>"));
+
+    // report.md: claims table first, every claim with its verdict, then captions with table numbers.
+    const md = files.get("report.md")!;
+    assert(md.indexOf("## Claims") < md.indexOf("## Figures"));
+    assert(md.includes("3 claims: 1 reproduced, 1 not reproduced, 1 inconclusive."));
+    for (const c of claims.objects() as Record<string, string>[]) {
+      const line = md.split("\n").find((l) => l.startsWith(`| ${c.experiment} | ${c.claim_id} |`));
+      assert(line !== undefined, `claim ${c.claim_id} listed`);
+      assert(line.includes(`**`) && line.includes(c.verdict), `claim ${c.claim_id} verdict`);
+    }
+    assert(md.includes("slope ≈ 1, with a comma") && md.includes("\\| slope"), "pipes escaped");
+    assert(md.includes("![fig1-toy: trajectories in the (x1, x2) plane (Figure 1)]"));
+    assert(md.includes("sam (0.25, 0.5)"), "plane caption: measured SAM endpoint");
+    assert(md.includes("1sam → argmin F1+F2 (-0.333, 0)"), "plane caption: predicted 1-SAM target");
+    assert(md.includes("sam λ1 5 → 4"), "spectra caption: first → last λ1");
+    assert(md.includes("sam slope 1 over 4 η values"), "tracking caption: fitted slope of 2η");
+    assert(md.includes("The toy."), "experiment description");
+    assert(md.includes("### empty") && md.includes("_No tables were published._"));
+
+    // report.html: self-contained, verdicts classed, one inline SVG per figure, unique ids.
+    const html = files.get("report.html")!;
+    const stripped = html.replaceAll('xmlns="http://www.w3.org/2000/svg"', "")
+      .replaceAll('xmlns:xlink="http://www.w3.org/1999/xlink"', "");
+    assert(!/http/i.test(stripped), "no external URL");
+    assert(!/<script|<link|src=/i.test(html), "no script, link or src");
+    assertEquals((html.match(/<svg /g) ?? []).length, svgs.length);
+    assert(
+      html.includes('<tr class="v-not-reproduced">') && html.includes('<tr class="v-reproduced">'),
+    );
+    assert(html.includes("a &lt;b&gt;note&lt;/b&gt; &amp; more"), "claim text escaped");
+    const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    assertEquals(ids.length, new Set(ids).size, "ids unique across inlined SVGs");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("report stage: the same inputs give byte-identical outputs", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const tabulate = await inputs(`${root}/in`);
+    const a = await runReport(tabulate, `${root}/a`, PARAMS);
+    const b = await runReport(tabulate, `${root}/b`, PARAMS);
+    assertEquals([...a.keys()].sort(), [...b.keys()].sort());
+    for (const [name, text] of a) assertEquals(b.get(name), text, `${name} differs`);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("report stage: no tabulate input still writes an empty claims table and a report", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const files = await runReport([], `${root}/out`, { name: "none" });
+    assertEquals(files.get("claims.csv")!.split("\n")[0].split(",")[0], "experiment");
+    assert(files.get("report.md")!.includes("No claims were evaluated."));
+    assert(files.has("report.html"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

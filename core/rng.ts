@@ -76,7 +76,9 @@ export class Rng {
 
   /** Writes `out.length` distinct indices drawn uniformly from [0, n) into `out` (partial Fisher–Yates). */
   sampleWithoutReplacement(n: number, out: Int32Array, scratch: Int32Array): Int32Array {
-    if (out.length > n) throw new RangeError(`cannot draw ${out.length} distinct indices from ${n}`);
+    if (out.length > n) {
+      throw new RangeError(`cannot draw ${out.length} distinct indices from ${n}`);
+    }
     for (let i = 0; i < n; i++) scratch[i] = i;
     for (let i = 0; i < out.length; i++) {
       const j = i + this.int(n - i);

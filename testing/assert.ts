@@ -41,7 +41,9 @@ export function assertClose(
     const err = Math.abs(a[i] - e[i]);
     if (!(err <= rtol * Math.abs(e[i]) + atol)) {
       throw new assertNode.AssertionError({
-        message: `${opts.msg ?? "not close"}: [${i}] ${a[i]} vs ${e[i]} (|diff| ${err}, rtol ${rtol}, atol ${atol})`,
+        message: `${opts.msg ?? "not close"}: [${i}] ${a[i]} vs ${
+          e[i]
+        } (|diff| ${err}, rtol ${rtol}, atol ${atol})`,
       });
     }
   }

@@ -126,6 +126,45 @@ async function trackingTables(dir: string): Promise<void> {
   }]);
 }
 
+/**
+ * A toy experiment the plan does not describe (no dataset block): the report must recognize the
+ * toy from λ1 = F1 and λ_M = F2 at Φ(x), and compute SAM's tracking error against the closed-form
+ * flow X(τ) = X(0)·e^{−τ}. The final Φ(x) sits exactly 2η off the flow at τ = 1.
+ */
+async function flowToyTables(dir: string): Promise<void> {
+  const traj: Cells[] = [], spec: Cells[] = [];
+  for (const lr of [0.1, 0.05]) {
+    const keys = {
+      experiment: "flow-toy",
+      run: `sam-lr${lr}`,
+      optimizer: "sam",
+      lr,
+      rho: lr / 10,
+      batch: "",
+      seed: 0,
+    };
+    const steps = [[0, 0, 1, 1], [1000, 1, Math.exp(-1) + 2 * lr, Math.exp(-1)]];
+    for (const [step, tau, a, b] of steps) {
+      for (const [metric, value] of Object.entries({ x1: a, x2: b, x3: 0, x4: 0 })) {
+        traj.push({ ...keys, step, tau, metric, value });
+      }
+      const spectral = {
+        phi_x_1: a,
+        phi_x_2: b,
+        phi_x_3: 0,
+        phi_x_4: 0,
+        phi_lambda_1: 3 + a * a + b * b,
+        phi_lambda_m: 1 + 0.5 * ((a + 1) ** 2 + b * b),
+      };
+      for (const [metric, value] of Object.entries(spectral)) {
+        spec.push({ ...keys, step, tau, metric, value });
+      }
+    }
+  }
+  await csv(dir, "trajectory.csv", traj);
+  await csv(dir, "spectra.csv", spec);
+}
+
 /** An experiment the report does not know: one trajectory metric only. */
 async function unknownTables(dir: string): Promise<void> {
   await csv(
@@ -147,7 +186,7 @@ async function unknownTables(dir: string): Promise<void> {
   );
 }
 
-/** Builds the four tabulate directories and returns them as inputs, in plan order. */
+/** Builds the tabulate directories and returns them as inputs, in plan order. */
 async function inputs(root: string): Promise<InputArtifact[]> {
   const make = async (id: string, fill?: (dir: string) => Promise<void>) => {
     const dir = `${root}/${id}`;
@@ -159,6 +198,7 @@ async function inputs(root: string): Promise<InputArtifact[]> {
     await make("fig1-toy", toyTables),
     await make("thm45-flow", trackingTables),
     await make("mystery", unknownTables),
+    await make("flow-toy", flowToyTables),
     await make("empty"),
   ];
 }
@@ -214,6 +254,9 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
       "figures/fig1-toy-plane.svg",
       "figures/fig1-toy-spectra.svg",
       "figures/fig1-toy-trajectory.svg",
+      "figures/flow-toy-plane.svg",
+      "figures/flow-toy-spectra.svg",
+      "figures/flow-toy-tracking.svg",
       "figures/mystery-trajectory.svg",
       "figures/thm45-flow-tracking.svg",
     ]);
@@ -259,6 +302,10 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
     assert(md.includes("1sam → argmin F1+F2 (-0.333, 0)"), "plane caption: predicted 1-SAM target");
     assert(md.includes("sam λ1 5 → 4"), "spectra caption: first → last λ1");
     assert(md.includes("sam slope 1 over 4 η values"), "tracking caption: fitted slope of 2η");
+    assert(
+      md.includes("sam slope 1 over 2 η values (error 0.1–0.2)"),
+      "toy tracking error computed against the closed-form flow",
+    );
     assert(md.includes("The toy."), "experiment description");
     assert(md.includes("### empty") && md.includes("_No tables were published._"));
 

@@ -30,7 +30,8 @@ export interface StageInstance {
  *   it (spectra default to the float64 engine, whatever engine trained); input roles `train` and `dataset`;
  * - tabulate params: `experiment`, `tables` (and `claims` when declared); input roles `dataset`,
  *   `train` and `spectral` (all of the experiment, in run order);
- * - with `report`: one `report/<set name>` instance, params `{ name }`, input role `tabulate` (all).
+ * - with `report`: one `report/<set name>` instance, params `{ name, experiments: [{ id,
+ *   description, dataset }] }`, input role `tabulate` (all).
  */
 export function planInstances(
   set: ExperimentSet,
@@ -95,7 +96,14 @@ export function planInstances(
       id: `report/${set.name}`,
       kind: "report",
       experiment: "",
-      params: { name: set.name },
+      params: {
+        name: set.name,
+        experiments: set.experiments.map((e) => ({
+          id: e.id,
+          ...(e.description === undefined ? {} : { description: e.description }),
+          dataset: e.dataset,
+        })),
+      },
       inputs: { tabulate: out.filter((s) => s.kind === "tabulate").map((s) => s.id) },
     });
   }

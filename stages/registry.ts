@@ -4,6 +4,7 @@
  */
 import type { StageRegistry } from "../pipeline/stage.ts";
 import { datasetStage } from "./dataset.ts";
+import { reportStage } from "./report.ts";
 import { spectralStage } from "./spectral.ts";
 import { tabulateStage } from "./tabulate.ts";
 import { trainStage } from "./train.ts";
@@ -14,4 +15,5 @@ export const stageKinds: StageRegistry = {
   train: trainStage,
   spectral: spectralStage,
   tabulate: tabulateStage,
+  report: reportStage,
 };

@@ -1,0 +1,116 @@
+"""PyTorch CPU baselines for bench/main.ts: the two-layer tanh MLP with MSE,
+f_k = sum_j a_j tanh(W_j . z_k + b_j), L = mean_k (f_k - y_k)^2, x = [W (h x d), b, a] flat,
+in the task's float width, by autograd. The steps are those of core/optim/step.ts:
+  gd:   x <- x - lr * grad L(x)
+  sam:  x <- x - lr * grad L_B(x + rho * g/|g|),  g = grad L_B(x)     (B = all samples)
+  1sam: the same with B = one uniformly drawn sample
+hvp is double backprop; lanczos20 / hutch100 keep their vectors in float64 NumPy arrays and run
+only the HVP in the task's float width, as the project's spectral routines do.
+Threads: each task is timed with 1 thread and with all cores (os.cpu_count()), and the faster
+setting is reported (OpenMP's spinning threads lose badly on a shared, loaded machine; one thread
+is also this Debian build's default here). BENCH_TORCH_THREADS=N times N threads only.
+Protocol: protocol.py."""
+import os
+
+import numpy as np
+import torch
+
+from protocol import emit, hutchinson, lanczos_top, read_job, time_per_call
+
+
+class Mlp:
+    def __init__(self, w, arrays, dtype):
+        n, d, h = w["n"], w["d"], w["hidden"]
+        if w["activation"] != "tanh":
+            raise ValueError("torch mlp baseline implements tanh only")
+        self.n, self.d, self.h, self.dtype = n, d, h, dtype
+        self.z = torch.tensor(arrays[w["arrays"]["z"]].reshape(n, d), dtype=dtype)
+        self.y = torch.tensor(arrays[w["arrays"]["y"]], dtype=dtype)
+
+    def loss(self, x, sample=None):
+        h, d = self.h, self.d
+        W, b, a = x[: h * d].view(h, d), x[h * d : h * d + h], x[h * d + h :]
+        z = self.z if sample is None else self.z[sample : sample + 1]
+        y = self.y if sample is None else self.y[sample : sample + 1]
+        f = torch.tanh(torch.addmm(b, z, W.t())) @ a
+        return ((f - y) ** 2).mean()
+
+    def grad(self, x, sample=None):
+        x = x.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(self.loss(x, sample), x)
+        return g
+
+    def hvp(self, x, v):
+        x = x.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(self.loss(x), x, create_graph=True)
+        (hv,) = torch.autograd.grad(g @ v, x)
+        return hv
+
+
+def thread_settings():
+    """Thread counts to time each task with."""
+    if os.environ.get("BENCH_TORCH_THREADS"):
+        return [int(os.environ["BENCH_TORCH_THREADS"])]
+    return sorted({1, os.cpu_count() or 1})
+
+
+def main():
+    settings = thread_settings()
+    job, arrays = read_job()
+    emit({"info": {"program": "torch", "torch": torch.__version__, "threads": settings}})
+    for task in job["tasks"]:
+        w = job["workloads"][task["workload"]]
+        dtype = torch.float64 if task["dtype"] == "float64" else torch.float32
+        problem = Mlp(w, arrays, dtype)
+        lr, rho = w["lr"], w["rho"]
+        x0 = torch.tensor(arrays[w["arrays"]["x0"]], dtype=dtype)
+        v0 = torch.tensor(arrays[w["arrays"]["v"]], dtype=dtype)
+        dim = x0.numel()
+        rng = np.random.default_rng(0)
+
+        def step(x, kind, sample):
+            if kind == "gd":
+                g = problem.grad(x)
+                with torch.no_grad():
+                    x.sub_(lr * g)
+                return
+            s = None if kind == "sam" else sample
+            g = problem.grad(x, s)
+            with torch.no_grad():
+                xt = x + (rho / g.norm()) * g
+            gt = problem.grad(xt, s)
+            with torch.no_grad():
+                x.sub_(lr * gt)
+
+        def matvec(v):
+            hv = problem.hvp(x0, torch.from_numpy(v).to(dtype))
+            return hv.to(torch.float64).numpy()
+
+        op = task["op"]
+        x = x0.clone()
+        check = None
+        if op in ("gd", "sam", "1sam"):
+            fn = lambda: step(x, op, int(rng.integers(problem.n)))  # noqa: E731
+            xc = x0.clone()
+            step(xc, op, task.get("sample", 0))
+            check = xc.tolist()
+        elif op == "hvp":
+            fn = lambda: problem.hvp(x, v0)  # noqa: E731
+            check = problem.hvp(x0, v0).tolist()
+        elif op == "lanczos20":
+            fn = lambda: lanczos_top(matvec, dim, 20, rng)  # noqa: E731
+        elif op == "hutch100":
+            fn = lambda: hutchinson(matvec, dim, 100, rng)  # noqa: E731
+        else:
+            raise ValueError(f"unknown op {op}")
+        best = None
+        for threads in settings:
+            torch.set_num_threads(threads)
+            times = time_per_call(fn, task)
+            if best is None or np.median(times) < np.median(best[1]):
+                best = (threads, times)
+        emit({"key": task["key"], "times_ms": best[1], "check": check, "threads": best[0]})
+
+
+if __name__ == "__main__":
+    main()

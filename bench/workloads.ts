@@ -1,0 +1,253 @@
+/**
+ * The benchmark's workloads and how one (workload, backend) pair is measured through the project's
+ * own code: optimizer steps by `createStep`, HVPs by the objective, Lanczos and Hutchinson through
+ * the float64 oracle view the spectral stage uses.
+ * @module
+ */
+import { f64Engine } from "../core/engine/f64.ts";
+import { oracleFrom } from "../core/engine/oracle.ts";
+import type { BackendName, Objective, VecOps } from "../core/engine/types.ts";
+import { createStep } from "../core/optim/step.ts";
+import type { OptimizerKind } from "../core/optim/types.ts";
+import { createF64Problem, initialPoint, makeDataset } from "../core/problems/registry.ts";
+import type { Dataset } from "../core/problems/types.ts";
+import { Rng } from "../core/rng.ts";
+import { lanczos } from "../core/spectra/lanczos.ts";
+import { hessianMatvec } from "../core/spectra/linalg.ts";
+import { hutchinson } from "../core/spectra/trace.ts";
+import { type Body, summarize, timePerCall, type TimingOptions } from "./harness.ts";
+
+/** The timed operations. Steps are one optimizer step; the rest are calls of the spectral tools. */
+export const OPERATIONS = ["gd", "sam", "1sam", "hvp", "lanczos20", "hutch100"] as const;
+/** A timed operation. */
+export type Operation = typeof OPERATIONS[number];
+
+/** Matvecs per call of the spectral operations (for cost estimates before running them). */
+export const MATVECS: Partial<Record<Operation, number>> = { lanczos20: 20, hutch100: 100 };
+
+/** One benchmark workload: a data set, a start point, a direction for HVPs, step sizes. */
+export interface Workload {
+  /** Short id used in the CSV and by `--only`. */
+  readonly id: string;
+  /** What it is. */
+  readonly description: string;
+  /** The data set (built lazily: the quadratic's matrix takes a moment). */
+  readonly dataset: () => Dataset;
+  /** Backends to run it on (those unavailable are skipped). */
+  readonly backends: readonly BackendName[];
+  /** Learning rate η. */
+  readonly lr: number;
+  /** SAM radius ρ. */
+  readonly rho: number;
+}
+
+/** A problem built from a data set with its start point and HVP direction. */
+export interface Instance {
+  /** The workload. */
+  readonly workload: Workload;
+  /** The data set. */
+  readonly dataset: Dataset;
+  /** Start point of every timed step sequence (reset before each repetition). */
+  readonly x0: Float64Array;
+  /** The vector of the timed HVP. */
+  readonly v: Float64Array;
+}
+
+const ALL: readonly BackendName[] = ["f64", "cpu", "wasm", "webgpu"];
+
+/** The workloads of issue #5: the 4-D toy, a quadratic with D = 1000, two MLPs. */
+export const WORKLOADS: readonly Workload[] = [
+  {
+    id: "toy4d",
+    description: "4-D toy of Figure 1 (paper family), x0 = (1, 1, 0.3, 0.3)",
+    dataset: () => makeDataset({ kind: "toy4d", family: "paper" }, { seed: 0 }),
+    backends: ["f64"],
+    lr: 0.05,
+    rho: 0.01,
+  },
+  {
+    id: "quadratic-1000",
+    description: "quadratic ½xᵀAx, D = 1000, eigenvalues 1 … 0.001 (dense A, unrotated)",
+    dataset: () =>
+      makeDataset({
+        kind: "quadratic",
+        eigenvalues: Array.from({ length: 1000 }, (_, i) => 1 - 0.999 * i / 999),
+        // A rotation costs O(D³) to build and changes no timing: the matvec is dense either way.
+        rotate: false,
+      }, { seed: 0 }),
+    backends: ["f64"],
+    lr: 0.1,
+    rho: 0.05,
+  },
+  {
+    id: "mlp-1024",
+    description: "engineering.md MLP: N = 1024, d = 64, h = 256, tanh, MSE",
+    dataset: () =>
+      makeDataset({ kind: "mlp", n: 1024, d: 64, hidden: 256, activation: "tanh", nTest: 0 }, {
+        seed: 0,
+      }),
+    backends: ALL,
+    lr: 0.01,
+    rho: 0.05,
+  },
+  {
+    id: "mlp-5.1",
+    description: "Setting 5.1 MLP: n = 64, d = 16, h = 128, tanh, MSE",
+    dataset: () =>
+      makeDataset({ kind: "mlp", n: 64, d: 16, hidden: 128, activation: "tanh", nTest: 0 }, {
+        seed: 0,
+      }),
+    backends: ALL,
+    lr: 0.01,
+    rho: 0.05,
+  },
+];
+
+/** Builds a workload's data set, start point (the kind's seeded default or the toy's x0) and v. */
+export function instantiate(workload: Workload): Instance {
+  const dataset = workload.dataset();
+  const x0 = initialPoint(dataset, { seed: 0 });
+  const v = new Rng(1).fillNormal(new Float64Array(x0.length));
+  return { workload, dataset, x0, v };
+}
+
+/** The float64 closed-form results every engine and baseline is compared with. */
+export interface Reference {
+  /** x1 − x0 of one step from x0 per step operation (seeded Rng(0), as every measurement). */
+  readonly deltas: Partial<Record<Operation, Float64Array>>;
+  /** The sample 1sam's first step drew (baselines repeat it for their check). */
+  readonly sample: number;
+  /** H(x0)·v. */
+  readonly hv: Float64Array;
+}
+
+/** One step of each step operation and the HVP, on the float64 problem. */
+export function reference(inst: Instance): Reference {
+  const problem = createF64Problem(inst.dataset);
+  const ops = f64Engine.ops(problem.dim);
+  const deltas: Partial<Record<Operation, Float64Array>> = {};
+  let sample = -1;
+  for (const kind of ["gd", "sam", "1sam"] as const) {
+    const st = createStep(ops, problem, spec(inst.workload, kind), new Rng(0));
+    const x = inst.x0.slice();
+    st.step(x);
+    if (kind === "1sam") sample = st.lastSample;
+    for (let i = 0; i < x.length; i++) x[i] -= inst.x0[i];
+    deltas[kind] = x;
+  }
+  const hv = new Float64Array(problem.dim);
+  problem.hvp(inst.x0, inst.v, hv);
+  return { deltas, sample, hv };
+}
+
+function spec(w: Workload, kind: OptimizerKind) {
+  return { kind, lr: w.lr, rho: kind === "gd" ? 0 : w.rho };
+}
+
+/** The outcome of timing one operation. */
+export interface Timed {
+  /** The operation. */
+  readonly operation: Operation;
+  /** Per-call times (empty when skipped). */
+  readonly times: number[];
+  /** The result compared with the reference (step delta or H·v). */
+  readonly result?: Float64Array;
+  /** Why it was skipped. */
+  readonly note?: string;
+}
+
+/** Options of {@link measure}. */
+export interface MeasureOptions {
+  /** Timing of every operation. */
+  readonly timing: TimingOptions;
+  /** Operations to run. */
+  readonly operations: readonly Operation[];
+  /** Skip a spectral operation whose estimated time per call (matvecs × HVP time) exceeds this. */
+  readonly maxCallMs: number;
+  /** Called after each operation (progress). */
+  readonly onTimed?: (t: Timed) => void;
+}
+
+/**
+ * Times the operations of one instance on one engine (ops and objective already built). Steps run
+ * synchronously; each repetition ends with a read-back of x, which waits for tfjs's queue.
+ */
+export async function measure<V, S>(
+  inst: Instance,
+  ops: VecOps<V, S>,
+  objective: Objective<V, S>,
+  opts: MeasureOptions,
+): Promise<Timed[]> {
+  const out: Timed[] = [];
+  const x = ops.fromF64(inst.x0);
+  const reset = () => ops.set(x, inst.x0);
+  let hvpMs = Number.NaN;
+  const push = (t: Timed) => {
+    out.push(t);
+    opts.onTimed?.(t);
+  };
+  for (const op of opts.operations) {
+    if (op === "gd" || op === "sam" || op === "1sam") {
+      const st = createStep(ops, objective, spec(inst.workload, op), new Rng(0));
+      const body: Body = async (n) => {
+        for (let i = 0; i < n; i++) st.step(x);
+        await ops.toF64(x);
+      };
+      const { times } = await timePerCall(body, opts.timing, reset);
+      st.dispose();
+      // The check: one step from x0 with a fresh stream (the reference's draws).
+      const check = createStep(ops, objective, spec(inst.workload, op), new Rng(0));
+      reset();
+      check.step(x);
+      const result = await ops.toF64(x);
+      check.dispose();
+      for (let i = 0; i < result.length; i++) result[i] -= inst.x0[i];
+      push({ operation: op, times, result });
+    } else if (op === "hvp") {
+      const v = ops.fromF64(inst.v), hv = ops.zeros();
+      reset();
+      const body: Body = async (n) => {
+        for (let i = 0; i < n; i++) objective.hvp(x, v, hv);
+        await ops.toF64(hv);
+      };
+      const { times } = await timePerCall(body, opts.timing);
+      hvpMs = summarize(times).median;
+      const result = await ops.toF64(hv);
+      ops.dispose(v);
+      ops.dispose(hv);
+      push({ operation: op, times, result });
+    } else {
+      const matvecs = MATVECS[op]!;
+      const estimate = hvpMs * matvecs;
+      if (estimate > opts.maxCallMs) {
+        push({
+          operation: op,
+          times: [],
+          note: `skipped: about ${(estimate / 1000).toFixed(1)} s per call (${matvecs} HVPs of ` +
+            `${hvpMs.toFixed(0)} ms) exceeds --max-call-s`,
+        });
+        continue;
+      }
+      const oracle = oracleFrom(ops, objective);
+      const matvec = hessianMatvec(oracle, inst.x0);
+      const dim = inst.x0.length;
+      const body: Body = op === "lanczos20"
+        ? async (n) => {
+          for (let i = 0; i < n; i++) await lanczos(matvec, dim, { k: 1, maxIter: 20, tol: 0 });
+        }
+        : async (n) => {
+          for (let i = 0; i < n; i++) await hutchinson(matvec, dim, { probes: 100 });
+        };
+      // The HVP measurement before already warmed the kernels up; a warm-up call here would
+      // double the cost of the slowest rows.
+      const { times } = await timePerCall(body, {
+        ...opts.timing,
+        warmup: Number.isFinite(hvpMs) ? 0 : opts.timing.warmup,
+      });
+      oracle.dispose?.();
+      push({ operation: op, times });
+    }
+  }
+  ops.dispose(x);
+  return out;
+}

@@ -105,3 +105,23 @@ Deno.test("withUpstream adds exactly the transitive inputs", () => {
     "tabulate/b",
   ]);
 });
+
+Deno.test("plan with report: one report instance after every tabulate, reading all of them", () => {
+  const plan = planInstances(parseConfig(TEXT, "t.yaml"), { report: true });
+  const report = plan.at(-1)!;
+  assertEquals(report.id, "report/t");
+  assertEquals(report.inputs, { tabulate: ["tabulate/a", "tabulate/b"] });
+  assertEquals(
+    (report.params.experiments as { id: string }[]).map((e) => e.id),
+    ["a", "b"],
+  );
+  assertEquals(planInstances(parseConfig(TEXT, "t.yaml")).some((s) => s.kind === "report"), false);
+});
+
+Deno.test("plan: instances carry the file:line of the block their params come from", () => {
+  const byId = new Map(planInstances(parseConfig(TEXT, "t.yaml")).map((s) => [s.id, s]));
+  assertEquals(byId.get("dataset/a")!.origin, "t.yaml:4: experiments[0].dataset");
+  assertEquals(byId.get("train/a/sam-rho0.02")!.origin, "t.yaml:8: experiments[0].train.runs[0]");
+  assertEquals(byId.get("train/a/gd")!.origin, "t.yaml:9: experiments[0].train.runs[1]");
+  assertEquals(byId.get("spectral/a/gd")!.origin, "t.yaml:10: experiments[0].spectral");
+});

@@ -69,6 +69,7 @@ export const trainStage: StageKind = {
         seed,
         logSteps: logSpacedSteps(p.steps, p.log_per_decade ?? 10),
         onLog: (row) => ctx.progress(row.step, p.steps, `loss ${row.loss.toExponential(3)}`),
+        onProgress: (step) => ctx.progress(step, p.steps),
       });
       const seconds = (performance.now() - started) / 1000;
       if (result.diverged) ctx.log(`diverged: ${result.diverged}`);

@@ -102,10 +102,12 @@ export async function train<V, S>(
   let diverged: string | undefined;
   let t = 0;
   try {
+    const progressEvery = Math.max(1, Math.ceil(opts.steps / 200));
     const advance = (target: number): boolean => {
       while (t < target) {
         stepper.step(x);
         t++;
+        if (opts.onProgress !== undefined && t % progressEvery === 0) opts.onProgress(t);
         if (f64x !== undefined && (t & F64_CHECK_MASK) === 0 && !bounded(f64x, maxNorm)) {
           diverged = divergedAt(t, `parameters non-finite or ‖x‖ > ${maxNorm}`);
           return false;

@@ -298,3 +298,15 @@ Deno.test("label-noise-sgd needs a Setting 5.1 objective", async () => {
     /label-noise-sgd needs an objective with labelNoiseGrad/,
   );
 });
+
+Deno.test("train: onProgress reports the step about 200 times, between log steps too", async () => {
+  const dataset = makeDataset({ kind: "toy4d", family: "paper" }, { seed: 0 });
+  const problem = createF64Problem(dataset);
+  const seen: number[] = [];
+  await train(new F64Ops(4), problem, initialPoint(dataset, { seed: 0 }), {
+    kind: "sam",
+    lr: 0.05,
+    rho: 0.01,
+  }, { steps: 1000, seed: 0, logSteps: [0, 1000], onProgress: (t) => seen.push(t) });
+  assertEquals(seen, Array.from({ length: 200 }, (_, i) => 5 * (i + 1)));
+});

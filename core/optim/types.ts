@@ -53,8 +53,10 @@ export interface TrainOptions {
   readonly maxNorm?: number;
   /** Record the full parameter vector at each logged step when D ≤ this (default 64). */
   readonly recordParamsUpTo?: number;
-  /** Called after each logged row (progress reporting). */
+  /** Called after each logged row. */
   readonly onLog?: (row: TrajectoryRow) => void;
+  /** Called with the step count about 200 times per run, between log steps too (progress lines). */
+  readonly onProgress?: (step: number) => void;
 }
 
 /** One logged point of a trajectory. */

@@ -7,6 +7,8 @@
  * keys); only their shape and JSON-ability are checked here.
  * @module
  */
+import { BACKEND_REQUESTS } from "../core/engine/types.ts";
+import { OPTIMIZER_KINDS } from "../core/optim/spec.ts";
 import {
   Alias,
   type Document,
@@ -28,21 +30,10 @@ export class ConfigError extends Error {
 }
 
 /** Backends a run may ask for. */
-export const BACKENDS = ["auto", "f64", "cpu", "wasm", "webgpu"] as const;
+export const BACKENDS = BACKEND_REQUESTS;
 
 /** Optimizers a run may name. */
-export const OPTIMIZERS = [
-  "gd",
-  "sgd",
-  "sam",
-  "usam",
-  "1sam",
-  "minibatch-sam",
-  "asc-exact",
-  "max",
-  "avg",
-  "label-noise-sgd",
-] as const;
+export const OPTIMIZERS = OPTIMIZER_KINDS;
 
 /** A JSON-able value as it appears in params. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

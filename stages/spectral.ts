@@ -9,7 +9,7 @@ import { analyzePoint } from "../core/spectra/analyze.ts";
 import { openObjective, resolveBackend } from "../core/setup.ts";
 import { oracleFrom } from "../core/engine/oracle.ts";
 import { logSpacedSteps } from "../core/optim/train.ts";
-import type { BackendRequest } from "../core/engine/types.ts";
+import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
 import type { StageKind } from "../pipeline/stage.ts";
 import { readCheckpoints, readDataset, single, writeCsv } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
@@ -43,7 +43,7 @@ const SPECTRAL_KEYS: Record<string, (v: unknown) => boolean> = {
   per_sample: (v) => typeof v === "boolean",
   mc_samples: (v) => Number.isInteger(v) && (v as number) >= 1,
   seed: (v) => Number.isInteger(v),
-  backend: (v) => ["auto", "f64", "cpu", "wasm", "webgpu"].includes(v as string),
+  backend: (v) => BACKEND_REQUESTS.includes(v as BackendRequest),
   experiment: (v) => typeof v === "string",
 };
 

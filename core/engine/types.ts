@@ -11,6 +11,8 @@
 export type BackendName = "f64" | "cpu" | "wasm" | "webgpu";
 /** A backend request as written in experiments and on the command line. */
 export type BackendRequest = BackendName | "auto";
+/** Every backend request, in the order help texts list them. */
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ["auto", "f64", "cpu", "wasm", "webgpu"];
 
 /**
  * In-place vector arithmetic of one fixed dimension. `V` is the engine's vector handle, `S` its scalar

@@ -26,6 +26,10 @@ export interface BaselineTask {
   readonly target_ms: number;
   /** Upper bound on calls per repetition. */
   readonly max_inner: number;
+  /** Fewest repetitions when the budget is tight. */
+  readonly min_reps: number;
+  /** Wall-time budget of the timed repetitions (ms). */
+  readonly budget_ms: number;
   /** Sample index of the one-step check for 1sam (the one our Rng drew). */
   readonly sample?: number;
 }

@@ -95,7 +95,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   const log = opts.log ?? (() => {});
   const only = opts.only ? new RegExp(opts.only, "i") : undefined;
   const selected = (w: string, b: string, op: string) => !only || only.test(`${w}/${b}/${op}`);
-  const maxCallMs = opts.maxCallMs ?? (quick ? 2_000 : 15_000);
+  const maxCallMs = opts.maxCallMs ?? (quick ? 2_000 : 5_000);
   const gpu = await probeWebGpu();
   const extra: Record<string, string> = {};
   if (gpu.available) extra.webgpu = gpu.description;
@@ -143,7 +143,8 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
 
   // Baselines, after our timings so the two never compete for the cores.
   const wanted = new Map<BaselineProgram, BaselineTask[]>();
-  const target = quick ? 10 : 100, reps = quick ? 3 : 5;
+  // The baselines get the timing of the f64/cpu rows, so both sides are measured alike.
+  const timing = timingFor("f64", quick);
   for (const m of measured) {
     for (const t of m.timed) {
       const b = baselineOf(m.inst.dataset.kind, m.backend);
@@ -157,10 +158,12 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         workload: m.inst.workload.id,
         op: t.operation,
         dtype: b.dtype,
-        reps,
-        warmup: 1,
-        target_ms: target,
-        max_inner: 1e6,
+        reps: timing.reps,
+        min_reps: timing.minReps,
+        warmup: timing.warmup,
+        target_ms: timing.targetMs,
+        max_inner: timing.maxInner,
+        budget_ms: timing.budgetMs,
         sample: m.ref.sample,
       });
       wanted.set(b.program, list);

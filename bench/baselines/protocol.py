@@ -5,7 +5,8 @@ concatenated; job["arrays"][name] = [offset, length] in float64 elements.
 Output on stdout: one JSON line per record: first {"info": {...}}, then one {"key": ..., ...} per task.
 
 Timing mirrors bench/harness.ts: warm-up calls, then `inner` is doubled until one repetition takes
-at least target_ms, then `reps` repetitions of `inner` calls; each repetition gives one per-call time.
+at least target_ms, then `reps` repetitions of `inner` calls (fewer, but at least min_reps, when they
+would exceed budget_ms); each repetition gives one per-call time.
 """
 import json
 import sys
@@ -44,8 +45,11 @@ def time_per_call(fn, task):
         if ms >= task["target_ms"] or inner >= task["max_inner"]:
             break
         inner = min(inner * 2, task["max_inner"])
+    reps = task["reps"]
+    if ms * reps > task["budget_ms"]:
+        reps = max(task["min_reps"], int(task["budget_ms"] // max(ms, 1e-9)))
     times = []
-    for _ in range(task["reps"]):
+    for _ in range(reps):
         t0 = time.perf_counter()
         for _ in range(inner):
             fn()

@@ -1,0 +1,44 @@
+import { assert, assertEquals } from "../testing/assert.ts";
+import { findPython } from "./baselines.ts";
+import { CSV_COLUMNS, relDiff, summarize, toCsv } from "./harness.ts";
+import { runBench } from "./run.ts";
+
+Deno.test("summarize: median of odd and even counts, min, max", () => {
+  assertEquals(summarize([3, 1, 2]), { median: 2, min: 1, max: 3 });
+  assertEquals(summarize([4, 1, 3, 2]), { median: 2.5, min: 1, max: 4 });
+});
+
+Deno.test("relDiff: max-norm relative difference; NaN on a length mismatch", () => {
+  assertEquals(relDiff([1, 2.5], [1, 2]), 0.25);
+  assert(Number.isNaN(relDiff([1], [1, 2])));
+});
+
+Deno.test("bench --quick on the 4-D toy runs end to end and writes every CSV column", async () => {
+  const rows = await runBench({ quick: true, only: "^toy4d/f64/(gd|sam|hvp)$", baselines: false });
+  assertEquals(rows.map((r) => r.operation), ["gd", "sam", "hvp"]);
+  for (const r of rows) {
+    assert(r.workload === "toy4d" && r.engine === "f64" && r.backend === "f64", r.workload);
+    assert(r.reps >= 3 && r.minMs <= r.medianMs && r.medianMs <= r.maxMs, `${r.operation} stats`);
+    // Our step is the float64 reference itself here.
+    assertEquals(r.oursRelDiff, 0, `${r.operation} check`);
+  }
+  const lines = toCsv(rows).trimEnd().split("\n");
+  assertEquals(lines[0], CSV_COLUMNS.join(","));
+  assertEquals(lines.length, 1 + rows.length);
+  // Quoted fields (the machine text may hold commas) count as one field each.
+  const fields = (line: string) => line.replace(/"(?:[^"]|"")*"/g, "q").split(",").length;
+  for (const line of lines.slice(1)) assertEquals(fields(line), CSV_COLUMNS.length);
+});
+
+const numpy = await findPython("numpy", ["python3", "/usr/bin/python3"]);
+Deno.test({
+  name: "NumPy baseline computes the same toy SAM step and HVP as the float64 engine",
+  ignore: !numpy.python,
+  async fn() {
+    const rows = await runBench({ quick: true, only: "^toy4d/f64/(sam|hvp)$" });
+    for (const r of rows) {
+      assert(r.baseline.startsWith("numpy") && r.baselineMs > 0, `${r.operation}: ${r.baseline}`);
+      assert(r.baselineRelDiff < 1e-12, `${r.operation}: baseline rel diff ${r.baselineRelDiff}`);
+    }
+  },
+});

@@ -3,12 +3,20 @@
  *
  * - `trajectory.csv`: one row per run × logged step × metric;
  * - `spectra.csv`: one row per run × checkpoint × spectral metric;
- * - `summary.csv`: one row per run, the last logged values as columns (wide).
+ * - `summary.csv`: one row per run, the last logged values as columns (wide);
+ * - `claims.csv`: one row per claim of the experiment (core/claims), when it declares any.
+ *
+ * For data sets with a held-out split (mlp, diagnet) the trajectory also gets `test_loss`, the
+ * held-out mean squared error at each checkpoint.
  * @module
  */
 import * as aq from "arquero";
+import { evaluateClaims, parseClaims } from "../core/claims/evaluate.ts";
+import type { ClaimData, MeasureRow, RunRecord } from "../core/claims/types.ts";
+import { createF64Problem } from "../core/problems/registry.ts";
+import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
-import { readCsv, readJson, writeCsv } from "./artifacts.ts";
+import { readCheckpoints, readCsv, readDataset, readJson, writeCsv } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
 
 /** Columns identifying a run in every table, in this order. */
@@ -55,12 +63,51 @@ function tidy(t: aq.ColumnTable, keep: readonly string[]): aq.ColumnTable {
   return t.fold(measures, { as: ["metric", "value"] });
 }
 
+/** The held-out loss of each checkpoint, or undefined when the data set has no held-out split. */
+function heldOutLoss(
+  dataset: Dataset,
+  checkpoints: readonly { step: number; params: Float64Array }[],
+): Map<number, number> | undefined {
+  const { zTest, yTest } = dataset.arrays;
+  if (!zTest || !yTest || yTest.length === 0) return undefined;
+  const test = createF64Problem({
+    ...dataset,
+    arrays: { ...dataset.arrays, z: zTest, y: yTest },
+    shapes: { ...dataset.shapes, z: dataset.shapes.zTest, y: dataset.shapes.yTest },
+  });
+  return new Map(checkpoints.map((c) => [c.step, test.loss(c.params)]));
+}
+
+/** The long rows claims read, from a tidy table with run keys. */
+function measureRows(t: aq.ColumnTable): MeasureRow[] {
+  return (t.objects() as Record<string, unknown>[]).map((r) => ({
+    run: String(r.run),
+    step: Number(r.step),
+    tau: Number(r.tau),
+    metric: String(r.metric),
+    value: r.value === null || r.value === undefined ? NaN : Number(r.value),
+  }));
+}
+
 /** The tabulate stage kind. */
 export const tabulateStage: StageKind = {
   kind: "tabulate",
-  version: 1,
-  sources: sourceFiles("stages/tabulate.ts", "stages/artifacts.ts"),
+  version: 2,
+  sources: sourceFiles(
+    "stages/tabulate.ts",
+    "stages/artifacts.ts",
+    "core/claims",
+    "core/theory",
+    "core/problems",
+    "core/rng.ts",
+  ),
   async run(ctx) {
+    // Claims are validated before any work, so a typo fails fast with the claim's index.
+    const claims = ctx.params.claims === undefined
+      ? undefined
+      : parseClaims(ctx.params.claims, `${ctx.params.experiment}.claims`);
+    const dataset = await readDataset(ctx.inputs);
+    const runs: RunRecord[] = [];
     const trains = [...(ctx.inputs.train ?? [])].sort((a, b) => a.id.localeCompare(b.id));
     const spectrals = new Map((ctx.inputs.spectral ?? []).map((s) => [runName(s.id), s]));
     const trajectories: aq.ColumnTable[] = [];
@@ -68,11 +115,25 @@ export const tabulateStage: StageKind = {
     const summaries: Record<string, unknown>[] = [];
     for (const [i, tr] of trains.entries()) {
       const keys = runKeys(tr);
-      const traj = await readCsv(tr.dir, "trajectory.csv");
+      let traj = await readCsv(tr.dir, "trajectory.csv");
       const meta = await readJson<{ diverged: string | null; seconds: number; backend: string }>(
         tr.dir,
         "meta.json",
       );
+      const testLoss = heldOutLoss(dataset, await readCheckpoints(tr.dir));
+      if (testLoss) {
+        const steps = traj.array("step") as ArrayLike<number>;
+        traj = traj.assign({ test_loss: Array.from(steps, (s) => testLoss.get(s) ?? NaN) });
+      }
+      runs.push({
+        run: keys.run as string,
+        optimizer: keys.optimizer as string,
+        lr: keys.lr as number,
+        rho: keys.rho as number,
+        seed: keys.seed as number,
+        diverged: meta.diverged ?? "",
+        ...(Array.isArray(tr.params.x0) ? { x0: tr.params.x0 as number[] } : {}),
+      });
       trajectories.push(tidy(withKeys(traj, keys), [...RUN_COLUMNS, "step", "tau"]));
       const last = traj.numRows() ? traj.slice(traj.numRows() - 1).objects()[0] : {};
       const summary: Record<string, unknown> = {
@@ -102,6 +163,22 @@ export const tabulateStage: StageKind = {
     if (spectra.length) await writeCsv(ctx.outDir, "spectra.csv", concat(spectra));
     const names = [...new Set(summaries.flatMap((s) => Object.keys(s)))];
     await writeCsv(ctx.outDir, "summary.csv", aq.from(summaries, names));
+    if (claims) {
+      const data: ClaimData = {
+        dataset,
+        runs,
+        trajectory: measureRows(concat(trajectories)),
+        spectra: spectra.length ? measureRows(concat(spectra)) : [],
+      };
+      const rows = evaluateClaims(claims, data);
+      await writeCsv(ctx.outDir, "claims.csv", aq.from(rows));
+      const count = (v: string) => rows.filter((r) => r.verdict === v).length;
+      ctx.log(
+        `claims: ${count("reproduced")} reproduced, ${count("not reproduced")} not reproduced, ${
+          count("inconclusive")
+        } inconclusive`,
+      );
+    }
   },
 };
 

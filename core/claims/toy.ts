@@ -1,0 +1,119 @@
+/**
+ * Evaluators on the 4-D toy (science.md §5): endpoints against the argmins of λ1, λ_M and Tr,
+ * tracking error against the SAM / 1-SAM flows of core/theory, and GD's stop at Φ(x0).
+ * @module
+ */
+import type { Toy4dFamily } from "../problems/toy4d.ts";
+import { toyOneSamFlow, toyPhi, toySamFlow, toyTargets } from "../theory/toy4d_flows.ts";
+import { meanStd, metricAt, selectRuns, stringArg, valueAt } from "./data.ts";
+import { logLogSlope } from "./generic.ts";
+import {
+  type ClaimCase,
+  type ClaimData,
+  type Evaluator,
+  Inconclusive,
+  type RunRecord,
+} from "./types.ts";
+
+function family(data: ClaimData): Toy4dFamily {
+  if (data.dataset.kind !== "toy4d") {
+    throw new TypeError(`needs a toy4d data set (got ${data.dataset.kind})`);
+  }
+  return (data.dataset.params.family ?? "paper") as Toy4dFamily;
+}
+
+/** (x1, x2) of a run's last logged step. */
+function endpoint(data: ClaimData, run: string): [number, number] {
+  return [metricAt(data, run, "x1"), metricAt(data, run, "x2")];
+}
+
+function x0Of(r: RunRecord): readonly number[] {
+  if (!r.x0 || r.x0.length !== 4) throw new Inconclusive(`run ${r.run} has no 4-D x0`);
+  return r.x0;
+}
+
+/**
+ * `toy_endpoint` — args { runs, target: "lambda1" | "lambdaM" | "trace" }: distance of each run's
+ * final (x1, x2) to the argmin on Γ of that spectral quantity (predicted 0).
+ */
+export const toyEndpoint: Evaluator = (data, args) => {
+  const target = stringArg(args.target, "target");
+  const targets = toyTargets(family(data)) as unknown as Record<string, [number, number]>;
+  const t = targets[target];
+  if (!t) throw new TypeError(`claim argument target must be lambda1, lambdaM or trace`);
+  return selectRuns(data, args.runs).map((r) => {
+    const [a, b] = endpoint(data, r.run);
+    return { label: r.run, measured: Math.hypot(a - t[0], b - t[1]), predicted: 0 };
+  });
+};
+
+/** ‖X(τ_end) − flow(Φ(x0), τ_end)‖ of one run. */
+function flowError(data: ClaimData, r: RunRecord, flow: string, corrected: boolean): number {
+  const fam = family(data);
+  const X0 = toyPhi(fam, x0Of(r)).slice(0, 2);
+  const tau = valueAt(data.trajectory, r.run, "x1").tau;
+  const opts = corrected ? { lr: r.lr } : {};
+  const pred = flow === "sam"
+    ? toySamFlow(fam, X0, tau, opts)
+    : flow === "1sam"
+    ? toyOneSamFlow(fam, X0, tau, opts)
+    : (() => {
+      throw new TypeError(`claim argument flow must be sam or 1sam (got ${flow})`);
+    })();
+  const [a, b] = endpoint(data, r.run);
+  return Math.hypot(a - pred[0], b - pred[1]);
+}
+
+/** Error bounds of the theorems, with constant 1 (their O(·) constants are not given). */
+function bound(name: unknown, r: RunRecord): number {
+  if (name === "lr_log_inv_rho") return r.lr * Math.log(1 / r.rho); // Theorem 4.5: O(η ln(1/ρ))
+  if (name === "sqrt_lr_plus_rho") return Math.sqrt(r.lr) + r.rho; // Theorem 5.4: Õ(η^½ + ρ)
+  throw new TypeError(`claim argument bound must be lr_log_inv_rho or sqrt_lr_plus_rho`);
+}
+
+/**
+ * `toy_flow_error` — args { runs, flow: "sam" | "1sam", corrected?, bound? }: the distance between
+ * the final (x1, x2) and the flow integrated from Φ(x0) to the run's final τ (with the finite-η
+ * correction when `corrected`). Runs sharing η and ρ (seeds) form one case: the mean, spread =
+ * std. Predicted: the named error bound of the theorem at that (η, ρ), else the claim's constant.
+ */
+export const toyFlowError: Evaluator = (data, args, predicted) => {
+  const flow = stringArg(args.flow, "flow");
+  const groups = new Map<string, { r: RunRecord; errs: number[] }>();
+  for (const r of selectRuns(data, args.runs)) {
+    const key = `lr=${r.lr} rho=${r.rho}`;
+    const g = groups.get(key) ?? { r, errs: [] };
+    g.errs.push(flowError(data, r, flow, args.corrected === true));
+    groups.set(key, g);
+  }
+  return [...groups].map(([label, g]): ClaimCase => {
+    const { mean, std } = meanStd(g.errs);
+    const p = args.bound !== undefined ? bound(args.bound, g.r) : predicted;
+    if (p === undefined) throw new TypeError("toy_flow_error: give args.bound or predicted");
+    return { label: `${label} (${g.errs.length} runs)`, measured: mean, predicted: p, spread: std };
+  });
+};
+
+/**
+ * `toy_flow_slope` — args { runs, flow, corrected?, x? }: the log–log slope of the flow tracking
+ * error (mean over seeds) against η (or ρ), against the claim's predicted order.
+ */
+export const toyFlowSlope: Evaluator = (data, args, predicted) => {
+  if (predicted === undefined) throw new TypeError("toy_flow_slope: the claim must give predicted");
+  const flow = stringArg(args.flow, "flow");
+  const byName = new Map(data.runs.map((r) => [r.run, r]));
+  return [logLogSlope(
+    data,
+    args,
+    predicted,
+    (run) => flowError(data, byName.get(run)!, flow, args.corrected === true),
+  )];
+};
+
+/** `toy_gd_stays` — args { runs }: distance of the final (x1, x2) to Φ(x0) (predicted 0). */
+export const toyGdStays: Evaluator = (data, args) =>
+  selectRuns(data, args.runs).map((r) => {
+    const phi = toyPhi(family(data), x0Of(r));
+    const [a, b] = endpoint(data, r.run);
+    return { label: r.run, measured: Math.hypot(a - phi[0], b - phi[1]), predicted: 0 };
+  });

@@ -15,6 +15,8 @@ import {
 } from "../problems/registry.ts";
 import { logSpacedSteps, train, validateOptimizerSpec } from "./train.ts";
 import type { OptimizerSpec, TrainOptions, TrainResult } from "./types.ts";
+import { rk4 } from "../theory/ode.ts";
+import { toyOneSamFlow, toyPhi, toySamFlow } from "../theory/toy4d_flows.ts";
 
 type F64Objective = Objective<Float64Array, number>;
 
@@ -29,21 +31,6 @@ function trainF64(
   opts: TrainOptions,
 ): Promise<TrainResult> {
   return train(new F64Ops(objective.dim), objective, Float64Array.from(x0), spec, opts);
-}
-
-/** Classical RK4 for ṗ = f(p) over [0, T] in n steps (float64 reference for the limiting flows). */
-function rk4(f: (p: number[]) => number[], p0: number[], T: number, n: number): number[] {
-  const h = T / n;
-  let p = p0.slice();
-  const along = (q: number[], k: number[], s: number) => q.map((v, j) => v + s * k[j]);
-  for (let i = 0; i < n; i++) {
-    const k1 = f(p),
-      k2 = f(along(p, k1, h / 2)),
-      k3 = f(along(p, k2, h / 2)),
-      k4 = f(along(p, k3, h));
-    p = p.map((v, j) => v + (h / 6) * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]));
-  }
-  return p;
 }
 
 Deno.test("logSpacedSteps: 0 and steps included, sorted, deduplicated, ≈ 10 per decade", () => {
@@ -144,41 +131,13 @@ Deno.test("toy4d (science.md §5): SAM and 1-SAM follow the finite-η-corrected 
   const eta = 0.05, rho = 0.01, steps = 200000; // τ = ηρ²t = 1
   const obj = problem({ kind: "toy4d", family: "paper" });
   const x0 = [1, 1, 0.3, 0.3];
-  const F1 = (a: number, b: number) => 3 + a * a + b * b;
-  const F2 = (a: number, b: number) => 1 + 0.5 * ((a + 1) ** 2 + b * b);
-  // Phase I is (close to) gradient flow into Γ: start the slow flows from Φ(x0).
-  const phi = rk4(
-    ([a, b, p, q]) => [
-      -(a * p * p + 0.5 * (a + 1) * q * q),
-      -(b * p * p + 0.5 * b * q * q),
-      -F1(a, b) * p,
-      -F2(a, b) * q,
-    ],
-    x0,
-    40,
-    40000,
-  ).slice(0, 2);
+  // Phase I is (close to) gradient flow into Γ: start the slow flows from Φ(x0) (core/theory).
+  const phi = toyPhi("paper", x0).slice(0, 2);
   // SAM: dX/dτ = −½∇λ1 with λ1 = F1 on Γ, times (1 − ηλ1/2)⁻² (science.md §3).
-  const sam = rk4(
-    ([a, b]) => {
-      const c = (1 - eta * F1(a, b) / 2) ** -2;
-      return [-a * c, -b * c];
-    },
-    phi,
-    1,
-    2000,
-  );
+  const sam = toySamFlow("paper", phi, 1, { lr: eta });
   // 1-SAM: sample k moves X by −½ρ²∇λ1(∇²L_k) (1 − ηλ1(∇²L_k)/2)⁻², with ∇²L_0 = 2F1 e3e3ᵀ and
   // ∇²L_1 = 2F2 e4e4ᵀ on Γ; averaged over k: dX/dτ = −½·½ Σ_k c_k ∇(2F_k).
-  const one = rk4(
-    ([a, b]) => {
-      const c0 = (1 - eta * F1(a, b)) ** -2, c1 = (1 - eta * F2(a, b)) ** -2;
-      return [-(a * c0 + 0.5 * (a + 1) * c1), -(b * c0 + 0.5 * b * c1)];
-    },
-    phi,
-    1,
-    2000,
-  );
+  const one = toyOneSamFlow("paper", phi, 1, { lr: eta });
   const opts = { steps, seed: 1, logSteps: [0, steps] };
   const rSam = await trainF64(obj, x0, { kind: "sam", lr: eta, rho }, opts);
   const rOne = await trainF64(obj, x0, { kind: "1sam", lr: eta, rho }, opts);

@@ -11,7 +11,7 @@ import { oracleFrom } from "../core/engine/oracle.ts";
 import { logSpacedSteps } from "../core/optim/train.ts";
 import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
 import type { StageKind } from "../pipeline/stage.ts";
-import { readCheckpoints, readDataset, single, writeCsv } from "./artifacts.ts";
+import { readCheckpoints, readDataset, readJson, single, writeCsv } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
 
 /** Spectral params: the experiment's `spectral` block plus the run's ρ and backend. */
@@ -114,10 +114,18 @@ export const spectralStage: StageKind = {
   async run(ctx) {
     const p = ctx.params as SpectralParams;
     const dataset = await readDataset(ctx.inputs);
-    const checkpoints = chooseCheckpoints(
-      await readCheckpoints(single(ctx.inputs, "train").dir),
-      p.checkpoints,
-    );
+    const trainDir = single(ctx.inputs, "train").dir;
+    const logged = await readCheckpoints(trainDir);
+    const { diverged } = await readJson<{ diverged: string | null }>(trainDir, "meta.json");
+    let which = p.checkpoints;
+    if (diverged && Array.isArray(which)) {
+      // A diverged run has no checkpoints past the divergence: analyse the ones it reached.
+      which = which.filter((step) => logged.some((c) => c.step === step));
+      ctx.log(
+        `train run ${diverged}; analysing ${which.length} of ${p.checkpoints!.length} checkpoints`,
+      );
+    }
+    const checkpoints = chooseCheckpoints(logged, which);
     const session = await openObjective(dataset, p.backend ?? "f64");
     // float32 HVPs cannot meet float64 tolerances: without these, Lanczos and Φ run to their caps.
     const float32 = session.backend !== "f64"

@@ -93,6 +93,10 @@ function measureRows(t: aq.ColumnTable): MeasureRow[] {
 export const tabulateStage: StageKind = {
   kind: "tabulate",
   version: 2,
+  validate(params) {
+    // A claim typo fails before any stage runs, with the claim's index.
+    if (params.claims !== undefined) parseClaims(params.claims, "claims");
+  },
   sources: sourceFiles(
     "stages/tabulate.ts",
     "stages/artifacts.ts",
@@ -102,10 +106,9 @@ export const tabulateStage: StageKind = {
     "core/rng.ts",
   ),
   async run(ctx) {
-    // Claims are validated before any work, so a typo fails fast with the claim's index.
     const claims = ctx.params.claims === undefined
       ? undefined
-      : parseClaims(ctx.params.claims, `${ctx.params.experiment}.claims`);
+      : parseClaims(ctx.params.claims, "claims");
     const dataset = await readDataset(ctx.inputs);
     const runs: RunRecord[] = [];
     const trains = [...(ctx.inputs.train ?? [])].sort((a, b) => a.id.localeCompare(b.id));

@@ -73,14 +73,10 @@ function baselineOf(
   return undefined;
 }
 
-function machine(extra: Record<string, string>): string {
-  let cpu = "unknown CPU";
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    cpu = info.match(/model name\s*:\s*(.+)/)?.[1]?.trim() ?? cpu;
-  } catch { /* not Linux or no permission: the core count still says something */ }
+/** CPU (from the Python baselines: Deno reads /proc/cpuinfo only with --allow-all), cores, versions. */
+function machine(cpu: string | undefined, extra: Record<string, string>): string {
   const parts = [
-    `${cpu} x${navigator.hardwareConcurrency}`,
+    `${cpu || "CPU model unknown"} x${navigator.hardwareConcurrency}`,
     `${Deno.build.os}-${Deno.build.arch}`,
     `deno ${Deno.version.deno}`,
     `tfjs ${tf.version.tfjs}`,
@@ -171,6 +167,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   }
   const baselineResults = new Map<string, BaselineResult>();
   const baselineNames = new Map<BaselineProgram, string>();
+  let cpu: string | undefined;
   if (opts.baselines ?? true) {
     const pythons = opts.pythons ?? ["python3", "/usr/bin/python3"];
     for (const [program, tasks] of wanted) {
@@ -187,7 +184,8 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         `${program} baseline: ${found.python} (${program} ${found.version}), ${tasks.length} tasks`,
       );
       try {
-        const { results } = await runBaseline(found.python, SCRIPTS[program], job);
+        const { info, results } = await runBaseline(found.python, SCRIPTS[program], job);
+        if (typeof info.cpu === "string") cpu = info.cpu;
         baselineNames.set(program, `${program} ${found.version}`);
         for (const [k, r] of results) baselineResults.set(k, r);
       } catch (e) {
@@ -196,7 +194,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
     }
   }
 
-  const machineText = machine(extra);
+  const machineText = machine(cpu, extra);
   const rows: BenchRow[] = [];
   for (const m of measured) {
     for (const t of m.timed) {

@@ -7,7 +7,7 @@ and hvp, a 20-step Lanczos and a 100-probe Hutchinson trace where the task asks 
 Protocol: protocol.py."""
 import numpy as np
 
-from protocol import emit, hutchinson, lanczos_top, read_job, time_per_call
+from protocol import cpu_model, emit, hutchinson, lanczos_top, read_job, time_per_call
 
 # (p1, q1, p2, q2): F1 = 3 + (a-p1)^2 + (b-q1)^2, F2 = 1 + ((a-p2)^2 + (b-q2)^2)/2.
 TOY_CENTRES = {"paper": (0.0, 0.0, -1.0, 0.0), "shifted": (1.0, 0.0, 0.0, 1.0)}
@@ -92,7 +92,7 @@ KINDS = {"toy4d": Toy4d, "quadratic": Quadratic, "mlp": Mlp}
 
 def main():
     job, arrays = read_job()
-    emit({"info": {"program": "numpy", "numpy": np.__version__, "dtype": "float64"}})
+    emit({"info": {"program": "numpy", "numpy": np.__version__, "cpu": cpu_model()}})
     for task in job["tasks"]:
         w = job["workloads"][task["workload"]]
         problem = KINDS[w["kind"]](w, arrays)

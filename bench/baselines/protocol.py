@@ -26,6 +26,18 @@ def read_job():
     return header, arrays
 
 
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo ("" elsewhere); Deno may only read it with --allow-all."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 def emit(record):
     """Writes one JSON record line and flushes (the bench reads line by line)."""
     sys.stdout.write(json.dumps(record) + "\n")

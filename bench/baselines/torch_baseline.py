@@ -15,7 +15,7 @@ import os
 import numpy as np
 import torch
 
-from protocol import emit, hutchinson, lanczos_top, read_job, time_per_call
+from protocol import cpu_model, emit, hutchinson, lanczos_top, read_job, time_per_call
 
 
 class Mlp:
@@ -57,7 +57,7 @@ def thread_settings():
 def main():
     settings = thread_settings()
     job, arrays = read_job()
-    emit({"info": {"program": "torch", "torch": torch.__version__, "threads": settings}})
+    emit({"info": {"program": "torch", "torch": torch.__version__, "threads": settings, "cpu": cpu_model()}})
     for task in job["tasks"]:
         w = job["workloads"][task["workload"]]
         dtype = torch.float64 if task["dtype"] == "float64" else torch.float32

@@ -43,9 +43,12 @@ export function targetLines(rows: readonly BenchRow[]): string[] {
     }
     const f = find("mlp-1024", "f64", op);
     if (f && Number.isFinite(f.medianMs)) {
+      // The float32 PyTorch time is the baseline of the tfjs rows.
+      const f32 = cands.find((r) => Number.isFinite(r.baselineMs))?.baselineMs ?? Number.NaN;
       lines.push(
         `mlp-1024 ${op} step, f64 engine: ${f.medianMs.toFixed(2)} ms, ` +
-          `${Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}× PyTorch float64` : "no PyTorch"}`,
+          `${Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}× PyTorch float64` : "no PyTorch"}` +
+          (Number.isFinite(f32) ? `, ${(f.medianMs / f32).toFixed(2)}× PyTorch float32` : ""),
       );
     }
   }

@@ -458,8 +458,11 @@ function abbreviate(ids: readonly string[]): string {
     : `${ids.slice(0, 2).join(", ")} and ${ids.length - 2} more`;
 }
 
+/** A value for a one-line reason: JSON, elided past 60 characters (a list of claims can be huge). */
 function show(v: Json | undefined): string {
-  return v === undefined ? "(unset)" : JSON.stringify(v);
+  if (v === undefined) return "(unset)";
+  const text = JSON.stringify(v);
+  return text.length <= 60 ? text : `${text.slice(0, 57)}…`;
 }
 
 /** `k old → new` for every top-level key whose value differs. */

@@ -119,7 +119,7 @@ export const tabulateStage: StageKind = {
     for (const [i, tr] of trains.entries()) {
       const keys = runKeys(tr);
       let traj = await readCsv(tr.dir, "trajectory.csv");
-      const meta = await readJson<{ diverged: string | null; seconds: number; backend: string }>(
+      const meta = await readJson<{ diverged: string | null; backend: string }>(
         tr.dir,
         "meta.json",
       );

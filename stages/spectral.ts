@@ -86,7 +86,15 @@ export function chooseCheckpoints<T extends { step: number }>(
 export const spectralStage: StageKind = {
   kind: "spectral",
   version: 1,
-  sources: sourceFiles("stages/spectral.ts", "stages/artifacts.ts", "core"),
+  sources: sourceFiles(
+    "stages/spectral.ts",
+    "stages/artifacts.ts",
+    "core/engine",
+    "core/problems",
+    "core/spectra",
+    "core/rng.ts",
+    "core/setup.ts",
+  ),
   validate(params, upstream) {
     for (const [key, value] of Object.entries(params)) {
       const check = SPECTRAL_KEYS[key];

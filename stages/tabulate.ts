@@ -4,7 +4,9 @@
  * - `trajectory.csv`: one row per run × logged step × metric;
  * - `spectra.csv`: one row per run × checkpoint × spectral metric;
  * - `summary.csv`: one row per run, the last logged values as columns (wide);
- * - `claims.csv`: one row per claim of the experiment (core/claims), when it declares any.
+ * - `claims.csv`: one row per claim of the experiment (core/claims), when it declares any;
+ * - `tracking.csv`: one row per run × flow that a `toy_flow_error` claim covers: the tracking error
+ *   against the limiting flow, uncorrected and finite-η corrected (the same numbers as the claims).
  *
  * For data sets with a held-out split (mlp, diagnet) the trajectory also gets `test_loss`, the
  * held-out mean squared error at each checkpoint.
@@ -12,6 +14,7 @@
  */
 import * as aq from "arquero";
 import { evaluateClaims, parseClaims } from "../core/claims/evaluate.ts";
+import { toyTrackingErrors } from "../core/claims/toy.ts";
 import type { ClaimData, MeasureRow, RunRecord } from "../core/claims/types.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
 import type { Dataset } from "../core/problems/types.ts";
@@ -175,6 +178,22 @@ export const tabulateStage: StageKind = {
       };
       const rows = evaluateClaims(claims, data);
       await writeCsv(ctx.outDir, "claims.csv", aq.from(rows));
+      const tracking = toyTrackingErrors(data, claims);
+      if (tracking.length) {
+        const byRun = new Map(summaries.map((s) => [s.run, s]));
+        await writeCsv(
+          ctx.outDir,
+          "tracking.csv",
+          aq.from(tracking.map((t) => {
+            const s = byRun.get(t.run)!;
+            return {
+              ...Object.fromEntries(RUN_COLUMNS.map((c) => [c, s[c]])),
+              tau: s.tau,
+              ...t,
+            };
+          })),
+        );
+      }
       const count = (v: string) => rows.filter((r) => r.verdict === v).length;
       ctx.log(
         `claims: ${count("reproduced")} reproduced, ${count("not reproduced")} not reproduced, ${

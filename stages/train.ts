@@ -48,7 +48,15 @@ export const trainStage: StageKind = {
   // Version 2: meta.json no longer holds the wall time (the manifest does), so equal runs give
   // byte-identical artifacts and downstream keys stay put.
   version: 2,
-  sources: sourceFiles("stages/train.ts", "stages/artifacts.ts", "core"),
+  sources: sourceFiles(
+    "stages/train.ts",
+    "stages/artifacts.ts",
+    "core/engine",
+    "core/optim",
+    "core/problems",
+    "core/rng.ts",
+    "core/setup.ts",
+  ),
   async validate(params, upstream) {
     const p = params as unknown as TrainParams;
     const dataset = await datasetFor(upstream.dataset[0]);

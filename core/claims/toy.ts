@@ -64,6 +64,42 @@ function flowError(data: ClaimData, r: RunRecord, flow: string, corrected: boole
   return Math.hypot(a - pred[0], b - pred[1]);
 }
 
+/** One run's tracking error against its limiting flow, uncorrected and finite-η corrected. */
+export interface TrackingRow {
+  /** Run name. */
+  readonly run: string;
+  /** Which flow: `sam` (λ1) or `1sam` (Tr). */
+  readonly flow: string;
+  /** ‖X(τ_end) − flow(Φ(x0), τ_end)‖ against the η → 0 flow. */
+  readonly tracking_error: number;
+  /** The same against the flow with the finite-η factor. */
+  readonly tracking_error_corrected: number;
+}
+
+/**
+ * Tracking errors of every run that a `toy_flow_error` claim covers, as the claims compute them
+ * (one row per run and flow), for the `tracking.csv` table and its figure.
+ */
+export function toyTrackingErrors(
+  data: ClaimData,
+  claims: readonly { metric: string; args: Readonly<Record<string, unknown>> }[],
+): TrackingRow[] {
+  const out = new Map<string, TrackingRow>();
+  for (const c of claims) {
+    if (c.metric !== "toy_flow_error") continue;
+    const flow = stringArg(c.args.flow, "flow");
+    for (const r of selectRuns(data, c.args.runs)) {
+      out.set(`${r.run}\u0000${flow}`, {
+        run: r.run,
+        flow,
+        tracking_error: flowError(data, r, flow, false),
+        tracking_error_corrected: flowError(data, r, flow, true),
+      });
+    }
+  }
+  return [...out.values()];
+}
+
 /** Error bounds of the theorems, with constant 1 (their O(·) constants are not given). */
 function bound(name: unknown, r: RunRecord): number {
   if (name === "lr_log_inv_rho") return r.lr * Math.log(1 / r.rho); // Theorem 4.5: O(η ln(1/ρ))

@@ -4,6 +4,7 @@ import type { Dataset } from "../problems/types.ts";
 import { toyPhi } from "../theory/toy4d_flows.ts";
 import { fitSlope, matchesRun, valueAt } from "./data.ts";
 import { badness, evaluateClaim, parseClaims } from "./evaluate.ts";
+import { toyTrackingErrors } from "./toy.ts";
 import type { ClaimData, ClaimSpec, MeasureRow, RunRecord } from "./types.ts";
 
 const quad = makeDataset({ kind: "quadratic", eigenvalues: [4, 2], rotate: false }, { seed: 0 });
@@ -423,4 +424,33 @@ Deno.test("toy claims: endpoint, GD at Φ(x0), flow error against the closed for
     fd,
   );
   assertEquals(tight.verdict, "not reproduced");
+});
+
+Deno.test("toyTrackingErrors: one row per run a flow-error claim covers, the claim's numbers", () => {
+  const x0 = [1, 1, 0.3, 0.3];
+  const phi = toyPhi("paper", x0);
+  const tau = 1.5; // rows() sets τ = step/100
+  const end = [phi[0] * Math.exp(-tau) + 0.03, phi[1] * Math.exp(-tau) + 0.04];
+  const d = data(
+    toy,
+    [run("sam", { x0 })],
+    rows("sam", { x1: [[0, 1], [150, end[0]]], x2: [[0, 1], [150, end[1]]] }),
+  );
+  const claims = [
+    claim({ metric: "toy_flow_error", args: { runs: "sam", flow: "sam" }, predicted: 0 }),
+    claim({
+      metric: "toy_flow_error",
+      args: { runs: "sam", flow: "sam", corrected: true },
+      predicted: 0,
+    }),
+    claim({ metric: "toy_endpoint", args: { runs: "sam", target: "lambda1" } }),
+  ];
+  const rowsOut = toyTrackingErrors(d, claims);
+  assertEquals(rowsOut.length, 1);
+  assertClose(rowsOut[0].tracking_error, 0.05, { rtol: 1e-8 });
+  // The corrected flow moves faster ((1 − ηλ/2)⁻² > 1), so the same endpoint is a different
+  // distance from it; the value must equal what the corrected claim measures.
+  const corrected = evaluateClaim(claims[1], d);
+  assertClose(rowsOut[0].tracking_error_corrected, corrected.measured, { rtol: 1e-12 });
+  assert(Math.abs(rowsOut[0].tracking_error_corrected - 0.05) > 1e-6);
 });

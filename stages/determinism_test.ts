@@ -4,8 +4,7 @@
  * own, so a rerun reuses what it can and a resumed run matches an uninterrupted one.
  */
 import { assertEquals } from "../testing/assert.ts";
-import { runCli } from "../pipeline/cli.ts";
-import { stageKinds } from "./registry.ts";
+import { runConfig } from "./testing/run_config.ts";
 
 const CONFIG = `name: det
 backend: f64
@@ -23,21 +22,7 @@ experiments:
 
 /** Reproduces the config cold in `dir`; returns the published files by path. */
 async function coldRun(dir: string): Promise<Map<string, string>> {
-  await Deno.writeTextFile(`${dir}/det.yaml`, CONFIG);
-  const code = await runCli(
-    [
-      "reproduce",
-      "--config",
-      `${dir}/det.yaml`,
-      "--cache-dir",
-      `${dir}/c`,
-      "--results-dir",
-      `${dir}/r`,
-      "--jobs",
-      "1",
-    ],
-    { registry: stageKinds, write: () => {}, writeErr: () => {} },
-  );
+  const { code } = await runConfig(dir, CONFIG);
   assertEquals(code, 0);
   const files = new Map<string, string>();
   const walk = async (rel: string) => {

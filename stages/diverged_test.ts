@@ -4,8 +4,7 @@
  */
 import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
-import { runCli } from "../pipeline/cli.ts";
-import { stageKinds } from "./registry.ts";
+import { runConfig } from "./testing/run_config.ts";
 
 const CONFIG = `name: d
 backend: f64
@@ -24,21 +23,7 @@ experiments:
 Deno.test("a diverged run is reported with step, η and ρ; its reached checkpoints are analysed", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(`${dir}/d.yaml`, CONFIG);
-    const code = await runCli(
-      [
-        "reproduce",
-        "--config",
-        `${dir}/d.yaml`,
-        "--cache-dir",
-        `${dir}/c`,
-        "--results-dir",
-        `${dir}/r`,
-        "--jobs",
-        "1",
-      ],
-      { registry: stageKinds, write: () => {}, writeErr: () => {} },
-    );
+    const { code } = await runConfig(dir, CONFIG);
     assertEquals(code, 0);
     const summary = aq.fromCSV(await Deno.readTextFile(`${dir}/r/usam/summary.csv`))
       .objects() as Record<

@@ -4,8 +4,7 @@
  * as one line naming file, line and key, with exit code 2.
  */
 import { assertEquals } from "../testing/assert.ts";
-import { runCli } from "../pipeline/cli.ts";
-import { stageKinds } from "./registry.ts";
+import { type ConfigRun, runConfig } from "./testing/run_config.ts";
 
 const GOOD = `name: v
 backend: f64
@@ -22,17 +21,10 @@ experiments:
 `;
 
 /** Runs `status` on a config text; returns exit code and standard error. */
-async function status(text: string): Promise<{ code: number; err: string }> {
+async function status(text: string): Promise<ConfigRun> {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(`${dir}/v.yaml`, text);
-    let err = "";
-    const code = await runCli(["status", "--config", `${dir}/v.yaml`, "--cache-dir", `${dir}/c`], {
-      registry: stageKinds,
-      write: () => {},
-      writeErr: (t) => err += t.replaceAll(dir, "DIR"),
-    });
-    return { code, err };
+    return await runConfig(dir, text, "status");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -46,37 +38,37 @@ const cases: [string, string, string][] = [
   [
     "family: paper",
     "family: papr",
-    'DIR/v.yaml:5: experiments[0].dataset: toy4d: family must be one of paper, shifted (got "papr")',
+    'DIR/x.yaml:5: experiments[0].dataset: toy4d: family must be one of paper, shifted (got "papr")',
   ],
   [
     "batch: 2 }",
     "batch: 3 }",
-    "DIR/v.yaml:10: experiments[0].train.runs[1]: optimizer minibatch-sam: batch must be an integer in [1, M = 2] (got 3)",
+    "DIR/x.yaml:10: experiments[0].train.runs[1]: optimizer minibatch-sam: batch must be an integer in [1, M = 2] (got 3)",
   ],
   [
     "rho: 0.01 }\n        - { name: mb",
     "rho: 0.01, sigma: 0.1 }\n        - { name: mb",
-    "DIR/v.yaml:9: experiments[0].train.runs[0]: optimizer sam: sigma is only used by label-noise-sgd",
+    "DIR/x.yaml:9: experiments[0].train.runs[0]: optimizer sam: sigma is only used by label-noise-sgd",
   ],
   [
     "x0: [1, 1, 0.3, 0.3]",
     "x0: [1, 1, 0.3]",
-    "DIR/v.yaml:9: experiments[0].train.runs[0]: toy4d: x0 must be a list of 4 finite numbers (got [1,1,0.3])",
+    "DIR/x.yaml:9: experiments[0].train.runs[0]: toy4d: x0 must be a list of 4 finite numbers (got [1,1,0.3])",
   ],
   [
     "checkpoints: [0, 100]",
     "checkpoints: [0, 99]",
-    "DIR/v.yaml:11: experiments[0].spectral: checkpoints: no checkpoint at step(s) 99; logged steps are 0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40, 50, 63, 79, 100",
+    "DIR/x.yaml:11: experiments[0].spectral: checkpoints: no checkpoint at step(s) 99; logged steps are 0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40, 50, 63, 79, 100",
   ],
   [
     "k: 2 }",
     "k: 0 }",
-    "DIR/v.yaml:11: experiments[0].spectral: k must be an integer >= 1 (got 0)",
+    "DIR/x.yaml:11: experiments[0].spectral: k must be an integer >= 1 (got 0)",
   ],
   [
     "k: 2 }",
     "kk: 2 }",
-    "DIR/v.yaml:11: experiments[0].spectral: unknown key kk (valid: checkpoints, k, m, rho, trace_probes, exact_trace_up_to, at_manifold, per_sample, mc_samples, seed, backend)",
+    "DIR/x.yaml:11: experiments[0].spectral: unknown key kk (valid: checkpoints, k, m, rho, trace_probes, exact_trace_up_to, at_manifold, per_sample, mc_samples, seed, backend)",
   ],
 ];
 

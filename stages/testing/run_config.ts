@@ -1,0 +1,35 @@
+/**
+ * Test support: runs the real CLI with the real stage kinds on an experiment file written into a
+ * temporary directory (cache in `<dir>/c`, results in `<dir>/r`).
+ * @module
+ */
+import { runCli } from "../../pipeline/cli.ts";
+import { stageKinds } from "../registry.ts";
+
+/** Exit code and standard error (with `dir` replaced by `DIR`) of one CLI command. */
+export interface ConfigRun {
+  /** Exit code. */
+  readonly code: number;
+  /** Standard error, the temporary directory written as `DIR`. */
+  readonly err: string;
+}
+
+/**
+ * Writes `text` to `<dir>/x.yaml` and runs `command` (`reproduce` in one thread, or `status`) on it.
+ */
+export async function runConfig(
+  dir: string,
+  text: string,
+  command: "reproduce" | "status" = "reproduce",
+): Promise<ConfigRun> {
+  await Deno.writeTextFile(`${dir}/x.yaml`, text);
+  const args = [command, "--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`];
+  if (command === "reproduce") args.push("--results-dir", `${dir}/r`, "--jobs", "1");
+  let err = "";
+  const code = await runCli(args, {
+    registry: stageKinds,
+    write: () => {},
+    writeErr: (t) => err += t.replaceAll(dir, "DIR"),
+  });
+  return { code, err };
+}

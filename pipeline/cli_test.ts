@@ -1,16 +1,7 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { TEST_CONFIG, TestProject } from "./testing/project.ts";
+import { TEST_CONFIG, TEST_IDS, TestProject } from "./testing/project.ts";
 
-const ALL = [
-  "dataset/toy",
-  "train/toy/sam-rho0.01",
-  "train/toy/sam-rho0.02",
-  "train/toy/gd",
-  "spectral/toy/sam-rho0.01",
-  "spectral/toy/sam-rho0.02",
-  "spectral/toy/gd",
-  "tabulate/toy",
-];
+const ALL = TEST_IDS;
 const TABLES = ["trajectory", "spectra", "summary"];
 /** Each train step sleeps 15 ms: a train stage takes ~0.6 s, long enough to be killed inside. */
 const SLOW_CONFIG = TEST_CONFIG.replace("seed: 1 }", "seed: 1, delay_ms: 15 }");

@@ -1,21 +1,12 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { TestProject } from "./testing/project.ts";
+import { TEST_IDS, TestProject } from "./testing/project.ts";
 import { Cache } from "./cache.ts";
 import { Runner } from "./runner.ts";
 import { planInstances } from "./plan.ts";
 import { loadConfig } from "./config.ts";
 import { testStageKinds } from "./testing/test_stages.ts";
 
-const ALL = [
-  "dataset/toy",
-  "train/toy/sam-rho0.01",
-  "train/toy/sam-rho0.02",
-  "train/toy/gd",
-  "spectral/toy/sam-rho0.01",
-  "spectral/toy/sam-rho0.02",
-  "spectral/toy/gd",
-  "tabulate/toy",
-];
+const ALL = TEST_IDS;
 const sorted = (ids: string[]) => [...ids].sort();
 const TABLES = ["trajectory", "spectra", "summary"];
 

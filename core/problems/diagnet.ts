@@ -6,7 +6,14 @@
 import type { Batch } from "../engine/types.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset, F64Problem } from "./types.ts";
-import { checkFields, datasetArray, datasetShape, fail, intField } from "./validate.ts";
+import {
+  checkFields,
+  datasetArray,
+  datasetShape,
+  fail,
+  intField,
+  regressionArrays,
+} from "./validate.ts";
 
 /** Spec of a diagnet data set; defaults are Andriushchenko & Flammarion's setup. */
 export interface DiagnetSpec {
@@ -51,14 +58,7 @@ export function diagnetDataset(spec: DiagnetSpec, seed: number): Dataset {
     return { z, y };
   };
   const train = draw(n), test = draw(nTest);
-  const arrays: Record<string, Float64Array> = { z: train.z, y: train.y, wStar };
-  const shapes: Record<string, number[]> = { z: [n, d], y: [n], wStar: [d] };
-  if (nTest > 0) {
-    arrays.zTest = test.z;
-    arrays.yTest = test.y;
-    shapes.zTest = [nTest, d];
-    shapes.yTest = [nTest];
-  }
+  const { arrays, shapes } = regressionArrays(train, test, { inputDim: d, extra: { wStar } });
   return { kind, params: { n, d, k, nTest, dim: 2 * d }, arrays, shapes };
 }
 

@@ -8,7 +8,15 @@
 import type { Batch } from "../engine/types.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset, F64Problem } from "./types.ts";
-import { checkFields, datasetArray, datasetShape, enumField, fail, intField } from "./validate.ts";
+import {
+  checkFields,
+  datasetArray,
+  datasetShape,
+  enumField,
+  fail,
+  intField,
+  regressionArrays,
+} from "./validate.ts";
 
 /** Smooth activations (the theory needs L ∈ C⁴, so no ReLU). */
 export const MLP_ACTIVATIONS = ["tanh", "softplus"] as const;
@@ -132,14 +140,7 @@ export function mlpTeacherDataset(spec: MlpSpec, seed: number): Dataset {
     return { z, y };
   };
   const train = draw(n), test = draw(nTest);
-  const arrays: Record<string, Float64Array> = { z: train.z, y: train.y, teacher };
-  const shapes: Record<string, number[]> = { z: [n, d], y: [n], teacher: [teacher.length] };
-  if (nTest > 0) {
-    arrays.zTest = test.z;
-    arrays.yTest = test.y;
-    shapes.zTest = [nTest, d];
-    shapes.yTest = [nTest];
-  }
+  const { arrays, shapes } = regressionArrays(train, test, { inputDim: d, extra: { teacher } });
   return {
     kind,
     params: {

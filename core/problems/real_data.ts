@@ -7,7 +7,7 @@
 import { Rng } from "../rng.ts";
 import { mlpModelFields, type MlpSpec } from "./mlp.ts";
 import type { Dataset } from "./types.ts";
-import { checkFields, fail, intField } from "./validate.ts";
+import { checkFields, fail, intField, regressionArrays } from "./validate.ts";
 
 /** One row of vega-datasets' cars.json (nulls mark missing values). */
 export interface CarRow {
@@ -193,14 +193,7 @@ function realDataset(
     return { z, y };
   };
   const train = pack(trainIdx), test = pack(testIdx);
-  const arrays: Record<string, Float64Array> = { z: train.z, y: train.y };
-  const shapes: Record<string, number[]> = { z: [n, d], y: [n] };
-  if (nTest > 0) {
-    arrays.zTest = test.z;
-    arrays.yTest = test.y;
-    shapes.zTest = [nTest, d];
-    shapes.yTest = [nTest];
-  }
+  const { arrays, shapes } = regressionArrays(train, test, { inputDim: d });
   return {
     kind,
     params: {

@@ -108,3 +108,36 @@ export function datasetShape(dataset: Dataset, name: string, rank: number): numb
   }
   return s.slice();
 }
+
+/** Inputs (m×d, row-major) and targets (m) of one split of a regression data set. */
+export interface Split {
+  /** Inputs, row-major. */
+  readonly z: Float64Array;
+  /** Targets. */
+  readonly y: Float64Array;
+}
+
+/**
+ * Arrays and shapes of a regression data set: `z`, `y` from the training split, `zTest`, `yTest`
+ * when the held-out split is non-empty, plus any `extra` arrays (1-D).
+ */
+export function regressionArrays(
+  train: Split,
+  test: Split,
+  opts: { inputDim: number; extra?: Readonly<Record<string, Float64Array>> },
+): { arrays: Record<string, Float64Array>; shapes: Record<string, number[]> } {
+  const d = opts.inputDim, n = train.y.length, nTest = test.y.length;
+  const arrays: Record<string, Float64Array> = { z: train.z, y: train.y };
+  const shapes: Record<string, number[]> = { z: [n, d], y: [n] };
+  for (const [name, a] of Object.entries(opts.extra ?? {})) {
+    arrays[name] = a;
+    shapes[name] = [a.length];
+  }
+  if (nTest > 0) {
+    arrays.zTest = test.z;
+    arrays.yTest = test.y;
+    shapes.zTest = [nTest, d];
+    shapes.yTest = [nTest];
+  }
+  return { arrays, shapes };
+}

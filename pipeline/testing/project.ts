@@ -6,6 +6,18 @@
 import { runCli } from "../cli.ts";
 import { testStageKinds } from "./test_stages.ts";
 
+/** The stage instance ids of TEST_CONFIG, in plan order. */
+export const TEST_IDS = [
+  "dataset/toy",
+  "train/toy/sam-rho0.01",
+  "train/toy/sam-rho0.02",
+  "train/toy/gd",
+  "spectral/toy/sam-rho0.01",
+  "spectral/toy/sam-rho0.02",
+  "spectral/toy/gd",
+  "tabulate/toy",
+];
+
 /** The default experiment file of a test project (one sweep, a spectral block, three tables). */
 export const TEST_CONFIG = `name: t
 experiments:

@@ -33,6 +33,7 @@ function data(
 function claim(over: Partial<ClaimSpec> & Pick<ClaimSpec, "metric" | "args">): ClaimSpec {
   return {
     id: "c",
+    kind: "prediction",
     source: "s",
     statement: "st",
     tolerance: 0,
@@ -65,6 +66,7 @@ Deno.test("badness: pass iff ≤ 1 for each compare, zero tolerance handled", ()
 
 Deno.test("parseClaims validates fields and names the claim", () => {
   const ok = parseClaims([{
+    kind: "prediction",
     id: "a",
     source: "s",
     statement: "t",
@@ -76,15 +78,38 @@ Deno.test("parseClaims validates fields and names the claim", () => {
   assertEquals(ok[0].compare, "abs");
   assertThrows(() => parseClaims([{ id: "a" }], "exp.claims"), /exp\.claims\[0\]\.source/);
   assertThrows(
-    () => parseClaims([{ id: "a", source: "s", statement: "t", metric: "nope", tolerance: 0 }]),
+    () =>
+      parseClaims([{
+        id: "a",
+        kind: "sanity",
+        source: "s",
+        statement: "t",
+        metric: "nope",
+        tolerance: 0,
+      }]),
     /not an evaluator/,
   );
   assertThrows(
     () =>
-      parseClaims([{ id: "a", source: "s", statement: "t", metric: "slope", tolerance: 0, x: 1 }]),
+      parseClaims([{
+        id: "a",
+        kind: "sanity",
+        source: "s",
+        statement: "t",
+        metric: "slope",
+        tolerance: 0,
+        x: 1,
+      }]),
     /\.x is not a claim field/,
   );
-  const dup = { id: "a", source: "s", statement: "t", metric: "slope", tolerance: 0 };
+  const dup = {
+    id: "a",
+    kind: "sanity",
+    source: "s",
+    statement: "t",
+    metric: "slope",
+    tolerance: 0,
+  };
   assertThrows(() => parseClaims([dup, dup]), /used twice/);
 });
 

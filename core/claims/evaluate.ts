@@ -16,6 +16,7 @@ import { toyEndpoint, toyFlowError, toyFlowSlope, toyGdStays } from "./toy.ts";
 import {
   type ClaimCase,
   type ClaimData,
+  type ClaimKind,
   type ClaimRow,
   type ClaimSpec,
   type Compare,
@@ -41,8 +42,10 @@ export const CLAIM_EVALUATORS: Readonly<Record<string, Evaluator>> = {
 };
 
 const COMPARES: readonly Compare[] = ["abs", "rel", "at_most", "at_least"];
+const KINDS: readonly ClaimKind[] = ["prediction", "sanity"];
 const CLAIM_KEYS = [
   "id",
+  "kind",
   "source",
   "statement",
   "metric",
@@ -71,6 +74,9 @@ export function parseClaims(raw: unknown, where = "claims"): ClaimSpec[] {
         throw new TypeError(`${at}.${k} must be a non-empty string`);
       }
     }
+    if (!KINDS.includes(o.kind as ClaimKind)) {
+      throw new TypeError(`${at}.kind must be one of ${KINDS.join(", ")}`);
+    }
     const id = o.id as string;
     if (seen.has(id)) throw new TypeError(`${at}.id ${JSON.stringify(id)} is used twice`);
     seen.add(id);
@@ -97,6 +103,7 @@ export function parseClaims(raw: unknown, where = "claims"): ClaimSpec[] {
     }
     return {
       id,
+      kind: o.kind as ClaimKind,
       source: o.source as string,
       statement: o.statement as string,
       metric: o.metric as string,
@@ -127,6 +134,8 @@ export function evaluateClaim(spec: ClaimSpec, data: ClaimData): ClaimRow {
     fields: Pick<ClaimRow, "predicted" | "measured" | "spread" | "verdict" | "note">,
   ): ClaimRow => ({
     claim_id: spec.id,
+    kind: spec.kind,
+    requires: "",
     source: spec.source,
     statement: spec.statement,
     metric: spec.metric,

@@ -12,8 +12,17 @@ export type Compare =
   | "at_most" // measured ≤ predicted + tolerance (predicted is a bound)
   | "at_least"; // measured ≥ predicted − tolerance
 
+/**
+ * What a claim tests: `prediction` (a statement of the paper, or derived from it, that a wrong
+ * implementation or a false theory would fail) or `sanity` (an identity or structural property that
+ * checks the code, not the theory; never counted in a headline).
+ */
+export type ClaimKind = "prediction" | "sanity";
+
 /** One claim as declared in an experiment's `claims:` list. */
 export interface ClaimSpec {
+  /** Prediction or sanity check. */
+  readonly kind: ClaimKind;
   /** Unique id within the experiment. */
   readonly id: string;
   /** Where the paper (or a derivation) states it, e.g. "Theorem 4.8". */
@@ -64,6 +73,27 @@ export interface MeasureRow {
   readonly value: number;
 }
 
+/**
+ * One step of a logged window (consecutive steps after a chosen checkpoint): the sign of
+ * ⟨x − Φ(x₀), v1(x₀)⟩ with Φ and v1 computed once at the window start x₀, the sample drawn, the loss.
+ */
+export interface WindowRow {
+  /** Run name. */
+  readonly run: string;
+  /** Step at which the window starts (Φ and v1 are computed there). */
+  readonly start: number;
+  /** Step t of this row (start, start + 1, …). */
+  readonly step: number;
+  /** ⟨x_t − Φ(x_start), v1(x_start)⟩. */
+  readonly proj: number;
+  /** Sign of proj (−1, 0, 1). */
+  readonly sign: number;
+  /** Index of the sample the step that produced x_t drew, −1 for full-batch methods. */
+  readonly sample: number;
+  /** L(x_t). */
+  readonly loss: number;
+}
+
 /** Everything an evaluator may read. */
 export interface ClaimData {
   /** The experiment's data set. */
@@ -74,6 +104,8 @@ export interface ClaimData {
   readonly trajectory: readonly MeasureRow[];
   /** Spectral metrics at the analysed checkpoints. */
   readonly spectra: readonly MeasureRow[];
+  /** Logged windows of consecutive steps (empty when the experiment logs none). */
+  readonly window?: readonly WindowRow[];
 }
 
 /** One compared pair (a run, or a group of seeds). */
@@ -101,6 +133,10 @@ export type Verdict = "reproduced" | "not reproduced" | "inconclusive";
 /** One row of claims.csv. */
 export interface ClaimRow {
   claim_id: string;
+  /** Prediction or sanity check. */
+  kind: ClaimKind;
+  /** The claim's assumption checks in words with their measured values, "" when it declares none. */
+  requires: string;
   source: string;
   statement: string;
   metric: string;

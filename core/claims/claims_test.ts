@@ -1,46 +1,9 @@
 import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
-import { makeDataset } from "../problems/registry.ts";
-import type { Dataset } from "../problems/types.ts";
 import { toyPhi } from "../theory/toy4d_flows.ts";
 import { fitSlope, matchesRun, valueAt } from "./data.ts";
 import { badness, evaluateClaim, parseClaims } from "./evaluate.ts";
 import { toyTrackingErrors } from "./toy.ts";
-import type { ClaimData, ClaimSpec, MeasureRow, RunRecord } from "./types.ts";
-
-const quad = makeDataset({ kind: "quadratic", eigenvalues: [4, 2], rotate: false }, { seed: 0 });
-const toy = makeDataset({ kind: "toy4d", family: "paper" }, { seed: 0 });
-
-function run(name: string, over: Partial<RunRecord> = {}): RunRecord {
-  return { run: name, optimizer: "sam", lr: 0.1, rho: 0.05, seed: 0, diverged: "", ...over };
-}
-
-/** Tidy rows for a run: metric → [[step, value], …]; τ = step/100. */
-function rows(runName: string, metrics: Record<string, [number, number][]>): MeasureRow[] {
-  return Object.entries(metrics).flatMap(([metric, pts]) =>
-    pts.map(([step, value]) => ({ run: runName, step, tau: step / 100, metric, value }))
-  );
-}
-
-function data(
-  dataset: Dataset,
-  runs: RunRecord[],
-  trajectory: MeasureRow[],
-  spectra: MeasureRow[] = [],
-): ClaimData {
-  return { dataset, runs, trajectory, spectra };
-}
-
-function claim(over: Partial<ClaimSpec> & Pick<ClaimSpec, "metric" | "args">): ClaimSpec {
-  return {
-    id: "c",
-    kind: "prediction",
-    source: "s",
-    statement: "st",
-    tolerance: 0,
-    compare: "abs",
-    ...over,
-  };
-}
+import { claim, data, quad, rows, run, toy } from "./testing_data.ts";
 
 Deno.test("data helpers: run patterns, checkpoint lookup, slope", () => {
   assert(matchesRun("sam-rho0.1", "sam-*") && !matchesRun("usam-rho0.1", "sam-*"));

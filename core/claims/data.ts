@@ -91,10 +91,39 @@ export function valueAt(
   return row;
 }
 
-/** Spectral metric when present there, else trajectory metric, for a run at a checkpoint. */
-export function metricAt(data: ClaimData, run: string, metric: string, at: At = "last"): number {
+/** Spectral metrics that describe the flow to Φ itself, usable whether or not it converged. */
+const PHI_DIAGNOSTICS = new Set([
+  "phi_converged",
+  "phi_method",
+  "phi_flow_time",
+  "phi_steps",
+  "phi_grad_norm",
+]);
+
+/**
+ * The row of a spectral metric when present there, else of a trajectory metric, for a run at a
+ * checkpoint. A value measured at Φ(x) (`phi_*`, `dist_to_manifold`) is used only where that
+ * checkpoint's flow to Φ converged (`phi_converged` = 1); otherwise the claim is inconclusive.
+ */
+export function pointAt(data: ClaimData, run: string, metric: string, at: At = "last"): MeasureRow {
   const inSpectra = data.spectra.some((r) => r.run === run && r.metric === metric);
-  return valueAt(inSpectra ? data.spectra : data.trajectory, run, metric, at).value;
+  const row = valueAt(inSpectra ? data.spectra : data.trajectory, run, metric, at);
+  const atPhi = (metric.startsWith("phi_") && !PHI_DIAGNOSTICS.has(metric)) ||
+    metric === "dist_to_manifold";
+  if (inSpectra && atPhi) {
+    const conv = data.spectra.find((r) =>
+      r.run === run && r.metric === "phi_converged" && r.step === row.step
+    );
+    if (conv && conv.value !== 1) {
+      throw new Inconclusive(`${metric} of run ${run} at step ${row.step}: Φ did not converge`);
+    }
+  }
+  return row;
+}
+
+/** The value of {@linkcode pointAt}. */
+export function metricAt(data: ClaimData, run: string, metric: string, at: At = "last"): number {
+  return pointAt(data, run, metric, at).value;
 }
 
 /** Mean and sample standard deviation (0 for one value). */

@@ -4,15 +4,27 @@
  * whose data are missing, NaN or diverged is `inconclusive` with the reason in `note`.
  * @module
  */
-import { finalValue, ratioToBaseline, relativeChange, slope } from "./generic.ts";
+import { checkRequirements, parseRequirements } from "./requires.ts";
+import { finalValue, rateSlope, ratioToBaseline, relativeChange, slope } from "./generic.ts";
+import { pairedSign } from "./paired.ts";
+import { phase1Length } from "./phase.ts";
+import { windowSign } from "./window.ts";
 import {
   maxSharpness,
   samDistance,
   samLimitNormClaim,
   sharpnessOnManifold,
+  sharpnessRatio,
   usamStability,
 } from "./sharpness.ts";
-import { toyEndpoint, toyFlowError, toyFlowSlope, toyGdStays } from "./toy.ts";
+import {
+  toyEndpoint,
+  toyEndpointSlope,
+  toyFlowError,
+  toyFlowSlope,
+  toyGdStays,
+  toySharpnessFlow,
+} from "./toy.ts";
 import {
   type ClaimCase,
   type ClaimData,
@@ -30,15 +42,22 @@ export const CLAIM_EVALUATORS: Readonly<Record<string, Evaluator>> = {
   relative_change: relativeChange,
   ratio_to_baseline: ratioToBaseline,
   slope,
+  rate_slope: rateSlope,
+  paired_sign: pairedSign,
+  phase1_length: phase1Length,
+  window_sign: windowSign,
   sam_limit_norm: samLimitNormClaim,
   sam_distance: samDistance,
   max_sharpness: maxSharpness,
   sharpness_on_manifold: sharpnessOnManifold,
+  sharpness_ratio: sharpnessRatio,
   usam_stability: usamStability,
   toy_endpoint: toyEndpoint,
   toy_flow_error: toyFlowError,
   toy_flow_slope: toyFlowSlope,
   toy_gd_stays: toyGdStays,
+  toy_endpoint_slope: toyEndpointSlope,
+  toy_sharpness_flow: toySharpnessFlow,
 };
 
 const COMPARES: readonly Compare[] = ["abs", "rel", "at_most", "at_least"];
@@ -53,6 +72,7 @@ const CLAIM_KEYS = [
   "predicted",
   "tolerance",
   "compare",
+  "requires",
 ];
 
 /**
@@ -101,9 +121,11 @@ export function parseClaims(raw: unknown, where = "claims"): ClaimSpec[] {
     if (typeof args !== "object" || args === null || Array.isArray(args)) {
       throw new TypeError(`${at}.args must be a mapping`);
     }
+    const requires = parseRequirements(o.requires, `${at}.requires`);
     return {
       id,
       kind: o.kind as ClaimKind,
+      requires,
       source: o.source as string,
       statement: o.statement as string,
       metric: o.metric as string,
@@ -128,8 +150,25 @@ export function badness(c: ClaimCase, compare: Compare, tolerance: number): numb
   return excess > 0 ? Infinity : 1 / (1 - excess);
 }
 
-/** Evaluates one claim into its claims.csv row. */
+/**
+ * Evaluates one claim into its claims.csv row. Its `requires` conditions are checked first; when one
+ * fails the verdict is `inconclusive` ("assumption: …") and the note still shows what the evaluator
+ * measured, so the numbers are reported even where the theorem does not apply.
+ */
 export function evaluateClaim(spec: ClaimSpec, data: ClaimData): ClaimRow {
+  const row = judge(spec, data);
+  const check = checkRequirements(spec.requires, data, spec.args);
+  if (check.failure === "") return { ...row, requires: check.text };
+  return {
+    ...row,
+    requires: check.text,
+    verdict: "inconclusive",
+    note: `assumption: ${check.failure}; measured: ${row.verdict}, ${row.note}`,
+  };
+}
+
+/** The verdict of a claim from its evaluator alone. */
+function judge(spec: ClaimSpec, data: ClaimData): ClaimRow {
   const row = (
     fields: Pick<ClaimRow, "predicted" | "measured" | "spread" | "verdict" | "note">,
   ): ClaimRow => ({

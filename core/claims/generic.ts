@@ -3,7 +3,16 @@
  * final values, changes along a run, ratios to a baseline run of the same seed, and log–log slopes.
  * @module
  */
-import { atArg, fitSlope, meanStd, metricAt, numberArg, selectRuns, stringArg } from "./data.ts";
+import {
+  atArg,
+  fitSlope,
+  meanStd,
+  metricAt,
+  numberArg,
+  pointAt,
+  selectRuns,
+  stringArg,
+} from "./data.ts";
 import { type ClaimCase, type ClaimData, type Evaluator, Inconclusive } from "./types.ts";
 
 /** The constant prediction a claim must supply for these evaluators. */
@@ -134,3 +143,20 @@ export function logLogSlope(
     spread: fit.se,
   };
 }
+
+/**
+ * `rate_slope` — args { runs, metric, x? (default lr), from? (default "first"), to? }: the
+ * log–log slope against η (or ρ) of each run's drift rate |q_to − q_from|/(t_to − t_from) per step
+ * (mean over seeds sharing an x). A method whose slow time scale is η⁻¹ρ⁻² steps has slope 1 in η
+ * at fixed ρ; one on η⁻² steps (label-noise SGD) has slope 2.
+ */
+export const rateSlope: Evaluator = (data, args, predicted) => {
+  const p = need(predicted, "rate_slope");
+  const metric = stringArg(args.metric, "metric");
+  const from = atArg(args.from ?? "first", "from"), to = atArg(args.to, "to");
+  return [logLogSlope(data, args, p, (run) => {
+    const a = pointAt(data, run, metric, from), b = pointAt(data, run, metric, to);
+    if (b.step <= a.step) throw new Inconclusive(`run ${run}: needs two checkpoints of ${metric}`);
+    return Math.abs(b.value - a.value) / (b.step - a.step);
+  })];
+};

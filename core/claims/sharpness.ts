@@ -15,7 +15,7 @@ import { atArg, matchesRun, metricAt, selectRuns, stringArg } from "./data.ts";
 import { type ClaimData, type Evaluator, Inconclusive, type RunRecord } from "./types.ts";
 
 /** λ1 of a quadratic data set (its largest eigenvalue). */
-function quadraticLambda1(data: ClaimData): number {
+export function quadraticLambda1(data: ClaimData): number {
   const eig = data.dataset.params.eigenvalues;
   if (data.dataset.kind !== "quadratic" || !Array.isArray(eig)) {
     throw new TypeError(`needs a quadratic data set (got ${data.dataset.kind})`);
@@ -114,6 +114,29 @@ export const usamStability: Evaluator = (data, args) => {
       label: r.run,
       measured: converged,
       predicted: usamStable(r.lr, r.rho, lambda1) ? 1 : 0,
+    };
+  });
+};
+
+/**
+ * `sharpness_ratio` — args { runs, sharpness, spectral, factor? (default ½), at?, rho? }: the
+ * limiting-regularizer ratio R/(ρ²·factor·q) of a sharpness metric (`r_asc`, `r_max`,
+ * `r_max_sample_mean`) to a spectral quantity q (`phi_lambda_m`, `phi_lambda_1`, `phi_trace`) at the
+ * same checkpoint, per run (predicted 1, e.g. R^Asc/ρ² → λ_M/2 along GD on L^Asc).
+ */
+export const sharpnessRatio: Evaluator = (data, args) => {
+  const sharpness = stringArg(args.sharpness, "sharpness");
+  const spectral = stringArg(args.spectral, "spectral");
+  const factor = typeof args.factor === "number" ? args.factor : 0.5;
+  const at = atArg(args.at);
+  return selectRuns(data, args.runs).map((r) => {
+    const rho = typeof args.rho === "number" ? args.rho : r.rho;
+    if (!(rho > 0)) throw new Inconclusive(`run ${r.run} has ρ = 0; give args.rho`);
+    const q = metricAt(data, r.run, spectral, at);
+    return {
+      label: r.run,
+      measured: metricAt(data, r.run, sharpness, at) / (rho * rho * factor * q),
+      predicted: 1,
     };
   });
 };

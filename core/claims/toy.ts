@@ -4,8 +4,15 @@
  * @module
  */
 import type { Toy4dFamily } from "../problems/toy4d.ts";
-import { toyOneSamFlow, toyPhi, toySamFlow, toyTargets } from "../theory/toy4d_flows.ts";
-import { meanStd, metricAt, selectRuns, stringArg, valueAt } from "./data.ts";
+import {
+  toyCoefficients,
+  toyOneSamFlow,
+  toyPhi,
+  toySamFlow,
+  toyTargets,
+} from "../theory/toy4d_flows.ts";
+import { maxSharpnessFiniteEta } from "../theory/quadratic.ts";
+import { meanStd, metricAt, selectRuns, series, stringArg, valueAt } from "./data.ts";
 import { logLogSlope } from "./generic.ts";
 import {
   type ClaimCase,
@@ -37,10 +44,7 @@ function x0Of(r: RunRecord): readonly number[] {
  * final (x1, x2) to the argmin on Γ of that spectral quantity (predicted 0).
  */
 export const toyEndpoint: Evaluator = (data, args) => {
-  const target = stringArg(args.target, "target");
-  const targets = toyTargets(family(data)) as unknown as Record<string, [number, number]>;
-  const t = targets[target];
-  if (!t) throw new TypeError(`claim argument target must be lambda1, lambdaM or trace`);
+  const t = targetOf(data, stringArg(args.target, "target"));
   return selectRuns(data, args.runs).map((r) => {
     const [a, b] = endpoint(data, r.run);
     return { label: r.run, measured: Math.hypot(a - t[0], b - t[1]), predicted: 0 };
@@ -153,3 +157,75 @@ export const toyGdStays: Evaluator = (data, args) =>
     const [a, b] = endpoint(data, r.run);
     return { label: r.run, measured: Math.hypot(a - phi[0], b - phi[1]), predicted: 0 };
   });
+
+/** The argmin of `target` (lambda1 | lambdaM | trace) on Γ. */
+function targetOf(data: ClaimData, target: string): [number, number] {
+  const targets = toyTargets(family(data)) as unknown as Record<string, [number, number]>;
+  const t = targets[target];
+  if (!t) throw new TypeError(`claim argument target must be lambda1, lambdaM or trace`);
+  return t;
+}
+
+/**
+ * `toy_endpoint_slope` — args { runs, target, x? (default lr), conservative? }: the log–log slope
+ * of the endpoint's distance to the argmin of `target` against η (mean over the runs sharing an η:
+ * starts, ρ). With `conservative: true` the measured value is slope − 2·SE, for an `at_least` claim
+ * that the distance falls as η falls.
+ */
+export const toyEndpointSlope: Evaluator = (data, args, predicted) => {
+  if (predicted === undefined) {
+    throw new TypeError("toy_endpoint_slope: the claim must give predicted");
+  }
+  const t = targetOf(data, stringArg(args.target, "target"));
+  const c = logLogSlope(data, args, predicted, (run) => {
+    const [a, b] = endpoint(data, run);
+    return Math.hypot(a - t[0], b - t[1]);
+  });
+  if (args.conservative !== true) return [c];
+  return [{
+    ...c,
+    label: `slope ${c.measured.toPrecision(3)} ± ${c.spread!.toPrecision(2)} (SE); ${c.label}`,
+    measured: c.measured - 2 * c.spread!,
+  }];
+};
+
+/**
+ * `toy_sharpness_flow` — args { runs, sharpness: "r_max" | "r_max_sample_mean", flow: "sam" |
+ * "1sam", finite_eta?, from_tau? }: at every analysed checkpoint with τ ≥ from_tau, the sharpness
+ * against its value on the limiting flow X(τ) started at Φ(x0): (ρ²/2)λ1(X) = (ρ²/2)F1(X) for SAM
+ * (Corollary 4.6; with `finite_eta` times (2 + ηλ1)/(2 − ηλ1), the 2-cycle's offset), (ρ²/2)Tr(X) =
+ * (ρ²/2)(F1 + F2)(X) for 1-SAM's mean per-sample worst-direction sharpness (Theorem 5.3). Per run:
+ * measured = the largest relative deviation over the checkpoints, predicted 0.
+ */
+export const toySharpnessFlow: Evaluator = (data, args) => {
+  const fam = family(data);
+  const c = toyCoefficients(fam);
+  const sharpness = stringArg(args.sharpness, "sharpness");
+  const flow = stringArg(args.flow, "flow");
+  if (flow !== "sam" && flow !== "1sam") {
+    throw new TypeError(`claim argument flow must be sam or 1sam`);
+  }
+  const fromTau = typeof args.from_tau === "number" ? args.from_tau : 0;
+  return selectRuns(data, args.runs).map((r): ClaimCase => {
+    const X0 = toyPhi(fam, x0Of(r)).slice(0, 2);
+    const points = series(data.spectra, r.run, sharpness).filter((p) => p.tau >= fromTau);
+    if (points.length === 0) {
+      throw new Inconclusive(`no ${sharpness} of run ${r.run} at τ ≥ ${fromTau}`);
+    }
+    let worst = 0, worstTau = 0;
+    for (const p of points) {
+      const X = flow === "sam" ? toySamFlow(fam, X0, p.tau) : toyOneSamFlow(fam, X0, p.tau);
+      const q = flow === "sam" ? c.f1(X) : c.f1(X) + c.f2(X);
+      const pred = flow === "sam" && args.finite_eta === true
+        ? maxSharpnessFiniteEta(r.lr, r.rho, q)
+        : r.rho * r.rho * q / 2;
+      const dev = Math.abs(p.value / pred - 1);
+      if (!(dev <= worst)) [worst, worstTau] = [dev, p.tau];
+    }
+    return {
+      label: `${r.run}: ${points.length} checkpoints, worst at τ = ${worstTau.toPrecision(3)}`,
+      measured: worst,
+      predicted: 0,
+    };
+  });
+};

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Dataset } from "../problems/types.ts";
+import type { Requirements } from "./requires.ts";
 
 /** How a measured value is compared with its prediction (the tolerance's meaning). */
 export type Compare =
@@ -39,6 +40,8 @@ export interface ClaimSpec {
   readonly tolerance: number;
   /** Default "abs". */
   readonly compare: Compare;
+  /** Assumption checks evaluated before the verdict (core/claims/requires.ts). */
+  readonly requires?: Requirements;
 }
 
 /** One training run of the experiment, as the tabulate stage knows it. */

@@ -1,0 +1,54 @@
+/**
+ * Phase I of SAM on a quadratic (docs/theory.md §3, §4): the number of steps before the iterate
+ * settles on the 2-cycle at distance ηρλ1/(2 − ηλ1), which the theory puts at O(ln(1/ρ)/η).
+ * @module
+ */
+import { samLimitNorm } from "../theory/quadratic.ts";
+import { numberArg, selectRuns, series } from "./data.ts";
+import { quadraticLambda1 } from "./sharpness.ts";
+import { type Evaluator, Inconclusive } from "./types.ts";
+
+/**
+ * The first logged step from which ‖x‖ stays within a factor `band` of d = ηρλ1/(2 − ηλ1), or
+ * `undefined` when the run never settles there.
+ */
+export function phase1End(
+  steps: readonly { step: number; value: number }[],
+  d: number,
+  band: number,
+): number | undefined {
+  let end: number | undefined;
+  for (const s of steps) {
+    const inside = s.value >= d / band && s.value <= d * band;
+    if (!inside) end = undefined;
+    else if (end === undefined) end = s.step;
+  }
+  return end;
+}
+
+/**
+ * `phase1_length` — args { runs, band? (default 2) }: per SAM run on a quadratic, t_I = the first
+ * logged step from which ‖x‖ stays within a factor `band` of ηρλ1/(2 − ηλ1), normalized as
+ * t_I·η/ln(1/ρ). One case: measured = max/min of the normalized lengths over the runs (1 when
+ * t_I ∝ ln(1/ρ)/η exactly), against the claim's predicted value. A run that never settles makes
+ * the ratio infinite, which fails.
+ */
+export const phase1Length: Evaluator = (data, args, predicted) => {
+  if (predicted === undefined) throw new TypeError("phase1_length: the claim must give predicted");
+  const band = numberArg(args.band, "band", 2);
+  if (!(band > 1)) throw new TypeError("claim argument band must be > 1");
+  const lambda1 = quadraticLambda1(data);
+  const lengths = selectRuns(data, args.runs).map((r) => {
+    const s = series(data.trajectory, r.run, "param_norm");
+    if (s.length === 0) throw new Inconclusive(`no param_norm for run ${r.run}`);
+    const end = phase1End(s, samLimitNorm(r.lr, r.rho, lambda1), band);
+    return { run: r.run, n: end === undefined ? Infinity : end * r.lr / Math.log(1 / r.rho) };
+  });
+  const ns = lengths.map((l) => l.n);
+  const ratio = ns.some((n) => !Number.isFinite(n)) ? Infinity : Math.max(...ns) / Math.min(...ns);
+  return [{
+    label: `t_I·η/ln(1/ρ): ${lengths.map((l) => `${l.run} ${l.n.toPrecision(3)}`).join(", ")}`,
+    measured: Number.isFinite(ratio) ? ratio : Number.MAX_VALUE,
+    predicted,
+  }];
+};

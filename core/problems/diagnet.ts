@@ -1,6 +1,13 @@
 /**
- * Diagonal linear network on sparse regression (Andriushchenko & Flammarion 2022; common.md
- * problem 5): f_k = Σ_i u_i v_i z_ki, L_k = (f_k − y_k)², x = [u, v], D = 2d, M = n.
+ * Diagonal linear network on sparse regression (Woodworth et al. 2020; Andriushchenko & Flammarion
+ * 2022): f_k = ⟨u⊙u − v⊙v, z_k⟩, L_k = (f_k − y_k)², x = [u, v], D = 2d, M = n.
+ *
+ * The difference of squares makes every sign of w = u⊙u − v⊙v reachable from u = v (w = 0), and
+ * for n < d the interpolating set Γ = {Z(u⊙u − v⊙v) = y} is a manifold of dimension 2d − n on which
+ * the Jacobian rows (2z_k⊙u, −2z_k⊙v) are independent wherever u and v have enough non-zeros, so
+ * ∇²L = (2/n)JᵀJ has rank M = n there. Which interpolant an optimizer reaches depends on the
+ * optimizer and on the initialization scale α (u = v = α): large α gives GD the minimum-ℓ2-like
+ * "kernel" interpolant, small α the sparse one.
  * @module
  */
 import type { Batch } from "../engine/types.ts";
@@ -31,9 +38,7 @@ export interface DiagnetSpec {
 
 /**
  * Builds z ~ N(0, I) (n×d), y = ⟨w*, z⟩ and a held-out set from the same distribution. w* has k
- * non-zeros on a seeded support, each 1/√k: unit norm, and positive because the u = v
- * initialization keeps u_i = v_i under every optimizer here (the updates of u_i and v_i are
- * symmetric), so u⊙v ≥ 0 and negative targets would be unreachable.
+ * non-zeros on a seeded support, each ±1/√k with seeded signs (unit norm).
  */
 export function diagnetDataset(spec: DiagnetSpec, seed: number): Dataset {
   const kind = "diagnet";
@@ -46,7 +51,7 @@ export function diagnetDataset(spec: DiagnetSpec, seed: number): Dataset {
   const rng = new Rng(seed);
   const support = rng.sampleWithoutReplacement(d, new Int32Array(k), new Int32Array(d));
   const wStar = new Float64Array(d);
-  for (const i of support) wStar[i] = 1 / Math.sqrt(k);
+  for (const i of support) wStar[i] = (rng.int(2) === 0 ? -1 : 1) / Math.sqrt(k);
   const draw = (m: number) => {
     const z = rng.fillNormal(new Float64Array(m * d));
     const y = new Float64Array(m);
@@ -64,8 +69,9 @@ export function diagnetDataset(spec: DiagnetSpec, seed: number): Dataset {
 
 /**
  * The diagonal network's MSE with closed-form derivatives. With r_k = f_k − y_k,
- * g_i = (2/|B|) Σ_k r_k z_ki: ∇_u = g⊙v, ∇_v = g⊙u; for a direction (p, q) and
- * s_i = (2/|B|) Σ_k (Σ_j z_kj(p_j v_j + u_j q_j)) z_ki: (Hv)_u = s⊙v + g⊙q, (Hv)_v = s⊙u + g⊙p.
+ * g_i = (2/|B|) Σ_k r_k z_ki: ∇_u = 2g⊙u, ∇_v = −2g⊙v; for a direction (p, q) and
+ * s_i = (2/|B|) Σ_k (Σ_j 2z_kj(u_j p_j − v_j q_j)) z_ki: (Hv)_u = 2s⊙u + 2g⊙p,
+ * (Hv)_v = −2s⊙v − 2g⊙q.
  */
 export class DiagnetProblem implements F64Problem {
   /** Problem kind. */
@@ -108,11 +114,11 @@ export class DiagnetProblem implements F64Problem {
     this.#s = new Float64Array(d);
   }
 
-  /** f = ⟨u⊙v, z_k⟩ for row k of z. */
+  /** f = ⟨u⊙u − v⊙v, z_k⟩ for row k of z. */
   #f(x: Float64Array, z: Float64Array, k: number): number {
     const d = this.inputDim, row = k * d;
     let f = 0;
-    for (let i = 0; i < d; i++) f += x[i] * x[d + i] * z[row + i];
+    for (let i = 0; i < d; i++) f += (x[i] * x[i] - x[d + i] * x[d + i]) * z[row + i];
     return f;
   }
 
@@ -143,13 +149,12 @@ export class DiagnetProblem implements F64Problem {
     }
   }
 
-  /** out ← [g⊙v, g⊙u]. */
+  /** out ← [2g⊙u, −2g⊙v]. */
   #writeGrad(x: Float64Array, out: Float64Array): void {
     const d = this.inputDim, g = this.#g;
     for (let i = 0; i < d; i++) {
-      const u = x[i], v = x[d + i];
-      out[i] = g[i] * v;
-      out[d + i] = g[i] * u;
+      out[i] = 2 * g[i] * x[i];
+      out[d + i] = -2 * g[i] * x[d + i];
     }
   }
 
@@ -177,8 +182,8 @@ export class DiagnetProblem implements F64Problem {
       let f = 0, df = 0;
       for (let i = 0; i < d; i++) {
         const zi = z[row + i], ui = x[i], vi = x[d + i];
-        f += ui * vi * zi;
-        df += (v[i] * vi + ui * v[d + i]) * zi;
+        f += (ui * ui - vi * vi) * zi;
+        df += 2 * (ui * v[i] - vi * v[d + i]) * zi;
       }
       const e = (2 / m) * (f - this.#y[k]), de = (2 / m) * df;
       for (let i = 0; i < d; i++) {
@@ -187,13 +192,12 @@ export class DiagnetProblem implements F64Problem {
       }
     }
     for (let i = 0; i < d; i++) {
-      const ui = x[i], vi = x[d + i], p = v[i], q = v[d + i];
-      out[i] = s[i] * vi + g[i] * q;
-      out[d + i] = s[i] * ui + g[i] * p;
+      out[i] = 2 * (s[i] * x[i] + g[i] * v[i]);
+      out[d + i] = -2 * (s[i] * x[d + i] + g[i] * v[d + i]);
     }
   }
 
-  /** Dense Hessian (2/|B|) Σ_k [∇f_k∇f_kᵀ + r_k ∇²f_k], ∇²f_k coupling u_i and v_i by z_ki. */
+  /** Dense Hessian (2/|B|) Σ_k [∇f_k∇f_kᵀ + r_k ∇²f_k], ∇²f_k = diag(2z_k, −2z_k). */
   hessian(x: Float64Array, batch?: Batch): Float64Array {
     const d = this.inputDim, dim = this.dim, z = this.#z;
     const m = batch ? batch.length : this.numSamples;
@@ -201,17 +205,14 @@ export class DiagnetProblem implements F64Problem {
     for (let t = 0; t < m; t++) {
       const k = batch ? batch[t] : t;
       const row = k * d;
-      for (let i = 0; i < d; i++) {
-        j[i] = z[row + i] * x[d + i];
-        j[d + i] = z[row + i] * x[i];
-      }
+      this.#jacobianRow(x, k, j);
       const c = 2 / m, r = this.#f(x, z, k) - this.#y[k];
       for (let a = 0; a < dim; a++) {
         for (let b = 0; b < dim; b++) h[a * dim + b] += c * j[a] * j[b];
       }
       for (let i = 0; i < d; i++) {
-        h[i * dim + d + i] += c * r * z[row + i];
-        h[(d + i) * dim + i] += c * r * z[row + i];
+        h[i * dim + i] += 2 * c * r * z[row + i];
+        h[(d + i) * dim + d + i] -= 2 * c * r * z[row + i];
       }
     }
     return h;
@@ -220,5 +221,29 @@ export class DiagnetProblem implements F64Problem {
   /** out ← f_k(x) for every training sample. */
   outputs(x: Float64Array, out: Float64Array): void {
     for (let k = 0; k < this.numSamples; k++) out[k] = this.#f(x, this.#z, k);
+  }
+
+  /** L = mean_k r_k², so ∇²L = (2/M)·JᵀJ on Γ. */
+  get gaussNewtonScale(): number {
+    return 2 / this.numSamples;
+  }
+
+  /** out ← f_k(x) − y_k for every training sample. */
+  residuals(x: Float64Array, out: Float64Array): void {
+    for (let k = 0; k < this.numSamples; k++) out[k] = this.#f(x, this.#z, k) - this.#y[k];
+  }
+
+  /** ∇f_k = (2z_k⊙u, −2z_k⊙v) into `out` (length D). */
+  #jacobianRow(x: Float64Array, k: number, out: Float64Array, offset = 0): void {
+    const d = this.inputDim, row = k * d, z = this.#z;
+    for (let i = 0; i < d; i++) {
+      out[offset + i] = 2 * z[row + i] * x[i];
+      out[offset + d + i] = -2 * z[row + i] * x[d + i];
+    }
+  }
+
+  /** out ← ∂f_k/∂x, M×D row-major. */
+  jacobian(x: Float64Array, out: Float64Array): void {
+    for (let k = 0; k < this.numSamples; k++) this.#jacobianRow(x, k, out, k * this.dim);
   }
 }

@@ -1,7 +1,7 @@
 import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { createF64Problem, makeDataset } from "./registry.ts";
 
-Deno.test("diagnet: default shapes are Andriushchenko & Flammarion's (n 20, d 30, 3-sparse unit w*)", () => {
+Deno.test("diagnet: default shapes are Andriushchenko & Flammarion's (n 20, d 30, 3-sparse unit ±w*)", () => {
   const ds = makeDataset({ kind: "diagnet" }, { seed: 1 });
   assertEquals(ds.shapes, { z: [20, 30], y: [20], wStar: [30], zTest: [1000, 30], yTest: [1000] });
   const w = ds.arrays.wStar;
@@ -30,11 +30,16 @@ Deno.test("diagnet: same seed gives identical arrays, another seed different one
   }
 });
 
-Deno.test("diagnet: u = v = √w* interpolates (zero loss and gradient); test loss 0 there", () => {
+Deno.test("diagnet: u = √max(w*, 0), v = √max(−w*, 0) interpolates (zero loss and gradient); test loss 0 there", () => {
   const ds = makeDataset({ kind: "diagnet", n: 8, d: 10, k: 3, nTest: 50 }, { seed: 2 });
   const p = createF64Problem(ds), d = 10;
+  const w = ds.arrays.wStar;
+  assert(w.some((v) => v < 0) && w.some((v) => v > 0), "seeded signs give both signs here");
   const x = new Float64Array(2 * d);
-  for (let i = 0; i < d; i++) x[i] = x[d + i] = Math.sqrt(ds.arrays.wStar[i]);
+  for (let i = 0; i < d; i++) {
+    x[i] = Math.sqrt(Math.max(w[i], 0));
+    x[d + i] = Math.sqrt(Math.max(-w[i], 0));
+  }
   assertClose(p.loss(x), 0, { atol: 1e-30 });
   const g = new Float64Array(2 * d);
   p.grad(x, g);

@@ -379,6 +379,34 @@ export class MlpProblem implements F64Problem {
   outputs(x: Float64Array, out: Float64Array): void {
     for (let k = 0; k < this.numSamples; k++) out[k] = this.#forward(x, this.#z, k, false);
   }
+
+  /** L = mean_k r_k², so ∇²L = (2/M)·JᵀJ on Γ. */
+  get gaussNewtonScale(): number {
+    return 2 / this.numSamples;
+  }
+
+  /** out ← f_k(x) − y_k for every training sample. */
+  residuals(x: Float64Array, out: Float64Array): void {
+    for (let k = 0; k < this.numSamples; k++) {
+      out[k] = this.#forward(x, this.#z, k, false) - this.#y[k];
+    }
+  }
+
+  /** out ← ∂f_k/∂x (M×D row-major): a_jσ'_j·(z_k, 1) on (W_j, b_j) and σ_j on a_j. */
+  jacobian(x: Float64Array, out: Float64Array): void {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, z = this.#z, dim = this.dim;
+    const s0 = this.#s0, s1 = this.#s1;
+    for (let k = 0; k < this.numSamples; k++) {
+      this.#forward(x, z, k, true);
+      const row = k * dim;
+      for (let j = 0; j < h; j++) {
+        const g = x[oA + j] * s1[j];
+        for (let i = 0; i < d; i++) out[row + j * d + i] = g * z[k * d + i];
+        out[row + oB + j] = g;
+        out[row + oA + j] = s0[j];
+      }
+    }
+  }
 }
 
 // The innermost loops of the forward pass, backprop and R-operator, as functions of their own: left

@@ -79,6 +79,20 @@ export class Sanity2dProblem implements F64Problem {
     return Float64Array.of(x2 * x2, off, off, x1 * x1);
   }
 
+  /** L = ½r², so ∇²L = JᵀJ on Γ. */
+  readonly gaussNewtonScale = 1;
+
+  /** r = x1x2 − 1 (the one "sample": f = x1x2, y = 1). */
+  residuals(x: Float64Array, out: Float64Array): void {
+    out[0] = x[0] * x[1] - 1;
+  }
+
+  /** ∂(x1x2)/∂x = (x2, x1). */
+  jacobian(x: Float64Array, out: Float64Array): void {
+    out[0] = x[1];
+    out[1] = x[0];
+  }
+
   /** Closed-form limit of gradient flow (see {@link sanity2dPhi}). */
   phi(x: Float64Array): Float64Array {
     return sanity2dPhi(x);

@@ -1,6 +1,6 @@
 /**
- * The diagonal linear network (common.md problem 5) on the tfjs engine, by autodiff:
- * x = [u, v], f_k = Σ_i u_i v_i z_ki, L_k = (f_k − y_k)².
+ * The diagonal linear network on the tfjs engine, by autodiff (the f64 twin is diagnet.ts):
+ * x = [u, v], f_k = ⟨u⊙u − v⊙v, z_k⟩, L_k = (f_k − y_k)².
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -20,7 +20,9 @@ export function tfDiagnet(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     const [u, v] = tf.split(x, 2);
     const zb = batch ? tf.gather(z, batch) : z;
     const yb = batch ? tf.gather(y, batch) : y;
-    const f = tf.reshape(tf.matMul(zb, tf.reshape(tf.mul(u, v), [d, 1])), [-1]);
+    const f = tf.reshape(tf.matMul(zb, tf.reshape(tf.sub(tf.square(u), tf.square(v)), [d, 1])), [
+      -1,
+    ]);
     return tf.sub(f, yb);
   };
   return tfObjective((x, batch) => tf.mean(tf.square(residuals(x, batch))), {

@@ -97,7 +97,7 @@ function modelOutput(ds: Dataset, x: ArrayLike<number>, k: number): number {
   const d = ds.shapes.z[1], z = ds.arrays.z;
   if (ds.kind === "diagnet") {
     let f = 0;
-    for (let i = 0; i < d; i++) f += x[i] * x[d + i] * z[k * d + i];
+    for (let i = 0; i < d; i++) f += (x[i] * x[i] - x[d + i] * x[d + i]) * z[k * d + i];
     return f;
   }
   const h = ds.params.hidden as number;

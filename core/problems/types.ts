@@ -35,6 +35,15 @@ export interface F64Problem extends Objective<Float64Array, number> {
   phi?(x: Float64Array): Float64Array;
   /** Setting 5.1 models: per-sample outputs f_k(x) into `out` (length M). */
   outputs?(x: Float64Array, out: Float64Array): void;
+  /** Setting 5.1 models (and sanity2d): residuals r_k(x) = f_k(x) − y_k into `out` (length M). */
+  residuals?(x: Float64Array, out: Float64Array): void;
+  /** Setting 5.1 models (and sanity2d): the Jacobian ∂f_k/∂x_i into `out`, M×D row-major. */
+  jacobian?(x: Float64Array, out: Float64Array): void;
+  /**
+   * With `jacobian`: the c of L = (c/2)·Σ_k r_k², so that ∇²L = c·JᵀJ on Γ = {r = 0} (2/M for
+   * the mean squared error, 1 for sanity2d's ½r²).
+   */
+  readonly gaussNewtonScale?: number;
   /** Setting 5.1 models: the test loss on held-out data, when the data set has it. */
   testLoss?(x: Float64Array): number;
 }

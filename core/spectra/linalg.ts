@@ -213,3 +213,64 @@ function tql2(v: Float64Array[], d: Float64Array, e: Float64Array, n: number): v
     e[l] = 0;
   }
 }
+
+/**
+ * The dense Hessian of the oracle's mean loss over `batch` at x, D×D row-major, from D HVPs on the
+ * unit vectors, symmetrized ((H + Hᵀ)/2: a float32 HVP is symmetric only up to rounding).
+ */
+export async function denseHessian(
+  oracle: F64Oracle,
+  x: Float64Array,
+  batch?: Batch,
+): Promise<Float64Array> {
+  const dim = oracle.dim;
+  const h = new Float64Array(dim * dim), e = new Float64Array(dim), col = new Float64Array(dim);
+  for (let j = 0; j < dim; j++) {
+    e.fill(0);
+    e[j] = 1;
+    await oracle.hvp(x, e, col, batch);
+    for (let i = 0; i < dim; i++) h[i * dim + j] = col[i];
+  }
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < i; j++) {
+      h[i * dim + j] = h[j * dim + i] = (h[i * dim + j] + h[j * dim + i]) / 2;
+    }
+  }
+  return h;
+}
+
+/**
+ * Solves A·x = b for a symmetric positive definite n×n A (row-major, only read) by Cholesky
+ * factorization; returns undefined when A is not numerically positive definite.
+ */
+export function choleskySolve(
+  a: Float64Array,
+  n: number,
+  b: Float64Array,
+): Float64Array | undefined {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+      if (i === j) {
+        if (!(s > 0)) return undefined;
+        l[i * n + i] = Math.sqrt(s);
+      } else {
+        l[i * n + j] = s / l[j * n + j];
+      }
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= l[i * n + k] * y[k];
+    y[i] = s / l[i * n + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i] * y[k];
+    y[i] = s / l[i * n + i];
+  }
+  return y;
+}

@@ -5,10 +5,16 @@
  * The flow is integrated with the Dormand–Prince 5(4) pair under local error control rather than
  * by gradient descent: GD with a finite step converges to a different minimizer (it drifts along Γ
  * by O(step) — e.g. on ½(1 − x1x2)² it does not conserve x1² − x2² as the flow does).
+ *
+ * On stiff problems (λ_M ≪ λ1 near Γ, as on the Setting 5.1 MLPs) the explicit pair's step is held
+ * at ≈ 3.3/λ1 by stability while the slow modes need a flow time ≈ log(1/gradTol)/λ_M, so `phi`
+ * hands over to the exponential Rosenbrock integrator of stiff_flow.ts when the explicit budget is
+ * spent, continuing the same flow from where the explicit solver stopped.
  * @module
  */
 import type { F64Oracle } from "../engine/oracle.ts";
 import { norm } from "./linalg.ts";
+import { stiffFlow } from "./stiff_flow.ts";
 
 /** Options of {@link phi}. */
 export interface PhiOptions {
@@ -21,20 +27,38 @@ export interface PhiOptions {
   rtol?: number;
   /** Absolute local error tolerance per step (default 0). */
   atol?: number;
-  /** Maximum number of attempted steps, accepted or rejected (default 20 000; 6 gradients each). */
+  /**
+   * Maximum attempted explicit steps, accepted or rejected (default 2000; 6 gradients each). With
+   * method "auto" the stiff solver takes over from there.
+   */
   maxSteps?: number;
+  /** Local error tolerance of the stiff solver (default 3e-4, see stiff_flow.ts). */
+  stiffRtol?: number;
+  /** Maximum attempted stiff steps (default 2000; see stiff_flow.ts for their cost). */
+  stiffMaxSteps?: number;
+  /** "auto" (default): explicit, then stiff if it did not converge; or only one of them. */
+  method?: "auto" | "explicit" | "stiff";
+  /** Dense Hessian eigendecomposition in the stiff solver when D ≤ this (default 256). */
+  denseUpTo?: number;
 }
+
+/** Which integrator produced the end point of {@link phi}. */
+export type PhiMethod = "explicit" | "stiff";
 
 /** Result of {@link phi}. */
 export interface PhiResult {
   /** The end point (≈ Φ(x) when converged). */
   x: Float64Array;
-  /** Whether ‖∇L‖ < gradTol was reached within maxSteps. */
+  /** Whether ‖∇L‖ < gradTol was reached within the step caps. */
   converged: boolean;
-  /** Attempted integration steps. */
+  /** The integrator that produced `x` (the last one run). */
+  method: PhiMethod;
+  /** Attempted integration steps, explicit and stiff together. */
   steps: number;
   /** Gradient evaluations used. */
   gradEvals: number;
+  /** Hessian-vector products used (stiff solver only). */
+  hvpEvals: number;
   /** ‖∇L‖ at the end point. */
   gradNorm: number;
   /** Flow time integrated. */
@@ -63,17 +87,54 @@ const E = [
 ];
 
 /**
- * Integrates gradient flow of the full loss from `x0` until ‖∇L‖ < gradTol. Each accepted step
- * costs 6 gradients (the last stage is reused as the next first stage). Near Γ the step size is
- * limited by stability (≈ 3.3/λ1), so the cost grows like (λ1/λ_M)·log(1/gradTol).
+ * Integrates gradient flow of the full loss from `x0` until ‖∇L‖ < gradTol: explicitly (Dormand–
+ * Prince) for up to `maxSteps` steps, then — method "auto" — by the stiff solver from that point.
+ * An explicit step costs 6 gradients (the last stage is reused as the next first stage); near Γ its
+ * size is limited by stability (≈ 3.3/λ1), so the explicit cost grows like (λ1/λ_M)·log(1/gradTol).
  */
 export async function phi(
   oracle: F64Oracle,
   x0: Float64Array,
   opts: PhiOptions = {},
 ): Promise<PhiResult> {
+  const method = opts.method ?? "auto";
+  if (method === "stiff") return await stiffPhi(oracle, x0, opts, undefined);
+  const { lastStep, ...res } = await explicitPhi(oracle, x0, opts);
+  if (res.converged || method === "explicit") return res;
+  const stiff = await stiffPhi(oracle, res.x, opts, lastStep);
+  return {
+    ...stiff,
+    steps: res.steps + stiff.steps,
+    gradEvals: res.gradEvals + stiff.gradEvals,
+    time: res.time + stiff.time,
+  };
+}
+
+async function stiffPhi(
+  oracle: F64Oracle,
+  x0: Float64Array,
+  opts: PhiOptions,
+  h0: number | undefined,
+): Promise<PhiResult> {
+  const res = await stiffFlow(oracle, x0, {
+    gradTol: opts.gradTol,
+    rtol: opts.stiffRtol,
+    atol: opts.atol,
+    maxSteps: opts.stiffMaxSteps ?? 2000,
+    denseUpTo: opts.denseUpTo,
+    h0,
+  });
+  return { ...res, method: "stiff" };
+}
+
+/** The Dormand–Prince integration of {@link phi}, with its last step size for a hand-over. */
+async function explicitPhi(
+  oracle: F64Oracle,
+  x0: Float64Array,
+  opts: PhiOptions,
+): Promise<PhiResult & { lastStep: number }> {
   const gradTol = opts.gradTol ?? 1e-9, rtol = opts.rtol ?? 1e-8, atol = opts.atol ?? 0;
-  const maxSteps = opts.maxSteps ?? 20_000;
+  const maxSteps = opts.maxSteps ?? 2000;
   const dim = oracle.dim;
   const x = x0.slice(), y = new Float64Array(dim), xNew = new Float64Array(dim);
   // k[s] holds stage s of f(x) = −∇L(x).
@@ -124,7 +185,17 @@ export async function phi(
       h *= Number.isFinite(err) ? Math.max(0.2, 0.9 * err ** -0.2) : 0.2;
     }
   }
-  return { x, converged: gnorm < gradTol, steps, gradEvals, gradNorm: gnorm, time };
+  return {
+    x,
+    converged: gnorm < gradTol,
+    method: "explicit",
+    steps,
+    gradEvals,
+    hvpEvals: 0,
+    gradNorm: gnorm,
+    time,
+    lastStep: h,
+  };
 }
 
 /** ‖x − Φ(x)‖ (see {@link phi} for options and cost); NaN when the flow did not converge. */

@@ -51,13 +51,21 @@ Deno.test("phi: ½(1 − x1x2)² flows to x1x2 = 1 conserving x1² − x2², kee
   }
 });
 
-Deno.test("phi: reports non-convergence when the step cap is hit", async () => {
+Deno.test("phi: reports non-convergence when the step cap is hit; auto hands a stiff flow over", async () => {
   const s = matrixWithSpectrum([100, 0.01], 3);
   const oracle = quadraticsOracle([s.a], s.n);
-  const res = await phi(oracle, new Float64Array([1, 1]), { maxSteps: 10 });
-  assert(!res.converged);
-  assertEquals(res.steps, 10);
-  assert(Number.isNaN(await distToManifold(oracle, new Float64Array([1, 1]), { maxSteps: 10 })));
+  const x0 = new Float64Array([1, 1]);
+  const explicit = await phi(oracle, x0, { maxSteps: 10, method: "explicit" });
+  assertEquals([explicit.converged, explicit.steps, explicit.method], [false, 10, "explicit"]);
+  const opts = { maxSteps: 10, method: "explicit" as const };
+  assert(Number.isNaN(await distToManifold(oracle, x0, opts)));
+  const capped = await phi(oracle, x0, { maxSteps: 10, stiffMaxSteps: 1 });
+  assertEquals([capped.converged, capped.steps, capped.method], [false, 11, "stiff"]);
+  // Auto: 10 explicit steps, then the stiff solver to the limit 0; time and steps add up.
+  const auto = await phi(oracle, x0, { maxSteps: 10 });
+  assert(auto.converged && auto.method === "stiff" && auto.steps > 10 && auto.hvpEvals > 0);
+  assert(auto.time > explicit.time);
+  assertClose(auto.x, [0, 0], { atol: 1e-9 / 0.01 });
 });
 
 Deno.test("phi: a point already on Γ is its own limit, with one gradient", async () => {

@@ -137,3 +137,47 @@ export function sanityOracle(): F64Oracle {
     },
   };
 }
+
+/**
+ * Underdetermined linear least squares L = ½‖Ax − b‖²/M for a dense M×D row-major A (M samples,
+ * L_k = ½(a_kᵀx − b_k)²), with exact loss, gradient and HVP (AᵀA/M, or over a batch).
+ */
+export function leastSquaresOracle(
+  a: Float64Array,
+  m: number,
+  n: number,
+  b: Float64Array,
+): F64Oracle {
+  const rows = (batch: Batch) => batch ?? Int32Array.from({ length: m }, (_, k) => k);
+  const rowDot = (k: number, x: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += a[k * n + i] * x[i];
+    return s;
+  };
+  const accumulate = (x: Float64Array, out: Float64Array, batch: Batch, shift: boolean) => {
+    const ks = rows(batch);
+    out.fill(0);
+    for (const k of ks) {
+      const r = rowDot(k, x) - (shift ? b[k] : 0);
+      for (let i = 0; i < n; i++) out[i] += r * a[k * n + i] / ks.length;
+    }
+  };
+  return {
+    dim: n,
+    numSamples: m,
+    loss(x, batch) {
+      const ks = rows(batch);
+      let s = 0;
+      for (const k of ks) s += (rowDot(k, x) - b[k]) ** 2;
+      return Promise.resolve(s / 2 / ks.length);
+    },
+    grad(x, out, batch) {
+      accumulate(x, out, batch, true);
+      return Promise.resolve();
+    },
+    hvp(_x, v, out, batch) {
+      accumulate(v, out, batch, false);
+      return Promise.resolve();
+    },
+  };
+}

@@ -154,6 +154,13 @@ export const spectralStage: StageKind = {
         scale: f64.gaussNewtonScale,
       }
       : undefined;
+    const testLoss = f64.testLoss;
+    const pointMetrics = testLoss || f64.pointMetrics
+      ? (x: Float64Array) => ({
+        ...(testLoss ? { test_loss: testLoss(x) } : {}),
+        ...f64.pointMetrics?.(x),
+      })
+      : undefined;
     try {
       const oracle = oracleFrom(session.ops, session.objective);
       const rows: Record<string, number>[] = [];
@@ -169,6 +176,7 @@ export const spectralStage: StageKind = {
           mcSamples: p.mc_samples,
           seed: p.seed ?? 0,
           residualModel,
+          pointMetrics,
           ...float32,
         });
         rows.push({ step: c.step, ...metrics });

@@ -50,6 +50,11 @@ export interface AnalyzeOptions {
    * 5.1 models): enables phi_gn_distance and the Gram route for λ_M.
    */
   residualModel?: { model: ResidualModel; scale: number };
+  /**
+   * Scalars of a point reported under their own names at x and, with atManifold, prefixed `phi_`
+   * at Φ(x) (the stage passes the held-out `test_loss` and the problem's point metrics).
+   */
+  pointMetrics?: (x: Float64Array) => Record<string, number>;
 }
 
 /** Codes of `phi_method`. */
@@ -87,6 +92,8 @@ export const RANK_METHOD_CODE = { dense: 1, lanczos: 2, gram: 3 } as const;
  * sphere (antithetic Monte Carlo) and its standard error. With `rho` and `perSample`:
  * `r_max_sample_mean` = mean over the samples k of R^Max_{k,ρ}(x) = max_{‖v‖≤1} L_k(x+ρv) − L_k(x)
  * (same ascent, from ĝ_k, ±v1(∇²L_k) and two random starts).
+ *
+ * With `pointMetrics`: its keys at x, and with atManifold the same prefixed `phi_` at Φ(x).
  *
  * With `atManifold` (all at Φ(x), even when the flow did not converge — check phi_converged):
  * `phi_loss`, `phi_lambda_1`..`phi_lambda_k`, `phi_lambda_m`, `phi_trace`, `phi_trace_se`,
@@ -153,6 +160,7 @@ export async function analyzePoint(
   };
 
   out.loss = await oracle.loss(x);
+  Object.assign(out, opts.pointMetrics?.(x));
   const g = new Float64Array(dim);
   await oracle.grad(x, g);
   const gradNorm = norm(g);
@@ -227,6 +235,9 @@ export async function analyzePoint(
 
   if (opts.atManifold) {
     out.phi_loss = await oracle.loss(flow.x);
+    for (const [key, value] of Object.entries(opts.pointMetrics?.(flow.x) ?? {})) {
+      out[`phi_${key}`] = value;
+    }
     const phiEig = await spectra(flow.x, "phi_", [seed.phiLanczos, seed.phiTrace]);
     out.phi_eigengap = eigengap(phiEig.values);
     if (dim <= 8) { for (let i = 0; i < dim; i++) out[`phi_x_${i + 1}`] = flow.x[i]; }

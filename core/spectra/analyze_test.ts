@@ -104,6 +104,12 @@ Deno.test("analyzePoint: ½(1 − x1x2)² at Φ has eigenvalues (x1² + x2², 0)
   assertClose(r.dist_to_manifold, Math.hypot(x1 - 2, x2 - 0.3), { rtol: 1e-7 });
   assert(!("r_max" in r) && !("cos_align_sample_mean" in r), "metrics that were not asked for");
   assert(!("phi_lambda_m_gram" in r) && !("r_max_sample_mean" in r));
+  const withPoint = await analyzePoint(sanityOracle(), x, {
+    seed: 2,
+    atManifold: true,
+    pointMetrics: (p) => ({ product: p[0] * p[1] }),
+  });
+  assertClose([withPoint.product, withPoint.phi_product], [0.6, 1], { rtol: 1e-9 });
   // Rank 1 on Γ: λ_2 = 0, so the ratio is large; dense and Lanczos routes agree.
   assertClose(r.phi_lambda_m_next, 0, { atol: 1e-8 });
   assert(r.phi_rank_ratio > 1e6, `ratio ${r.phi_rank_ratio}`);

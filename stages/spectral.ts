@@ -139,7 +139,7 @@ export const spectralStage: StageKind = {
     const session = await openObjective(dataset, p.backend ?? "f64");
     // float32 HVPs cannot meet float64 tolerances: without these, Lanczos and Φ run to their caps.
     const float32 = session.backend !== "f64"
-      ? { lanczosTol: 1e-4, phiGradTol: 1e-4, phiMaxSteps: 2000 }
+      ? { lanczosTol: 1e-4, phiGradTol: 1e-4, phiMaxSteps: 2000, phiStiffMaxSteps: 200 }
       : {};
     // The Gauss–Newton estimate of Φ and the Gram λ_M run in float64 whatever the engine.
     const f64 = createF64Problem(dataset);

@@ -41,6 +41,8 @@ export interface AnalyzeOptions {
   phiGradTol?: number;
   /** Explicit Φ step cap before the stiff solver takes over (default 2000 steps of 6 gradients). */
   phiMaxSteps?: number;
+  /** Stiff Φ step cap (default 2000 steps of 2 gradients and D HVPs). */
+  phiStiffMaxSteps?: number;
   /** At most this many samples for the per-sample metrics (default 32, a seeded subset). */
   maxSamples?: number;
   /** Dense Hessians (D HVPs and a D×D eigendecomposition) when D ≤ this (default 128). */
@@ -181,6 +183,7 @@ export async function analyzePoint(
   const flow = await phi(oracle, x, {
     gradTol: opts.phiGradTol ?? 1e-10,
     maxSteps: opts.phiMaxSteps,
+    stiffMaxSteps: opts.phiStiffMaxSteps,
   });
   const displacement = x.map((xi, i) => xi - flow.x[i]);
   out.dist_to_manifold = flow.converged ? norm(displacement) : Number.NaN;

@@ -7,6 +7,7 @@
 import * as aq from "arquero";
 import { analyzePoint } from "../core/spectra/analyze.ts";
 import { openObjective, resolveBackend } from "../core/setup.ts";
+import { createF64Problem } from "../core/problems/registry.ts";
 import { oracleFrom } from "../core/engine/oracle.ts";
 import { logSpacedSteps } from "../core/optim/train.ts";
 import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
@@ -85,7 +86,8 @@ export function chooseCheckpoints<T extends { step: number }>(
 /** The spectral stage kind. */
 export const spectralStage: StageKind = {
   kind: "spectral",
-  version: 1,
+  // Version 2: stiff Φ, the Gauss–Newton estimate and the eigengap / rank / distance-split metrics.
+  version: 2,
   sources: sourceFiles(
     "stages/spectral.ts",
     "stages/artifacts.ts",
@@ -137,8 +139,28 @@ export const spectralStage: StageKind = {
     const session = await openObjective(dataset, p.backend ?? "f64");
     // float32 HVPs cannot meet float64 tolerances: without these, Lanczos and Φ run to their caps.
     const float32 = session.backend !== "f64"
-      ? { lanczosTol: 1e-4, phiGradTol: 1e-4, phiMaxSteps: 2000 }
+      ? { lanczosTol: 1e-4, phiGradTol: 1e-4, phiMaxSteps: 2000, phiStiffMaxSteps: 200 }
       : {};
+    // The Gauss–Newton estimate of Φ and the Gram λ_M run in float64 whatever the engine.
+    const f64 = createF64Problem(dataset);
+    const residualModel = f64.residuals && f64.jacobian && f64.gaussNewtonScale !== undefined
+      ? {
+        model: {
+          dim: f64.dim,
+          numSamples: f64.numSamples,
+          residuals: f64.residuals.bind(f64),
+          jacobian: f64.jacobian.bind(f64),
+        },
+        scale: f64.gaussNewtonScale,
+      }
+      : undefined;
+    const testLoss = f64.testLoss;
+    const pointMetrics = testLoss || f64.pointMetrics
+      ? (x: Float64Array) => ({
+        ...(testLoss ? { test_loss: testLoss(x) } : {}),
+        ...f64.pointMetrics?.(x),
+      })
+      : undefined;
     try {
       const oracle = oracleFrom(session.ops, session.objective);
       const rows: Record<string, number>[] = [];
@@ -153,6 +175,8 @@ export const spectralStage: StageKind = {
           perSample: p.per_sample,
           mcSamples: p.mc_samples,
           seed: p.seed ?? 0,
+          residualModel,
+          pointMetrics,
           ...float32,
         });
         rows.push({ step: c.step, ...metrics });

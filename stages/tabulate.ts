@@ -8,6 +8,9 @@
  * - `tracking.csv`: one row per run × flow that a `toy_flow_error` claim covers: the tracking error
  *   against the limiting flow, uncorrected and finite-η corrected (the same numbers as the claims).
  *
+ * - `window.csv`: one row per run × logged window step (runs with a `window` field): the run
+ *   columns, then start, step, proj, sign, sample, loss.
+ *
  * For data sets with a held-out split (mlp, diagnet) the trajectory also gets `test_loss`, the
  * held-out mean squared error at each checkpoint.
  * @module
@@ -15,7 +18,7 @@
 import * as aq from "arquero";
 import { evaluateClaims, parseClaims } from "../core/claims/evaluate.ts";
 import { toyTrackingErrors } from "../core/claims/toy.ts";
-import type { ClaimData, MeasureRow, RunRecord } from "../core/claims/types.ts";
+import type { ClaimData, MeasureRow, RunRecord, WindowRow } from "../core/claims/types.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
@@ -92,6 +95,20 @@ function measureRows(t: aq.ColumnTable): MeasureRow[] {
   }));
 }
 
+/** The window rows claims read. */
+function windowRows(t: aq.ColumnTable): WindowRow[] {
+  if (t.numRows() === 0) return [];
+  return (t.objects() as Record<string, unknown>[]).map((r) => ({
+    run: String(r.run),
+    start: Number(r.start),
+    step: Number(r.step),
+    proj: Number(r.proj),
+    sign: Number(r.sign),
+    sample: Number(r.sample),
+    loss: Number(r.loss),
+  }));
+}
+
 /** The tabulate stage kind. */
 export const tabulateStage: StageKind = {
   kind: "tabulate",
@@ -119,8 +136,12 @@ export const tabulateStage: StageKind = {
     const trajectories: aq.ColumnTable[] = [];
     const spectra: aq.ColumnTable[] = [];
     const summaries: Record<string, unknown>[] = [];
+    const windows: aq.ColumnTable[] = [];
     for (const [i, tr] of trains.entries()) {
       const keys = runKeys(tr);
+      if (tr.params.window !== undefined) {
+        windows.push(withKeys(await readCsv(tr.dir, "window.csv"), keys));
+      }
       let traj = await readCsv(tr.dir, "trajectory.csv");
       const meta = await readJson<{ diverged: string | null; backend: string }>(
         tr.dir,
@@ -167,6 +188,7 @@ export const tabulateStage: StageKind = {
     }
     await writeCsv(ctx.outDir, "trajectory.csv", concat(trajectories));
     if (spectra.length) await writeCsv(ctx.outDir, "spectra.csv", concat(spectra));
+    if (windows.length) await writeCsv(ctx.outDir, "window.csv", concat(windows));
     const names = [...new Set(summaries.flatMap((s) => Object.keys(s)))];
     await writeCsv(ctx.outDir, "summary.csv", aq.from(summaries, names));
     if (claims) {
@@ -175,6 +197,7 @@ export const tabulateStage: StageKind = {
         runs,
         trajectory: measureRows(concat(trajectories)),
         spectra: spectra.length ? measureRows(concat(spectra)) : [],
+        window: windowRows(concat(windows)),
       };
       const rows = evaluateClaims(claims, data);
       await writeCsv(ctx.outDir, "claims.csv", aq.from(rows));

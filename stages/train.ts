@@ -1,12 +1,20 @@
 /**
  * The train stage: runs one optimizer on the data set and writes the trajectory, the checkpoints
- * the spectral stage analyses, and the run's metadata.
+ * the spectral stage analyses, the run's metadata and, with a `window` field, `window.csv` (one
+ * row per logged window step: start, step, proj, sign, sample, loss).
  * @module
  */
 import * as aq from "arquero";
 import { openObjective, resolveBackend } from "../core/setup.ts";
 import { createF64Problem, initialPoint } from "../core/problems/registry.ts";
-import { logSpacedSteps, train, validateOptimizerSpec } from "../core/optim/train.ts";
+import { checkWindow, logSpacedSteps, train, validateOptimizerSpec } from "../core/optim/train.ts";
+import type { WindowOptions } from "../core/optim/types.ts";
+import type { Dataset } from "../core/problems/types.ts";
+import { f64Engine } from "../core/engine/f64.ts";
+import { oracleFrom } from "../core/engine/oracle.ts";
+import { lanczos } from "../core/spectra/lanczos.ts";
+import { hessianMatvec } from "../core/spectra/linalg.ts";
+import { phi } from "../core/spectra/manifold.ts";
 import { datasetFor } from "./dataset.ts";
 import type { OptimizerKind, OptimizerSpec } from "../core/optim/types.ts";
 import type { BackendRequest } from "../core/engine/types.ts";
@@ -28,6 +36,37 @@ interface TrainParams {
   init_scale?: number;
   backend?: BackendRequest;
   log_per_decade?: number;
+  window?: { at: number[]; length: number };
+}
+
+/** Checks a run's `window` field: a mapping { at, length } whose windows fit in the run. */
+function windowField(p: TrainParams): { at: number[]; length: number } | undefined {
+  const w = p.window as unknown;
+  if (w === undefined) return undefined;
+  if (w === null || typeof w !== "object" || Array.isArray(w)) {
+    throw new RangeError(
+      `window must be a mapping { at: [steps], length } (got ${JSON.stringify(w)})`,
+    );
+  }
+  const extra = Object.keys(w).filter((k) => k !== "at" && k !== "length");
+  if (extra.length > 0) throw new RangeError(`window: unknown key ${extra[0]} (valid: at, length)`);
+  const { at, length } = w as { at: number[]; length: number };
+  checkWindow({ at, length }, p.steps);
+  return { at, length };
+}
+
+/**
+ * Φ(x_s) (gradient flow, float64, ‖∇L‖ < 1e-10) and the top Hessian eigenvector v1 at x_s, on the
+ * float64 problem whatever the run's engine: the reference of a step window.
+ */
+function windowReference(dataset: Dataset): WindowOptions["reference"] {
+  const problem = createF64Problem(dataset);
+  const oracle = oracleFrom(f64Engine.ops(problem.dim), problem);
+  return async (x) => {
+    const flow = await phi(oracle, x, { gradTol: 1e-10 });
+    const eig = await lanczos(hessianMatvec(oracle, x), problem.dim, { k: 1, maxIter: 300 });
+    return { phi: flow.x, v1: eig.vectors[0] };
+  };
 }
 
 /** The optimizer spec of a run's params. */
@@ -54,6 +93,7 @@ export const trainStage: StageKind = {
     "core/engine",
     "core/optim",
     "core/problems",
+    "core/spectra",
     "core/rng.ts",
     "core/setup.ts",
   ),
@@ -61,6 +101,7 @@ export const trainStage: StageKind = {
     const p = params as unknown as TrainParams;
     const dataset = await datasetFor(upstream.dataset[0]);
     validateOptimizerSpec(optimizerSpec(p), createF64Problem(dataset).numSamples);
+    windowField(p);
     initialPoint(dataset, { seed: p.seed ?? 0, x0: p.x0, scale: p.init_scale });
   },
   async runtime(params) {
@@ -73,7 +114,9 @@ export const trainStage: StageKind = {
     try {
       const seed = p.seed ?? 0;
       const x0 = initialPoint(dataset, { seed, x0: p.x0, scale: p.init_scale });
+      const window = windowField(p);
       const result = await train(session.ops, session.objective, x0, optimizerSpec(p), {
+        ...(window ? { window: { ...window, reference: windowReference(dataset) } } : {}),
         steps: p.steps,
         seed,
         logSteps: logSpacedSteps(p.steps, p.log_per_decade ?? 10),
@@ -96,6 +139,7 @@ export const trainStage: StageKind = {
       });
       await writeCsv(ctx.outDir, "trajectory.csv", aq.from(rows));
       await writeCheckpoints(ctx.outDir, result.checkpoints);
+      if (window) await writeCsv(ctx.outDir, "window.csv", aq.from(result.window));
       await writeJson(ctx.outDir, "meta.json", {
         dim,
         backend: session.backend,

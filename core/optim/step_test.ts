@@ -136,19 +136,19 @@ Deno.test("sam/usam/1sam/avg/label-noise: one step matches the update written ou
     rtol: 1e-14,
   });
   // Label-noise SGD: the batch first, then σξ for each batch entry, in batch order. With
-  // f_k = Σ u_i v_i z_ki and r_k = f_k − y_k − σξ, the gradient of mean_j r_k² is
-  // ∂u_i = (2/b) Σ r_k v_i z_ki, ∂v_i = (2/b) Σ r_k u_i z_ki.
+  // f_k = Σ (u_i² − v_i²) z_ki and r_k = f_k − y_k − σξ, the gradient of mean_j r_k² is
+  // ∂u_i = (2/b) Σ 2r_k u_i z_ki, ∂v_i = −(2/b) Σ 2r_k v_i z_ki.
   const { z, y } = regressionData.arrays;
   const rng = new Rng(4);
   const batch = rng.sampleWithoutReplacement(6, new Int32Array(2), new Int32Array(6));
   const expected = x0.slice();
   for (const k of batch) {
     let f = 0;
-    for (let i = 0; i < 3; i++) f += x0[i] * x0[3 + i] * z[3 * k + i];
+    for (let i = 0; i < 3; i++) f += (x0[i] ** 2 - x0[3 + i] ** 2) * z[3 * k + i];
     const r = f - y[k] - sigma * rng.normal();
     for (let i = 0; i < 3; i++) {
-      expected[i] -= lr * r * x0[3 + i] * z[3 * k + i];
-      expected[3 + i] -= lr * r * x0[i] * z[3 * k + i];
+      expected[i] -= lr * 2 * r * x0[i] * z[3 * k + i];
+      expected[3 + i] += lr * 2 * r * x0[3 + i] * z[3 * k + i];
     }
   }
   const ln = after({ kind: "label-noise-sgd", lr, rho: 0, batch: 2, sigma }, 4);

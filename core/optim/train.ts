@@ -5,7 +5,14 @@
 import { Rng } from "../rng.ts";
 import type { Objective, VecOps } from "../engine/types.ts";
 import { createStep } from "./step.ts";
-import type { OptimizerSpec, TrainOptions, TrainResult, TrajectoryRow } from "./types.ts";
+import type {
+  OptimizerSpec,
+  TrainOptions,
+  TrainResult,
+  TrajectoryRow,
+  WindowOptions,
+  WindowStep,
+} from "./types.ts";
 
 export { validateOptimizerSpec } from "./spec.ts";
 
@@ -57,7 +64,34 @@ function checkOptions(opts: TrainOptions): number[] {
       throw new RangeError(`logSteps entries must be integers in [0, steps = ${steps}] (got ${s})`);
     }
   }
+  if (opts.window) checkWindow(opts.window, steps);
   return [...new Set(log)].sort((a, b) => a - b);
+}
+
+/** Largest number of windows and of steps per window (bounds the read-backs of a run). */
+export const WINDOW_LIMITS = { windows: 64, length: 4096 } as const;
+
+/** Throws a RangeError unless every window fits in [0, steps] and within WINDOW_LIMITS. */
+export function checkWindow(w: Pick<WindowOptions, "at" | "length">, steps: number): void {
+  const { length, at } = w;
+  if (!Number.isInteger(length) || length < 1 || length > WINDOW_LIMITS.length) {
+    throw new RangeError(
+      `window.length must be an integer in [1, ${WINDOW_LIMITS.length}] (got ${length})`,
+    );
+  }
+  if (!Array.isArray(at) || at.length < 1 || at.length > WINDOW_LIMITS.windows) {
+    throw new RangeError(
+      `window.at must be a list of 1 to ${WINDOW_LIMITS.windows} steps (got ${JSON.stringify(at)})`,
+    );
+  }
+  const last = steps - length + 1;
+  for (const s of at) {
+    if (!Number.isInteger(s) || s < 0 || s > last) {
+      throw new RangeError(
+        `window.at entries must be integers in [0, steps − length + 1 = ${last}] (got ${s})`,
+      );
+    }
+  }
 }
 
 /** True when every entry is finite and ‖x‖ ≤ maxNorm. */
@@ -75,7 +109,9 @@ function bounded(x: Float64Array, maxNorm: number): boolean {
  * stops the run with `diverged` naming the step, η and ρ; rows up to that point are kept. A row's
  * `params` (when D ≤ recordParamsUpTo) is the same array as its checkpoint's. After the last log
  * step the run continues to `opts.steps`, so `final` is always the iterate after the last step run.
- * Throws a RangeError for invalid options or spec (see `validateOptimizerSpec`).
+ * With `opts.window`, the steps of each window are logged as well (one read-back and one loss per
+ * step covered; the optimizer's arithmetic is unchanged, so the trajectory is the same with or
+ * without windows). Throws a RangeError for invalid options or spec (see `validateOptimizerSpec`).
  */
 export async function train<V, S>(
   ops: VecOps<V, S>,
@@ -97,6 +133,15 @@ export async function train<V, S>(
   const f64x = x instanceof Float64Array ? x : undefined;
   const rows: TrajectoryRow[] = [];
   const checkpoints: { step: number; params: Float64Array }[] = [];
+  const windowRows: WindowStep[] = [];
+  const logSet = new Set(logSteps);
+  // Every step some window covers is a stop of the loop, as are the log steps.
+  const starts = new Set(opts.window?.at ?? []);
+  const stops = new Set(logSteps);
+  for (const s of starts) {
+    for (let t = s; t < s + opts.window!.length; t++) stops.add(t);
+  }
+  const active: { start: number; end: number; phi: Float64Array; v1: Float64Array }[] = [];
   const divergedAt = (t: number, what: string) =>
     `diverged at step ${t} (lr = ${spec.lr}, rho = ${spec.rho}): ${what}`;
   let diverged: string | undefined;
@@ -115,8 +160,29 @@ export async function train<V, S>(
       }
       return true;
     };
-    for (const target of logSteps) {
+    const windowAt = async (t: number) => {
+      if (!opts.window) return;
+      const now = await ops.toF64(x);
+      if (starts.has(t)) {
+        const ref = await opts.window.reference(now);
+        active.push({ start: t, end: t + opts.window.length - 1, ...ref });
+      }
+      if (active.length === 0) return;
+      const lossS = objective.loss(x);
+      const loss = await ops.read(lossS);
+      ops.disposeScalar(lossS);
+      for (const w of active) {
+        let proj = 0;
+        for (let i = 0; i < now.length; i++) proj += (now[i] - w.phi[i]) * w.v1[i];
+        const sample = t === 0 ? -1 : stepper.lastSample;
+        windowRows.push({ start: w.start, step: t, proj, sign: Math.sign(proj), sample, loss });
+      }
+      for (let i = active.length - 1; i >= 0; i--) if (active[i].end <= t) active.splice(i, 1);
+    };
+    for (const target of [...stops].sort((a, b) => a - b)) {
       if (!advance(target)) break;
+      await windowAt(target);
+      if (!logSet.has(target)) continue;
       const params = await ops.toF64(x);
       const lossS = objective.loss(x);
       objective.grad(x, grad);
@@ -147,9 +213,10 @@ export async function train<V, S>(
     }
     if (diverged === undefined) advance(opts.steps);
     const final = await ops.toF64(x);
+    windowRows.sort((a, b) => a.start - b.start || a.step - b.step);
     return diverged === undefined
-      ? { rows, final, checkpoints }
-      : { rows, final, checkpoints, diverged };
+      ? { rows, final, checkpoints, window: windowRows }
+      : { rows, final, checkpoints, diverged, window: windowRows };
   } finally {
     stepper.dispose();
     ops.dispose(grad);

@@ -269,3 +269,78 @@ Deno.test("train: onProgress reports the step about 200 times, between log steps
   }, { steps: 1000, seed: 0, logSteps: [0, 1000], onProgress: (t) => seen.push(t) });
   assertEquals(seen, Array.from({ length: 200 }, (_, i) => 5 * (i + 1)));
 });
+
+Deno.test("train window: each step's ⟨x_t − Φ, v1⟩, sample and loss, recomputed by stepping alone; trajectory unchanged", async () => {
+  const toy = problem({ kind: "toy4d", family: "paper" });
+  const spec: OptimizerSpec = { kind: "1sam", lr: 0.05, rho: 0.1 };
+  const phi = Float64Array.of(0.5, 0.2, 0, 0), v1 = Float64Array.of(0, 0, 0.6, 0.8);
+  const refs: Float64Array[] = [];
+  const base = { steps: 300, seed: 3, logSteps: [0, 100, 300] };
+  const plain = await trainF64(toy, [1, 1, 0.3, 0.3], spec, base);
+  const windowed = await trainF64(toy, [1, 1, 0.3, 0.3], spec, {
+    ...base,
+    window: {
+      at: [0, 98, 250],
+      length: 5,
+      reference: (x) => {
+        refs.push(x.slice());
+        return Promise.resolve({ phi, v1 });
+      },
+    },
+  });
+  assertEquals(windowed.rows, plain.rows);
+  assertEquals(windowed.final, plain.final);
+  assertEquals(refs.length, 3);
+  assertEquals(windowed.window.map((r) => r.step), [
+    0,
+    1,
+    2,
+    3,
+    4,
+    98,
+    99,
+    100,
+    101,
+    102,
+    250,
+    251,
+    252,
+    253,
+    254,
+  ]);
+  // Oracle: the same run stepped by hand, one log step per step.
+  const every = await trainF64(toy, [1, 1, 0.3, 0.3], spec, {
+    ...base,
+    logSteps: Array.from({ length: 256 }, (_, t) => t),
+  });
+  assertEquals(refs[1], every.checkpoints[98].params);
+  for (const r of windowed.window) {
+    const x = every.checkpoints[r.step].params;
+    const proj = x.reduce((acc, xi, i) => acc + (xi - phi[i]) * v1[i], 0);
+    assertClose(r.proj, proj, { rtol: 1e-15 });
+    assertEquals(r.sign, Math.sign(proj));
+    assertEquals(r.sample, every.rows[r.step].sample);
+    assertClose(r.loss, every.rows[r.step].loss, { rtol: 1e-15 });
+  }
+  assertEquals(windowed.window[0].sample, -1);
+  assert(windowed.window.slice(1).every((r) => r.sample === 0 || r.sample === 1));
+});
+
+Deno.test("train window: bounds are RangeErrors", async () => {
+  const toy = problem({ kind: "toy4d", family: "paper" });
+  const spec: OptimizerSpec = { kind: "gd", lr: 0.05, rho: 0 };
+  const reference = () => Promise.resolve({ phi: new Float64Array(4), v1: new Float64Array(4) });
+  const run = (at: number[], length: number) =>
+    trainF64(toy, [1, 1, 0.3, 0.3], spec, {
+      steps: 100,
+      seed: 0,
+      window: { at, length, reference },
+    });
+  await assertRejects(
+    () => run([97], 5),
+    /window.at entries must be integers in \[0, steps − length \+ 1 = 96\] \(got 97\)/,
+  );
+  await assertRejects(() => run([0], 0), /window.length must be an integer in \[1, 4096\]/);
+  await assertRejects(() => run([], 4), /window.at must be a list of 1 to 64 steps/);
+  assertEquals((await run([96], 5)).window.length, 5);
+});

@@ -57,6 +57,38 @@ export interface TrainOptions {
   readonly onLog?: (row: TrajectoryRow) => void;
   /** Called with the step count about 200 times per run, between log steps too (progress lines). */
   readonly onProgress?: (step: number) => void;
+  /** Windows of consecutive steps to log (see {@link WindowOptions}). */
+  readonly window?: WindowOptions;
+}
+
+/**
+ * Step windows: at each start s in `at`, `reference(x_s)` gives a reference point and direction
+ * (Φ(x_s) and v1(∇²L(x_s)) in the train stage), and the steps t = s, …, s + length − 1 are logged
+ * with ⟨x_t − Φ, v1⟩. Every window must end by the last step.
+ */
+export interface WindowOptions {
+  /** Window start steps (integers in [0, steps − length + 1]). */
+  readonly at: readonly number[];
+  /** Steps per window (≥ 1). */
+  readonly length: number;
+  /** Φ and v1 at the window start, computed once per window. */
+  readonly reference: (x: Float64Array) => Promise<{ phi: Float64Array; v1: Float64Array }>;
+}
+
+/** One logged step of a window. */
+export interface WindowStep {
+  /** The window's start step s. */
+  readonly start: number;
+  /** This step t (s ≤ t < s + length). */
+  readonly step: number;
+  /** ⟨x_t − Φ(x_s), v1(x_s)⟩. */
+  readonly proj: number;
+  /** Math.sign(proj). */
+  readonly sign: number;
+  /** Index of the sample the step that produced x_t drew (−1 for full-batch methods and t = 0). */
+  readonly sample: number;
+  /** Full-batch L(x_t). */
+  readonly loss: number;
 }
 
 /** One logged point of a trajectory. */
@@ -87,4 +119,6 @@ export interface TrainResult {
   readonly checkpoints: { step: number; params: Float64Array }[];
   /** Set when the run stopped early: names the step, η and ρ. */
   readonly diverged?: string;
+  /** Logged window steps, by start then step (empty without `window`). */
+  readonly window: WindowStep[];
 }

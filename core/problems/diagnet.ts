@@ -88,6 +88,7 @@ export class DiagnetProblem implements F64Problem {
   readonly testLoss?: (x: Float64Array) => number;
   readonly #g: Float64Array;
   readonly #s: Float64Array;
+  readonly #wStar?: Float64Array;
 
   /** Wraps a "diagnet" data set (arrays z, y, optionally zTest, yTest). */
   constructor(dataset: Dataset) {
@@ -112,6 +113,7 @@ export class DiagnetProblem implements F64Problem {
     }
     this.#g = new Float64Array(d);
     this.#s = new Float64Array(d);
+    if (dataset.arrays.wStar) this.#wStar = datasetArray(dataset, "wStar", [d]);
   }
 
   /** f = ⟨u⊙u − v⊙v, z_k⟩ for row k of z. */
@@ -221,6 +223,22 @@ export class DiagnetProblem implements F64Problem {
   /** out ← f_k(x) for every training sample. */
   outputs(x: Float64Array, out: Float64Array): void {
     for (let k = 0; k < this.numSamples; k++) out[k] = this.#f(x, this.#z, k);
+  }
+
+  /**
+   * The learned linear predictor w = u⊙u − v⊙v: `w_l1` = ‖w‖₁, `w_nnz` = #{i : |w_i| > 1e-3}
+   * (the target's entries are ±1/√k), and with the target in the data set `w_dist_star` = ‖w − w*‖.
+   */
+  pointMetrics(x: Float64Array): Record<string, number> {
+    const d = this.inputDim;
+    let l1 = 0, nnz = 0, dist2 = 0;
+    for (let i = 0; i < d; i++) {
+      const w = x[i] * x[i] - x[d + i] * x[d + i];
+      l1 += Math.abs(w);
+      if (Math.abs(w) > 1e-3) nnz++;
+      if (this.#wStar) dist2 += (w - this.#wStar[i]) ** 2;
+    }
+    return { w_l1: l1, w_nnz: nnz, ...(this.#wStar ? { w_dist_star: Math.sqrt(dist2) } : {}) };
   }
 
   /** L = mean_k r_k², so ∇²L = (2/M)·JᵀJ on Γ. */

@@ -1,5 +1,10 @@
 import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
-import { createF64Problem, makeDataset } from "./registry.ts";
+import { createF64Problem, initialPoint, makeDataset } from "./registry.ts";
+import { f64Engine } from "../engine/f64.ts";
+import { oracleFrom } from "../engine/oracle.ts";
+import { train } from "../optim/train.ts";
+import { phi } from "../spectra/manifold.ts";
+import { symmetricEigen } from "../spectra/linalg.ts";
 
 Deno.test("diagnet: default shapes are Andriushchenko & Flammarion's (n 20, d 30, 3-sparse unit ±w*)", () => {
   const ds = makeDataset({ kind: "diagnet" }, { seed: 1 });
@@ -66,4 +71,53 @@ Deno.test("diagnet: nTest 0 gives no held-out arrays and no testLoss; bad fields
     () => makeDataset({ kind: "diagnet", nTest: -1 }, { seed: 0 }),
     /diagnet: nTest must be an integer ≥ 0/,
   );
+});
+
+Deno.test("diagnet: pointMetrics give ‖w‖₁, the entries above 1e-3 and ‖w − w*‖ of w = u⊙u − v⊙v", () => {
+  const ds = makeDataset({ kind: "diagnet", n: 4, d: 3, k: 1, nTest: 0 }, { seed: 1 });
+  const p = createF64Problem(ds);
+  const x = Float64Array.of(1, 0.02, 0.5, 0.5, 0.03, 1);
+  // w = (0.75, −0.0005, −0.75).
+  const w = [0.75, 0.0004 - 0.0009, -0.75];
+  const m = p.pointMetrics!(x);
+  assertClose(m.w_l1, 0.75 + 0.0005 + 0.75, { rtol: 1e-14 });
+  assertEquals(m.w_nnz, 2);
+  assertClose(m.w_dist_star, Math.hypot(...w.map((wi, i) => wi - ds.arrays.wStar[i])), {
+    rtol: 1e-14,
+  });
+});
+
+Deno.test("diagnet: Γ is a manifold here — J has rank M at GD's and SAM's Φ, and their interpolants differ", async () => {
+  const ds = makeDataset({ kind: "diagnet", n: 6, d: 10, k: 2, nTest: 0 }, { seed: 4 });
+  const p = createF64Problem(ds), m = 6, dim = 20;
+  const ops = f64Engine.ops(dim), oracle = oracleFrom(ops, p);
+  const x0 = initialPoint(ds, { seed: 0, scale: 1 });
+  const limits: Float64Array[] = [];
+  for (
+    const spec of [{ kind: "gd", lr: 0.01, rho: 0 }, { kind: "sam", lr: 0.01, rho: 0.1 }] as const
+  ) {
+    const run = await train(ops, p, x0, spec, { steps: 20000, seed: 0, logSteps: [20000] });
+    const flow = await phi(oracle, run.final, { gradTol: 1e-12 });
+    assert(flow.converged);
+    assert(p.loss(flow.x) < 1e-20);
+    // Rank of J: the singular values of the M×D Jacobian, from the eigenvalues of JJᵀ.
+    const jac = new Float64Array(m * dim), gram = new Float64Array(m * m);
+    p.jacobian!(flow.x, jac);
+    for (let a = 0; a < m; a++) {
+      for (let b = 0; b < m; b++) {
+        for (let i = 0; i < dim; i++) gram[a * m + b] += jac[a * dim + i] * jac[b * dim + i];
+      }
+    }
+    const sv = symmetricEigen(gram, m).values;
+    assert(
+      sv[m - 1] > 1e-6 * sv[0],
+      `${spec.kind}: J rank-deficient (σ² ${sv[m - 1]} vs ${sv[0]})`,
+    );
+    // and the Hessian at Φ has exactly M non-zero eigenvalues.
+    const h = symmetricEigen(p.hessian!(flow.x), dim).values;
+    assert(h[m - 1] > 1e4 * Math.abs(h[m]), `${spec.kind}: λ_M ${h[m - 1]}, λ_M+1 ${h[m]}`);
+    limits.push(flow.x);
+  }
+  const gap = Math.hypot(...limits[0].map((v, i) => v - limits[1][i]));
+  assert(gap > 1e-2, `GD and SAM reach the same interpolant (gap ${gap})`);
 });

@@ -44,6 +44,11 @@ export interface F64Problem extends Objective<Float64Array, number> {
    * the mean squared error, 1 for sanity2d's ½r²).
    */
   readonly gaussNewtonScale?: number;
+  /**
+   * Problem-specific scalars of a point for the spectral tables (same keys at every x), e.g. the
+   * sparsity of the diagonal net's w.
+   */
+  pointMetrics?(x: Float64Array): Record<string, number>;
   /** Setting 5.1 models: the test loss on held-out data, when the data set has it. */
   testLoss?(x: Float64Array): number;
 }

@@ -78,6 +78,8 @@ export interface SampleAlignmentResult {
   min: number;
   /** Per-sample values (NaN where ∇L_k = 0), in the order of `samples`. */
   values: Float64Array;
+  /** The unit top eigenvector v1(∇²L_k) of each sample, in the order of `samples`. */
+  vectors: Float64Array[];
   /** The sample indices used. */
   samples: Int32Array;
 }
@@ -93,16 +95,18 @@ export async function sampleAlignment(
   const samples = count === total
     ? Int32Array.from({ length: total }, (_, i) => i)
     : rng.sampleWithoutReplacement(total, new Int32Array(count), new Int32Array(total)).sort();
-  const values = new Float64Array(count);
+  const values = new Float64Array(count), vectors: Float64Array[] = [];
   for (const [i, k] of samples.entries()) {
     const res = await alignment(oracle, x, { ...opts, batch: Int32Array.of(k) });
     values[i] = res.cos;
+    vectors.push(res.v1);
   }
   const defined = values.filter((v) => !Number.isNaN(v));
   return {
     mean: defined.length > 0 ? defined.reduce((a, b) => a + b, 0) / defined.length : Number.NaN,
     min: defined.length > 0 ? Math.min(...defined) : Number.NaN,
     values,
+    vectors,
     samples,
   };
 }

@@ -38,7 +38,7 @@ export interface PhiOptions {
   stiffMaxSteps?: number;
   /** "auto" (default): explicit, then stiff if it did not converge; or only one of them. */
   method?: "auto" | "explicit" | "stiff";
-  /** Dense Hessian eigendecomposition in the stiff solver when D ≤ this (default 256). */
+  /** Dense Hessian eigendecomposition in the stiff solver when D ≤ this (default 128). */
   denseUpTo?: number;
 }
 

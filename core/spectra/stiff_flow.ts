@@ -12,7 +12,7 @@
  * scales with λ1/λ_M as an explicit integrator's does.
  *
  * The φ-functions of H are applied through a dense eigendecomposition (D Hessian-vector products
- * per step) when D ≤ denseUpTo, else through a Lanczos (Krylov) approximation per vector.
+ * per step) when D ≤ denseUpTo, else through an adaptive Lanczos (Krylov) approximation per vector.
  * @module
  */
 import type { F64Oracle } from "../engine/oracle.ts";
@@ -77,10 +77,18 @@ async function denseOperator(oracle: F64Oracle, x: Float64Array): Promise<FlowOp
 }
 
 /**
- * φ(−hH)v ≈ ‖v‖ Q φ(−hT) e₁ from an m-step Lanczos process started at v (full re-orthogonalization),
- * T = QᵀHQ tridiagonal; exact once the Krylov space is invariant.
+ * φ(−hH)v ≈ ‖v‖ Q φ(−hT) e₁ from a Lanczos process started at v (full re-orthogonalization),
+ * T = QᵀHQ tridiagonal. The basis grows (8, 16, 32, … up to krylovDim) until Saad's a-posteriori
+ * estimate ‖v‖·β_{m+1}·|e_mᵀ φ(−hT_m) e₁| is below tol·‖result‖, or the space is invariant
+ * (exact). Short of that at krylovDim the application fails, so the step is retried smaller, where
+ * φ(−hH) is easier to approximate.
  */
-function krylovOperator(oracle: F64Oracle, x: Float64Array, krylovDim: number): FlowOperator {
+function krylovOperator(
+  oracle: F64Oracle,
+  x: Float64Array,
+  krylovDim: number,
+  tol: number,
+): FlowOperator {
   const dim = oracle.dim;
   const apply = (v: Float64Array, out: Float64Array) => oracle.hvp(x, v, out);
   return {
@@ -89,36 +97,57 @@ function krylovOperator(oracle: F64Oracle, x: Float64Array, krylovDim: number): 
       const beta0 = norm(v);
       out.fill(0);
       if (beta0 === 0) return true;
-      const m = Math.min(dim, krylovDim);
+      const mMax = Math.min(dim, krylovDim);
       const q: Float64Array[] = [v.map((a) => a / beta0)];
-      const t = new Float64Array(m * m);
+      const alpha: number[] = [], beta: number[] = [];
       const w = new Float64Array(dim);
-      for (let j = 0; j < m; j++) {
+      let check = Math.min(8, mMax);
+      for (;;) {
+        const j = q.length - 1;
         await apply(q[j], w);
-        t[j * m + j] = dot(w, q[j]);
-        if (j + 1 === m) break;
+        alpha.push(dot(w, q[j]));
         const next = w.slice();
         const b = orthogonalize(next, q);
-        if (!(b > 1e-12 * Math.abs(t[0]) + 1e-300)) break;
-        t[j * m + j + 1] = t[(j + 1) * m + j] = b;
+        const invariant = !(b > 1e-12 * Math.abs(alpha[0]) + 1e-300);
+        const m = q.length;
+        if (invariant || m === check || m === mMax) {
+          const c = tridiagonalPhi(alpha, beta, phi, h);
+          const estimate = invariant ? 0 : beta0 * b * Math.abs(c[m - 1]);
+          if (estimate <= tol * beta0 * norm(c) || m === mMax) {
+            for (let r = 0; r < m; r++) {
+              for (let l = 0; l < dim; l++) out[l] += beta0 * c[r] * q[r][l];
+            }
+            return estimate <= tol * beta0 * norm(c) && out.every(Number.isFinite);
+          }
+          check = Math.min(2 * check, mMax);
+        }
+        beta.push(b);
         q.push(next.map((a) => a / b));
       }
-      const n = q.length;
-      const small = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) small.set(t.subarray(i * m, i * m + n), i * n);
-      const eig = symmetricEigen(small, n);
-      // c = S φ(−hΘ) Sᵀ e₁, out = ‖v‖ Q c.
-      const c = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const s = eig.vectors[i], f = s[0] * phi(-h * eig.values[i]);
-        for (let r = 0; r < n; r++) c[r] += f * s[r];
-      }
-      for (let r = 0; r < n; r++) {
-        for (let l = 0; l < dim; l++) out[l] += beta0 * c[r] * q[r][l];
-      }
-      return out.every(Number.isFinite);
     },
   };
+}
+
+/** c = φ(−hT)e₁ for the symmetric tridiagonal T with diagonal alpha and off-diagonal beta. */
+function tridiagonalPhi(
+  alpha: readonly number[],
+  beta: readonly number[],
+  phi: (z: number) => number,
+  h: number,
+): Float64Array {
+  const n = alpha.length;
+  const t = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    t[i * n + i] = alpha[i];
+    if (i + 1 < n) t[i * n + i + 1] = t[(i + 1) * n + i] = beta[i];
+  }
+  const eig = symmetricEigen(t, n);
+  const c = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = eig.vectors[i], f = s[0] * phi(-h * eig.values[i]);
+    for (let r = 0; r < n; r++) c[r] += f * s[r];
+  }
+  return c;
 }
 
 /** Options of {@link stiffFlow}. */
@@ -136,10 +165,12 @@ export interface StiffFlowOptions {
   maxSteps?: number;
   /** First step size (default: one that moves x by ~1% of ‖x‖). */
   h0?: number;
-  /** Dense eigendecomposition of the Hessian when D ≤ this (default 256), else Krylov. */
+  /** Dense eigendecomposition of the Hessian when D ≤ this (default 128), else Krylov. */
   denseUpTo?: number;
-  /** Krylov dimension of the φ-function approximation when D > denseUpTo (default 40). */
+  /** Largest Krylov dimension of the φ-function approximation when D > denseUpTo (default 64). */
   krylovDim?: number;
+  /** Relative accuracy of each Krylov φ-function application (default 1e-10). */
+  krylovTol?: number;
   /** Stop at this flow time instead of at gradTol (for tests against closed forms). */
   timeLimit?: number;
 }
@@ -165,7 +196,7 @@ export interface StiffFlowResult {
 /**
  * Integrates gradient flow from `x0` with exprb32 under local error control (see the module
  * comment). A step is also rejected when it raises the loss, which the exact flow never does.
- * Cost per accepted step: 2 gradients, 1 loss, and D HVPs (dense) or 2·krylovDim + 1 HVPs (Krylov).
+ * Cost per accepted step: 2 gradients, 1 loss, and D HVPs (dense) or ≤ 2·krylovDim + 1 HVPs (Krylov).
  */
 export async function stiffFlow(
   oracle: F64Oracle,
@@ -173,7 +204,7 @@ export async function stiffFlow(
   opts: StiffFlowOptions = {},
 ): Promise<StiffFlowResult> {
   const gradTol = opts.gradTol ?? 1e-9, rtol = opts.rtol ?? 3e-4, atol = opts.atol ?? 0;
-  const maxSteps = opts.maxSteps ?? 500, denseUpTo = opts.denseUpTo ?? 256;
+  const maxSteps = opts.maxSteps ?? 500, denseUpTo = opts.denseUpTo ?? 128;
   const timeLimit = opts.timeLimit ?? Infinity;
   const dim = oracle.dim;
   const x = x0.slice(), f0 = new Float64Array(dim), u = new Float64Array(dim);
@@ -204,7 +235,7 @@ export async function stiffFlow(
   while (!done() && steps < maxSteps) {
     const op = dim <= denseUpTo
       ? await denseOperator(countingOracle, x)
-      : krylovOperator(countingOracle, x, opts.krylovDim ?? 40);
+      : krylovOperator(countingOracle, x, opts.krylovDim ?? 64, opts.krylovTol ?? 1e-10);
     let accepted = false;
     while (!accepted && steps < maxSteps) {
       steps++;

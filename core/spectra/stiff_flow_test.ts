@@ -75,6 +75,29 @@ Deno.test("stiffFlow: stiff quadratic (8 decades, zero block) follows e^{−λt}
   assertClose(res.x, closedForm(s, x0, Infinity), { atol: 1e-5 });
 });
 
+Deno.test("stiffFlow (Krylov, basis < D): D = 60, 8 decades and a zero block, against e^{−λt}", async () => {
+  const eigenvalues = Array.from({ length: 60 }, (_, i) => (i < 50 ? 10 ** (2 - (8 * i) / 49) : 0));
+  const s = matrixWithSpectrum(eigenvalues, 8);
+  const oracle = quadraticsOracle([s.a], s.n);
+  const x0 = new Rng(2).fillNormal(new Float64Array(s.n));
+  // A small basis cannot represent φ(−hH) for large hλ1, so its steps stay short but accurate.
+  for (const [krylovDim, times] of [[64, [1, 1e3, 1e6]], [16, [1, 10]]] as const) {
+    for (const t of times) {
+      const res = await stiffFlow(oracle, x0, {
+        timeLimit: t,
+        denseUpTo: 0,
+        krylovDim,
+        maxSteps: 2000,
+      });
+      assert(res.converged, `t = ${t}, krylovDim ${krylovDim}: ${res.steps} steps`);
+      assertClose(res.x, closedForm(s, x0, t), {
+        atol: 1e-7,
+        msg: `t = ${t}, krylovDim ${krylovDim}`,
+      });
+    }
+  }
+});
+
 Deno.test("phi: underdetermined least squares ends at the orthogonal projection of x0 onto {Ax = b}", async () => {
   const m = 5, n = 12, rng = new Rng(7);
   // A = U diag(σ) Vᵀ with σ from 1 to 1e-3: Hessian AᵀA/M has eigenvalues 0.2 … 2e-7 and a kernel.

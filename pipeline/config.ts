@@ -132,6 +132,11 @@ const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
   init_scale: { check: num((x) => x > 0, "> 0") },
   backend: { check: oneOf(BACKENDS) },
   log_per_decade: { check: int(1) },
+  // The train stage checks the window's fields against the run (steps, bounds).
+  window: {
+    check: (v) =>
+      typeof v === "object" && v !== null && !Array.isArray(v) ? null : "must be a mapping",
+  },
 };
 const REQUIRED_RUN_FIELDS = ["optimizer", "lr", "steps"];
 

@@ -1,6 +1,6 @@
 /**
  * Assumption checks a claim declares in `requires:` (docs/theory.md §9). Each condition is
- * evaluated from the same tables as the claim, on the runs the claim covers, before its verdict: a
+ * evaluated from the same tables as the claim, on the runs its `runs` argument names, before its verdict: a
  * failed condition makes the verdict `inconclusive`, never `reproduced` or `not reproduced`.
  *
  * Conditions (all optional, any combination):
@@ -81,11 +81,13 @@ export function parseRequirements(raw: unknown, where: string): Requirements | u
   return out as Requirements;
 }
 
-/** The runs of the claim: those its `runs` and `baseline` arguments name (diverged ones too). */
+/**
+ * The runs a claim makes its statement about: those its `runs` argument names (diverged ones too).
+ * A baseline is the other method of a comparison; the theorem's assumptions concern the runs.
+ */
 function claimRuns(data: ClaimData, args: Readonly<Record<string, unknown>>): RunRecord[] {
-  const patterns = [args.runs, args.baseline].flatMap((p) =>
-    p === undefined ? [] : Array.isArray(p) ? p.map(String) : [String(p)]
-  );
+  const p = args.runs;
+  const patterns = p === undefined ? [] : Array.isArray(p) ? p.map(String) : [String(p)];
   return data.runs.filter((r) => patterns.some((p) => matchesRun(r.run, p)));
 }
 
@@ -180,7 +182,7 @@ function conditions(req: Requirements, data: ClaimData): Condition[] {
 }
 
 /**
- * Evaluates the declared conditions on the claim's runs (its `runs` and `baseline` patterns).
+ * Evaluates the declared conditions on the claim's runs (its `runs` pattern).
  * A value that cannot be measured (absent, NaN) fails its condition.
  */
 export function checkRequirements(

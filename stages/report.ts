@@ -1,7 +1,8 @@
 /**
  * The report stage: reads every tabulate artifact of an experiment file and writes
  * - `claims.csv`: all experiments' claims, one row per claim, with an `experiment` column in front;
- * - `figures/<experiment>-<kind>.svg`: vega-lite figures rendered headless by vega;
+ * - `figures/<experiment>-<kind>.svg`: vega-lite figures rendered headless by vega, each beside its
+ *   vega-lite spec with the data inlined (`.vl.json`), so a reader can restyle it;
  * - `report.md` (figures linked) and `report.html` (self-contained: SVG and CSS inline).
  * Missing tables are tolerated (a figure needs only its own data) and unknown experiments get the
  * generic figures. The output depends on the inputs alone: no timestamps, input order kept, ids in
@@ -41,7 +42,13 @@ export interface ReportParams {
 }
 
 /** The tables of a tabulate artifact the report reads by name; any other CSV lands in `extra`. */
-const KNOWN = ["trajectory.csv", "spectra.csv", "summary.csv", "claims.csv"] as const;
+const KNOWN = [
+  "trajectory.csv",
+  "params.csv",
+  "spectra.csv",
+  "summary.csv",
+  "claims.csv",
+] as const;
 
 /** The experiment id of a tabulate input (`tabulate/<experiment>`). */
 function experimentId(input: InputArtifact): string {
@@ -79,6 +86,7 @@ export async function loadExperiment(
     description: info?.description,
     dataset: info?.dataset,
     trajectory: await readRows(input.dir, "trajectory.csv"),
+    params: await readRows(input.dir, "params.csv"),
     spectra: await readRows(input.dir, "spectra.csv"),
     summary: await readRows(input.dir, "summary.csv"),
     claims: await readRows(input.dir, "claims.csv"),
@@ -93,6 +101,9 @@ export function concatClaims(experiments: readonly ExperimentTables[]): aq.Colum
   const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !base.includes(k));
   return aq.from(rows, [...base, ...extra]);
 }
+
+/** The vega-lite JSON schema the saved specs declare (editors validate against it). */
+const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 /** The report stage kind. */
 export const reportStage: StageKind = {
@@ -122,6 +133,10 @@ export const reportStage: StageKind = {
       for (const f of experimentFigures(exp)) {
         const svg = await renderSvg(f.spec, f.name);
         await Deno.writeTextFile(`${ctx.outDir}/figures/${f.name}.svg`, svg + "\n");
+        await Deno.writeTextFile(
+          `${ctx.outDir}/figures/${f.name}.vl.json`,
+          JSON.stringify({ $schema: VEGA_LITE_SCHEMA, ...f.spec }) + "\n",
+        );
         figures.push({ name: f.name, title: f.title, caption: f.caption, svg });
       }
       const empty = exp.trajectory.length === 0 && exp.spectra.length === 0 &&

@@ -1,6 +1,7 @@
 /**
  * The report stage: reads every tabulate artifact of an experiment file and writes
- * - `claims.csv`: all experiments' claims, one row per claim, with an `experiment` column in front;
+ * - `claims.csv` and `claims.parquet`: all experiments' claims, one row per claim, with an
+ *   `experiment` column in front;
  * - `figures/<experiment>-<kind>.svg`: vega-lite figures rendered headless by vega, each beside its
  *   vega-lite spec with the data inlined (`.vl.json`), so a reader can restyle it;
  * - `report.md` (figures linked) and `report.html` (self-contained: SVG and CSS inline).
@@ -11,7 +12,7 @@
  */
 import * as aq from "arquero";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
-import { readCsv, writeCsv } from "./artifacts.ts";
+import { readCsv, writeTable } from "./artifacts.ts";
 import {
   CLAIM_COLUMNS,
   renderHtml,
@@ -108,11 +109,12 @@ const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 /** The report stage kind. */
 export const reportStage: StageKind = {
   kind: "report",
-  version: 1,
+  version: 2,
   sources: sourceFiles(
     "stages/report.ts",
     "stages/report",
     "stages/artifacts.ts",
+    "stages/codebook.ts",
     "core/problems/toy4d.ts",
   ),
   async run(ctx) {
@@ -124,7 +126,7 @@ export const reportStage: StageKind = {
       experiments.push(await loadExperiment(input, infos.get(experimentId(input))));
     }
     const claims = concatClaims(experiments);
-    await writeCsv(ctx.outDir, "claims.csv", claims);
+    await writeTable(ctx.outDir, "claims", claims);
     await Deno.mkdir(`${ctx.outDir}/figures`);
     const sections: ReportSection[] = [];
     const total = experiments.length;

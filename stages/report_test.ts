@@ -2,6 +2,7 @@ import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
 import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
 import { type ReportParams, reportStage } from "./report.ts";
+import { checkPage, CHROMIUM } from "./report/browser.ts";
 
 type Cells = Record<string, string | number>;
 
@@ -387,4 +388,34 @@ Deno.test("report stage: no tabulate input still writes an empty claims table an
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+const HAVE_CHROMIUM = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "report stage: report.html in headless Chromium: no errors, every figure drawn, fits",
+  // CI installs Chromium (.ci/run); elsewhere the test runs where it is installed.
+  ignore: !HAVE_CHROMIUM && !Deno.env.get("CI"),
+  async fn() {
+    const root = await Deno.makeTempDir();
+    try {
+      await runReport(await inputs(`${root}/in`), `${root}/out`, PARAMS);
+      const check = await checkPage(`${root}/out/report.html`, { width: 1280 });
+      assertEquals(check.errors, [], "no errors in the page");
+      assertEquals(check.brokenLinks, [], "every in-page link has a target");
+      assertEquals(check.figures.length, 9);
+      for (const f of check.figures) {
+        assert(f.width > 50 && f.height > 50, `${f.id} drawn (${f.width} × ${f.height})`);
+      }
+      assert(check.scrollWidth <= check.innerWidth, "no horizontal scrolling at 1280 px");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });

@@ -3,7 +3,7 @@
  * @module
  */
 import type { ExperimentTables } from "../tables.ts";
-import { claimsSentence, divergedRuns, experimentRuns, optimizersRun } from "./context.ts";
+import { claimsSentence, divergedRuns, optimizersRun, runsIn } from "./context.ts";
 import type { Figure } from "./figure.ts";
 import { drawnNote, runStyle } from "./style.ts";
 import { firstLast, type Quantity, quantityRows, timePanels } from "./time_series.ts";
@@ -34,7 +34,7 @@ export function alignmentFigure(exp: ExperimentTables): Figure | undefined {
   const { rows, used } = quantityRows(exp.spectra, QUANTITIES);
   if (rows.length === 0) return undefined;
   const labels = used.map((u) => u.label);
-  const style = runStyle(experimentRuns(exp).filter((r) => rows.some((p) => p.run === r.run)));
+  const style = runStyle(runsIn(exp, rows));
   const rank1 = perSampleRankOne(exp);
   const theory = [...optimizersRun(exp)].flatMap((o) => {
     const t = ALIGNMENT_THEORY[o];

@@ -18,6 +18,13 @@ export function experimentRuns(exp: ExperimentTables): StyledRun[] {
   }));
 }
 
+/** The experiment's runs that appear in some rows (a set lookup: sweeps have 10 000 runs). */
+export function runsIn(exp: ExperimentTables, rows: Iterable<{ run: string }>): StyledRun[] {
+  const present = new Set<string>();
+  for (const r of rows) present.add(r.run);
+  return experimentRuns(exp).filter((r) => present.has(r.run));
+}
+
 /** Runs whose summary row carries a divergence message. */
 export function divergedRuns(exp: ExperimentTables): Set<string> {
   const out = new Set<string>();

@@ -2,8 +2,8 @@
  * Theorem 4.8: ‖x‖ of SAM on a quadratic against its predicted limit ηρλ1/(2 − ηλ1).
  * @module
  */
-import { endpoints, type ExperimentTables, fmt, num, runsOf, series } from "../tables.ts";
-import { claimsSentence, datasetKind, divergedRuns, experimentRuns } from "./context.ts";
+import { endpoints, type ExperimentTables, fmt, num, series } from "../tables.ts";
+import { claimsSentence, datasetKind, divergedRuns, runsIn } from "./context.ts";
 import type { Figure } from "./figure.ts";
 import {
   CONFIG,
@@ -32,13 +32,15 @@ export function normFigure(exp: ExperimentTables): Figure | undefined {
       top = Number.isNaN(top) ? Number(v) : Math.max(top, Number(v));
     }
   }
+  const measuredLambda = new Map(exp.summary.map((r) => [String(r.run), num(r.spectral_lambda_1)]));
   const lambdaOf = (run: string) => {
-    const measured = num(exp.summary.find((r) => r.run === run)?.spectral_lambda_1);
+    const measured = measuredLambda.get(run) ?? NaN;
     return Number.isFinite(measured) ? measured : top;
   };
-  const style = runStyle(experimentRuns(exp).filter((r) => points.some((p) => p.run === r.run)));
+  const runs = runsIn(exp, points);
+  const style = runStyle(runs);
   const diverged = divergedRuns(exp);
-  const limits = runsOf(points)
+  const limits = runs
     .filter((r) => r.optimizer === "sam" && r.rho > 0 && style.drawn.has(r.run))
     .map((r) => {
       const l = lambdaOf(r.run);
@@ -90,7 +92,7 @@ export function normFigure(exp: ExperimentTables): Figure | undefined {
   const measured = limits.map((l) =>
     `${l.run} ${fmt(last.get(l.run)?.[1].value ?? NaN)} vs ${fmt(l.value)}`
   );
-  const gd = runsOf(points).filter((r) => r.optimizer === "gd");
+  const gd = runs.filter((r) => r.optimizer === "gd");
   return {
     name: `${exp.id}-norm`,
     title: `${exp.id}: SAM's limit norm on a quadratic (Thm 4.8)`,

@@ -5,7 +5,7 @@
 import { toy4dArgmins } from "../../../core/problems/toy4d.ts";
 import { type Box, contourLines } from "../contours.ts";
 import { coordinateSeries, type ExperimentTables, fmt } from "../tables.ts";
-import { claimsSentence, experimentRuns } from "./context.ts";
+import { claimsSentence, runsIn } from "./context.ts";
 import type { Figure } from "./figure.ts";
 import { byOptimizer, CONFIG, drawnNote, extent, runStyle } from "./style.ts";
 import { toyFamily, toyFunctions } from "./toy.ts";
@@ -74,7 +74,7 @@ export function planeFigure(exp: ExperimentTables): Figure | undefined {
   if (!family) return undefined;
   const all = planePoints(exp);
   if (all.length === 0) return undefined;
-  const style = runStyle(experimentRuns(exp).filter((r) => all.some((p) => p.run === r.run)));
+  const style = runStyle(runsIn(exp, all));
   const points = all.filter((p) => style.drawn.has(p.run)).map((p) => ({
     ...p,
     ...style.fields(p.run),

@@ -4,7 +4,7 @@
  * @module
  */
 import { type ExperimentTables, fmt, mean, num, type Row } from "../tables.ts";
-import { claimsSentence, divergedRuns, experimentRuns, optimizersRun } from "./context.ts";
+import { claimsSentence, divergedRuns, optimizersRun, runsIn } from "./context.ts";
 import type { Figure } from "./figure.ts";
 import {
   byOptimizer,
@@ -49,7 +49,7 @@ export function rhoFigure(exp: ExperimentTables): Figure | undefined {
   ];
   const diverged = divergedRuns(exp);
   const style = runStyle(
-    experimentRuns(exp).filter((r) => exp.summary.some((s) => s.run === r.run)),
+    runsIn(exp, exp.summary.map((s) => ({ run: String(s.run) }))),
     { omit: ["rho"] },
   );
   const tidy = (from: readonly Row[]) =>

@@ -3,13 +3,7 @@
  * @module
  */
 import type { ExperimentTables } from "../tables.ts";
-import {
-  claimsSentence,
-  constantHessian,
-  divergedRuns,
-  experimentRuns,
-  optimizersRun,
-} from "./context.ts";
+import { claimsSentence, constantHessian, divergedRuns, optimizersRun, runsIn } from "./context.ts";
 import type { Figure } from "./figure.ts";
 import { drawnNote, runStyle } from "./style.ts";
 import { firstLast, type Quantity, quantityRows, timePanels } from "./time_series.ts";
@@ -40,7 +34,7 @@ export function spectraFigure(exp: ExperimentTables): Figure | undefined {
   if (rows.length === 0) return undefined;
   const labels = used.map((u) => u.label);
   const where = used.some((u) => u.metric.startsWith("phi_")) ? " at Φ(x)" : "";
-  const style = runStyle(experimentRuns(exp).filter((r) => rows.some((p) => p.run === r.run)));
+  const style = runStyle(runsIn(exp, rows));
   const theory = constantHessian(exp)
     ? "The loss is quadratic, so its Hessian is constant: λ1, λ_M and Tr cannot change along " +
       "training (the panels check this; the paper's drift needs a curved manifold)."

@@ -4,7 +4,7 @@
  * @module
  */
 import { endpoints, type ExperimentTables, fmt, mean, metricsOf, series } from "../tables.ts";
-import { claimsSentence, divergedRuns, experimentRuns, optimizersRun } from "./context.ts";
+import { claimsSentence, divergedRuns, optimizersRun, runsIn } from "./context.ts";
 import type { Figure } from "./figure.ts";
 import { byOptimizer, drawnNote, runStyle } from "./style.ts";
 import { type Quantity, quantityRows, timePanels } from "./time_series.ts";
@@ -20,7 +20,7 @@ export function trajectoryFigure(exp: ExperimentTables): Figure | undefined {
   const { rows, used } = quantityRows(exp.trajectory, quantities);
   if (rows.length === 0) return undefined;
   const diverged = divergedRuns(exp);
-  const style = runStyle(experimentRuns(exp).filter((r) => rows.some((p) => p.run === r.run)));
+  const style = runStyle(runsIn(exp, rows));
   const opts = optimizersRun(exp);
   const samFamily = [...opts].filter((o) => o !== "gd" && o !== "sgd" && o !== "label-noise-sgd");
   const theory = [

@@ -187,13 +187,15 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
 h3 { margin-top: 1.6em; }
 nav.toc ul { margin: .2em 0; } nav.toc li { margin: .1em 0; }
-nav.toc > ul > li > ul { columns: 3; font-size: .9em; }
+nav.toc > ul > li > ul { padding-left: 1em; font-size: .9em; }
+nav.toc > ul > li > ul > li { display: inline-block; margin-right: 1.2em; }
 table.claims { border-collapse: collapse; font-size: .82em; width: 100%; table-layout: auto; }
 table.claims th, table.claims td { border: 1px solid #ccc; padding: .25em .4em; vertical-align: top; }
 table.claims th { background: #f2f2f2; text-align: left; }
 table.claims td.statement { min-width: 18em; }
-table.claims td.note, table.claims td.requires { font-size: .92em; color: #444; max-width: 22em;
+table.claims td.note, table.claims td.requires { font-size: .92em; color: #444; max-width: 24em;
   overflow-wrap: anywhere; }
+table.claims details summary { cursor: pointer; color: #333; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.verdict { font-weight: bold; white-space: nowrap; }
 tr.sanity td { color: #555; } tr.sanity td.kind { font-style: italic; }
@@ -206,6 +208,9 @@ figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: .9em; color: #333; }
 p.summary { font-weight: bold; }
 `;
+
+/** Notes longer than this are folded in a `<details>` element. */
+const NOTE_INLINE = 90;
 
 /** A claims group's table. */
 function claimsTable(id: string, rows: readonly Row[]): string[] {
@@ -229,6 +234,12 @@ function claimsTable(id: string, rows: readonly Row[]): string[] {
         return `<td class="claim_id"><a href="#${esc(sectionId(id))}">${esc(text)}</a></td>`;
       }
       const numeric = text === "—" || (text !== "" && Number.isFinite(num(c[k])));
+      if (k === "note" && text.length > NOTE_INLINE) {
+        // Long notes (every case's value) fold away so the table stays readable.
+        return `<td class="note"><details><summary>${esc(text.slice(0, 24))}…</summary>${
+          esc(text)
+        }</details></td>`;
+      }
       return `<td class="${numeric ? "num" : k}">${esc(text)}</td>`;
     });
     out.push(`<tr class="${cls}">${tds.join("")}</tr>`);

@@ -8,14 +8,18 @@
 import { type ExperimentTables, fmt, num, type Row, runsOf } from "../tables.ts";
 import type { StyledRun } from "./style.ts";
 
-/** The runs of an experiment in table order, with their batch size when the tables carry one. */
+/** The runs of an experiment in table order, with batch size and x0 when the summary has them. */
 export function experimentRuns(exp: ExperimentTables): StyledRun[] {
-  const batch = new Map<string, number>();
-  for (const r of exp.summary) batch.set(String(r.run), num(r.batch));
-  return runsOf(exp.summary, exp.trajectory, exp.spectra).map((r) => ({
-    ...r,
-    batch: batch.get(r.run),
-  }));
+  const byRun = new Map<string, Row>();
+  for (const r of exp.summary) byRun.set(String(r.run), r);
+  return runsOf(exp.summary, exp.trajectory, exp.spectra).map((r) => {
+    const s = byRun.get(r.run);
+    return {
+      ...r,
+      batch: num(s?.batch),
+      ...(typeof s?.x0 === "string" ? { x0: s.x0 } : {}),
+    };
+  });
 }
 
 /** The experiment's runs that appear in some rows (a set lookup: sweeps have 10 000 runs). */

@@ -28,7 +28,7 @@ export const CONFIG = {
   font: "Helvetica, Arial, sans-serif",
   view: { stroke: "#bbb" },
   axis: { gridColor: "#eee", labelFontSize: 10, titleFontSize: 11, labelOverlap: true },
-  legend: { labelFontSize: 10, titleFontSize: 11, labelLimit: 160 },
+  legend: { labelFontSize: 10, titleFontSize: 11, labelLimit: 240 },
   header: { labelFontSize: 11, titleFontSize: 11 },
   title: { fontSize: 13, anchor: "start" },
   concat: { spacing: 24 },
@@ -143,7 +143,12 @@ export function logDomain(values: Iterable<number>): [number, number] | undefine
 }
 
 /** A run as the figures style it (what {@linkcode runStyle} needs to know). */
-export type StyledRun = RunInfo & { readonly batch?: number };
+export type StyledRun = RunInfo & {
+  /** Mini-batch size, when the run has one. */
+  readonly batch?: number;
+  /** Initial point as written in the tables (a JSON array), when the run gives one. */
+  readonly x0?: string;
+};
 
 /** How the runs of one figure are told apart. */
 export interface RunStyle {
@@ -207,6 +212,9 @@ export function runStyle(
     const varying = SWEPT.filter(([k]) => !omit.has(k) && new Set(rs.map((r) => r[k])).size > 1);
     for (const r of rs) {
       const parts = varying.map(([k, sym]) => `${sym}=${short(Number(r[k]))}`);
+      if (new Set(rs.map((q) => q.x0)).size > 1 && r.x0) {
+        parts.push(`x0=${r.x0.replace(/,/g, ", ")}`);
+      }
       if (!dashSeeds && seeds.length > 1) parts.push(`seed ${r.seed}`);
       label.set(r.run, [o, ...parts].join(" "));
     }
@@ -270,6 +278,20 @@ export function runStyle(
         type: "nominal",
         title: "seed",
         scale: { ...seedScale, range: DASHES.slice(0, seeds.length) },
+        // Vega-lite does not colour a dash legend's strokes: set them, or the dashes are invisible.
+        legend: {
+          symbolType: "stroke",
+          symbolSize: 400,
+          encode: {
+            symbols: {
+              update: {
+                stroke: { value: "#333333" },
+                strokeWidth: { value: 2 },
+                fill: { value: "transparent" },
+              },
+            },
+          },
+        },
       }
       : undefined,
     shape: dashSeeds

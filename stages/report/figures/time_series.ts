@@ -103,12 +103,15 @@ export function timePanels(
     ? stepAxis(extent(drawn.map((p) => p.step))[1])
     : timeAxis(drawn);
   const panels = used.map((q) => {
-    const data = drawn.filter((r) => r.quantity === q.label);
-    const finite = data.filter((r) => !diverged.has(r.run)).map((r) => r.value);
+    const raw = drawn.filter((r) => r.quantity === q.label);
+    const finite = raw.filter((r) => !diverged.has(r.run)).map((r) => r.value);
     const domain = q.domain ??
-      (q.log ? logDomain(finite.length ? finite : data.map((r) => r.value)) : linearDomain(
-        finite.length ? finite : data.map((r) => r.value),
+      (q.log ? logDomain(finite.length ? finite : raw.map((r) => r.value)) : linearDomain(
+        finite.length ? finite : raw.map((r) => r.value),
       ));
+    // On a log axis values below the domain (0, or under FLOOR × the largest) sit on its floor.
+    const floor = q.log && domain ? domain[0] : -Infinity;
+    const data = q.log ? raw.map((r) => r.value < floor ? { ...r, value: floor } : r) : raw;
     const y = {
       field: "value",
       type: "quantitative",

@@ -13,9 +13,14 @@ import { type Quantity, quantityRows, timePanels } from "./time_series.ts";
 export function trajectoryFigure(exp: ExperimentTables): Figure | undefined {
   const metrics = metricsOf(exp.trajectory).filter((m) => !/^x\d+$/.test(m) && m !== "sample");
   const quantities: Quantity[] = metrics.map((m) => {
-    let positive = true;
-    for (const p of series(exp.trajectory, m)) if (!(p.value > 0)) positive = false;
-    return { label: m, metrics: [m], log: positive };
+    // Log axis for non-negative metrics with a positive value (losses, norms; an exact 0 is drawn
+    // at the axis floor).
+    let negative = false, positive = false;
+    for (const p of series(exp.trajectory, m)) {
+      if (p.value < 0) negative = true;
+      else if (p.value > 0) positive = true;
+    }
+    return { label: m, metrics: [m], log: positive && !negative };
   });
   const { rows, used } = quantityRows(exp.trajectory, quantities);
   if (rows.length === 0) return undefined;
@@ -47,9 +52,13 @@ export function trajectoryFigure(exp: ExperimentTables): Figure | undefined {
           [...diverged].join(", ")
         }.`
         : ""
-    }${log.length ? ` Log axes: ${log.join(", ")}.` : ""}${
-      claimsSentence(exp, /loss|converge|diverg|stab/i)
-    }${drawnNote(style)}`,
+    }${
+      log.length
+        ? ` Log axes: ${
+          log.join(", ")
+        } (values below 1e-12 × the largest, and exact zeros, on the floor).`
+        : ""
+    }${claimsSentence(exp, /loss|converge|diverg|stab/i)}${drawnNote(style)}`,
     spec: timePanels(`${exp.id}: training curves`, rows, used, style, { diverged, steps: true }),
   };
 }

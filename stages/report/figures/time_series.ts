@@ -136,7 +136,7 @@ export function timePanels(
     };
     const ends = [...endpoints(data.filter((r) => diverged.has(r.run))).values()].map(([, e]) => e);
     return {
-      title: q.label,
+      title: q.log ? `${q.label} (log)` : q.label,
       width: WIDTH,
       height: HEIGHT,
       layer: [

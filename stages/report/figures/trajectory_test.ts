@@ -9,7 +9,7 @@ Deno.test("trajectoryFigure: log axes for positive metrics, diverged runs kept o
     // deno-lint-ignore no-explicit-any
     concat: { title: string; layer: { encoding?: Record<string, any> }[] }[];
   };
-  assertEquals(spec.concat.map((p) => p.title), ["loss", "grad_norm"]);
+  assertEquals(spec.concat.map((p) => p.title), ["loss (log)", "grad_norm (log)"]);
   const y = spec.concat[0].layer[0].encoding!.y;
   assertEquals(y.scale.type, "log");
   assert(y.scale.domain[1] < 1, `loss domain ${y.scale.domain} ignores the diverged 1e10`);

@@ -1,7 +1,7 @@
 /**
  * The report stage: reads every tabulate artifact of an experiment file and writes
  * - `claims.csv` and `claims.parquet`: all experiments' claims, one row per claim, with an
- *   `experiment` column in front;
+ *   `experiment` column in front, and `schema.json`, their codebook;
  * - `figures/<experiment>-<kind>.svg`: vega-lite figures rendered headless by vega, each beside its
  *   vega-lite spec with the data inlined (`.vl.json`), so a reader can restyle it;
  * - `report.md` (figures linked) and `report.html` (self-contained: SVG and CSS inline).
@@ -12,7 +12,7 @@
  */
 import * as aq from "arquero";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
-import { readCsv, writeTable } from "./artifacts.ts";
+import { readCsv, writeJson, writeTable } from "./artifacts.ts";
 import {
   CLAIM_COLUMNS,
   renderHtml,
@@ -126,7 +126,22 @@ export const reportStage: StageKind = {
       experiments.push(await loadExperiment(input, infos.get(experimentId(input))));
     }
     const claims = concatClaims(experiments);
-    await writeTable(ctx.outDir, "claims", claims);
+    const columns = await writeTable(ctx.outDir, "claims", claims);
+    await writeJson(ctx.outDir, "schema.json", {
+      description:
+        "Codebook of the report's claims table (claims.csv, typed twin claims.parquet). " +
+        "Missing values are empty CSV fields and Parquet nulls; NaN only where a computation " +
+        "produced it. Each experiment's own tables have their codebook in <experiment>/schema.json.",
+      missing_values: [""],
+      tables: {
+        claims: {
+          csv: "claims.csv",
+          parquet: "claims.parquet",
+          rows: "one row per claim of every experiment",
+          columns,
+        },
+      },
+    });
     await Deno.mkdir(`${ctx.outDir}/figures`);
     const sections: ReportSection[] = [];
     const total = experiments.length;

@@ -258,6 +258,12 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
 
     // claims.csv: every experiment's claims, `experiment` first, in input order.
     const claims = aq.fromCSV(files.get("claims.csv")!);
+    const schema = JSON.parse(files.get("schema.json")!);
+    assertEquals(
+      schema.tables.claims.columns.map((c: { name: string }) => c.name),
+      claims.columnNames(),
+      "codebook lists every claims column",
+    );
     assertEquals(claims.columnNames().slice(0, 3), ["experiment", "claim_id", "kind"]);
     assertEquals(claims.array("claim_id"), [
       "fig1-sam-endpoint",
@@ -308,7 +314,7 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
     const tracking = files.get("figures/thm45-flow-tracking.svg")!;
     assert(tracking.includes(">tracking_error</text>") && tracking.includes(">η</text>"));
     assert(files.get("figures/fig1-toy-spectra.svg")!.includes(">τ = ηρ²t</text>"));
-    assert(files.get("figures/mystery-trajectory.svg")!.includes(">foo</text>"));
+    assert(files.get("figures/mystery-trajectory.svg")!.includes(">foo (log)</text>"));
 
     // report.md: claims table first, every claim with its verdict, then captions with table numbers.
     const md = files.get("report.md")!;

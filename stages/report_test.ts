@@ -337,6 +337,8 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
     const identity = md.split("\n").find((l) => l.includes("fig1-identity"))!;
     assert(identity.includes("| sanity |") && identity.includes("| — |"), "NaN spread as —");
     assert(md.includes("[plane](figures/fig1-toy-plane.svg)"), "claims group links its figures");
+    const endpoint = md.split("\n").find((l) => l.startsWith("| [fig1-sam-endpoint]"))!;
+    assert(endpoint.endsWith("| [plane](figures/fig1-toy-plane.svg) |"), "row links its figure");
     assert(md.includes("slope ≈ 1, with a comma") && md.includes("\\| slope"), "pipes escaped");
     assert(md.includes("![fig1-toy: trajectories in the (x1, x2) plane (Figure 1)]"));
     assert(md.includes("sam (0.25, 0.5)"), "plane caption: measured SAM endpoint");

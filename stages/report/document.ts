@@ -136,7 +136,10 @@ export function renderMarkdown(content: ReportContent): string {
         ...figs.map((f) => `[${f.name.slice(id.length + 1)}](figures/${f.name}.svg)`),
       ].join(", ");
       out.push(`Figures: ${links}`, "");
-      out.push(`| ${SHOWN.join(" | ")} |`, `| ${SHOWN.map(() => "---").join(" | ")} |`);
+      out.push(
+        `| ${SHOWN.join(" | ")} | see |`,
+        `| ${SHOWN.map(() => "---").join(" | ")} | --- |`,
+      );
       for (const c of rows) {
         const cells = SHOWN.map((k) => {
           const text = mdCell(cell(c[k]));
@@ -145,7 +148,10 @@ export function renderMarkdown(content: ReportContent): string {
           const mark = VERDICT_MARK[text];
           return mark ? `**${mark} ${text}**` : text;
         });
-        out.push(`| ${cells.join(" | ")} |`);
+        const see = citing(figs, String(c.claim_id ?? "")).map((f) =>
+          `[${f.name.slice(id.length + 1)}](figures/${f.name}.svg)`
+        );
+        out.push(`| ${cells.join(" | ")} | ${see.join(", ") || `[section](#${sectionId(id)})`} |`);
       }
       out.push("");
     }
@@ -193,6 +199,7 @@ table.claims { border-collapse: collapse; font-size: .82em; width: 100%; table-l
 table.claims th, table.claims td { border: 1px solid #ccc; padding: .25em .4em; vertical-align: top; }
 table.claims th { background: #f2f2f2; text-align: left; }
 table.claims td.statement { min-width: 18em; }
+table.claims td.see { font-size: .9em; }
 table.claims td.note, table.claims td.requires { font-size: .92em; color: #444; max-width: 24em;
   overflow-wrap: anywhere; }
 table.claims details summary { cursor: pointer; color: #333; }
@@ -209,14 +216,22 @@ figcaption { font-size: .9em; color: #333; }
 p.summary { font-weight: bold; }
 `;
 
+/** The figures whose caption cites a claim (captions list claims as "— id: …" or "; id: …"). */
+function citing(figures: readonly ReportFigure[], claimId: string): ReportFigure[] {
+  if (claimId === "") return [];
+  return figures.filter((f) =>
+    f.caption.includes(`— ${claimId}: `) || f.caption.includes(`; ${claimId}: `)
+  );
+}
+
 /** Notes longer than this are folded in a `<details>` element. */
 const NOTE_INLINE = 90;
 
 /** A claims group's table. */
-function claimsTable(id: string, rows: readonly Row[]): string[] {
+function claimsTable(id: string, rows: readonly Row[], figures: readonly ReportFigure[]): string[] {
   const out = [
     '<table class="claims">',
-    `<tr>${SHOWN.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>`,
+    `<tr>${SHOWN.map((c) => `<th>${esc(c)}</th>`).join("")}<th>see</th></tr>`,
   ];
   for (const c of rows) {
     const verdict = cell(c.verdict);
@@ -242,6 +257,14 @@ function claimsTable(id: string, rows: readonly Row[]): string[] {
       }
       return `<td class="${numeric ? "num" : k}">${esc(text)}</td>`;
     });
+    const links = citing(figures, String(c.claim_id ?? "")).map((f) =>
+      `<a href="#${esc(figureId(f.name))}">${esc(f.name.slice(id.length + 1))}</a>`
+    );
+    tds.push(
+      `<td class="see">${
+        links.length ? links.join(", ") : `<a href="#${esc(sectionId(id))}">section</a>`
+      }</td>`,
+    );
     out.push(`<tr class="${cls}">${tds.join("")}</tr>`);
   }
   out.push("</table>");
@@ -291,7 +314,7 @@ export function renderHtml(content: ReportContent): string {
             `, <a href="#${esc(figureId(f.name))}">${esc(f.name.slice(id.length + 1))}</a>`
           ).join("")
         }</p>`,
-        ...claimsTable(id, rows),
+        ...claimsTable(id, rows, figs),
       );
     }
   }

@@ -59,7 +59,8 @@ export function rhoFigure(exp: ExperimentTables): Figure | undefined {
         run: String(r.run),
         optimizer: String(r.optimizer),
         rho: num(r.rho),
-        value: /cos/.test(col) ? 1 - num(r[col]) : num(r[col]),
+        // |cos| rounds to 1 + 1e-16: 1 − |cos| below 0 is rounding, drawn on the log axis's floor.
+        value: /cos/.test(col) ? Math.max(0, 1 - num(r[col])) : num(r[col]),
         diverged: diverged.has(String(r.run)),
         ...style.fields(String(r.run)),
       })).filter((r) => Number.isFinite(r.value) && style.drawn.has(r.run))
@@ -77,18 +78,25 @@ export function rhoFigure(exp: ExperimentTables): Figure | undefined {
     axis: { format: "~g", tickCount: 4 },
   };
   const panels = quantities.map(([q, , logAxis]) => {
-    const data = rows.filter((r) => r.quantity === q);
-    const baseData = base.filter((r) => r.quantity === q && !r.diverged);
-    const kept = [...data, ...baseData].filter((r) => !r.diverged).map((r) => r.value);
-    const values = kept.length ? kept : data.map((r) => r.value);
-    const log = logAxis && values.every((v) => v > 0);
+    const raw = rows.filter((r) => r.quantity === q);
+    const rawBase = base.filter((r) => r.quantity === q && !r.diverged);
+    const kept = [...raw, ...rawBase].filter((r) => !r.diverged).map((r) => r.value);
+    const values = kept.length ? kept : raw.map((r) => r.value);
+    // Log for losses and 1 − |cos| when none is negative; exact zeros sit on the axis floor.
+    const log = logAxis && values.every((v) => v >= 0) && values.some((v) => v > 0);
+    const domain = log ? logDomain(values) : linearDomain(values);
+    const floor = log && domain ? domain[0] : -Infinity;
+    const lift = <T extends { value: number }>(r: T): T =>
+      r.value < floor ? { ...r, value: floor } : r;
+    const data = raw.map(lift);
+    const baseData = rawBase.map(lift);
     const y = {
       field: "value",
       type: "quantitative",
       title: null,
       scale: {
         type: log ? "log" : "linear",
-        domain: log ? logDomain(values) : linearDomain(values),
+        domain,
         clamp: true,
         ...(log ? {} : { zero: false }),
       },

@@ -109,14 +109,17 @@ export function stepAxis(lastStep: number): Record<string, unknown> {
 
 /**
  * A linear domain around some values, padded by 6% of their range. A range below 1e-7 of the
- * values' magnitude (float noise around a constant) is widened to ±5% of the value (±1 around 0),
- * so the axis shows a constant rather than digits of rounding error.
+ * values' magnitude (float noise around a constant) is widened to ±5% of the value, and values all
+ * below 1e-12 in magnitude (rounding residue around 0) get [−1, 1], so the axis shows a constant
+ * rather than digits of rounding error.
  */
 export function linearDomain(values: Iterable<number>): [number, number] | undefined {
   const [lo, hi] = extent(values);
   if (!Number.isFinite(lo)) return undefined;
   const scale = Math.max(Math.abs(lo), Math.abs(hi));
-  if (hi - lo <= 1e-7 * scale || scale === 0) {
+  // Below 1e-12 in magnitude a linear axis shows rounding residue of O(1) quantities: call it 0.
+  if (scale < 1e-12) return [-1, 1];
+  if (hi - lo <= 1e-7 * scale) {
     const c = Number(((lo + hi) / 2).toPrecision(6));
     const half = c === 0 ? 1 : 0.05 * Math.abs(c);
     return [c - half, c + half];

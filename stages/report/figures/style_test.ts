@@ -37,6 +37,7 @@ Deno.test("linearDomain: pads a range, widens float noise around a constant", ()
   assertClose(lo, 0.95, { atol: 1e-12 });
   assertClose(hi, 1.05, { atol: 1e-12 });
   assertEquals(linearDomain([0, 0]), [-1, 1]);
+  assertEquals(linearDomain([-2.2e-16, 0]), [-1, 1], "rounding residue around 0");
   assertEquals(linearDomain([NaN]), undefined);
 });
 

@@ -1,12 +1,17 @@
 /**
  * Reading and writing the files stages exchange. Formats (documented in README.md):
  * - `*.json`: UTF-8 JSON (numbers round-trip float64 exactly);
- * - `*.csv`: RFC 4180 CSV with a header row, written and read with arquero;
+ * - `*.csv`: RFC 4180 CSV with a header row, written and read with arquero; a missing value is an
+ *   empty field, NaN is written `NaN` (only where a computation produced it);
+ * - `*.parquet`: the same table with the codebook's column types (stages/codebook.ts), missing
+ *   values as nulls, written with hyparquet-writer (snappy);
  * - `checkpoints.f64`: parameter vectors as raw little-endian float64, one after another, described
  *   by `checkpoints.json` ({ dim, steps }).
  * @module
  */
 import * as aq from "arquero";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { type ColumnDef, columnDef } from "./codebook.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact } from "../pipeline/stage.ts";
 
@@ -24,6 +29,67 @@ export async function readJson<T>(dir: string, name: string): Promise<T> {
 export async function writeCsv(dir: string, name: string, table: aq.ColumnTable): Promise<void> {
   const csv = table.toCSV();
   await Deno.writeTextFile(`${dir}/${name}`, csv.endsWith("\n") ? csv : csv + "\n");
+}
+
+/** The Parquet physical/logical type of a codebook type. */
+const PARQUET_TYPE = {
+  string: "STRING",
+  integer: "INT64",
+  number: "DOUBLE",
+  boolean: "BOOLEAN",
+} as const;
+
+/** A cell as the Parquet column of a type takes it (null when missing or not of that type). */
+function parquetValue(v: unknown, type: ColumnDef["type"]): unknown {
+  if (v === null || v === undefined || v === "") return null;
+  switch (type) {
+    case "string":
+      return typeof v === "string"
+        ? v
+        : typeof v === "number" || typeof v === "boolean"
+        ? String(v)
+        : JSON.stringify(v);
+    case "integer":
+      return typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : null;
+    case "number":
+      return typeof v === "number" ? v : typeof v === "string" ? Number(v) : null;
+    case "boolean":
+      return typeof v === "boolean" ? v : null;
+  }
+}
+
+/**
+ * Writes a table as `<stem>.csv` and `<stem>.parquet` (same rows, same columns; the Parquet
+ * columns typed by the codebook) and returns the column definitions used. An integer column
+ * holding a non-integer value is written as a float64 column and described so.
+ */
+export async function writeTable(
+  dir: string,
+  stem: string,
+  table: aq.ColumnTable,
+): Promise<ColumnDef[]> {
+  await writeCsv(dir, `${stem}.csv`, table);
+  const defs: ColumnDef[] = [];
+  const columnData = table.columnNames().map((name) => {
+    const values = table.array(name) as ArrayLike<unknown>;
+    let def = columnDef(name, values);
+    if (def.type === "integer") {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined && v !== "" && !Number.isSafeInteger(v)) {
+          def = { ...def, type: "number" };
+          break;
+        }
+      }
+    }
+    defs.push(def);
+    const data = new Array(values.length);
+    for (let i = 0; i < values.length; i++) data[i] = parquetValue(values[i], def.type);
+    return { name, data, type: PARQUET_TYPE[def.type] };
+  });
+  const buffer = parquetWriteBuffer({ columnData, createdBy: "sam-sharpness (hyparquet-writer)" });
+  await Deno.writeFile(`${dir}/${stem}.parquet`, new Uint8Array(buffer));
+  return defs;
 }
 
 /** Reads a CSV file into an arquero table (numbers parsed as numbers). */

@@ -1,7 +1,9 @@
 /**
  * The report stage: reads every tabulate artifact of an experiment file and writes
- * - `claims.csv`: all experiments' claims, one row per claim, with an `experiment` column in front;
- * - `figures/<experiment>-<kind>.svg`: vega-lite figures rendered headless by vega;
+ * - `claims.csv` and `claims.parquet`: all experiments' claims, one row per claim, with an
+ *   `experiment` column in front, and `schema.json`, their codebook;
+ * - `figures/<experiment>-<kind>.svg`: vega-lite figures rendered headless by vega, each beside its
+ *   vega-lite spec with the data inlined (`.vl.json`), so a reader can restyle it;
  * - `report.md` (figures linked) and `report.html` (self-contained: SVG and CSS inline).
  * Missing tables are tolerated (a figure needs only its own data) and unknown experiments get the
  * generic figures. The output depends on the inputs alone: no timestamps, input order kept, ids in
@@ -10,7 +12,7 @@
  */
 import * as aq from "arquero";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
-import { readCsv, writeCsv } from "./artifacts.ts";
+import { readCsv, writeJson, writeTable } from "./artifacts.ts";
 import {
   CLAIM_COLUMNS,
   renderHtml,
@@ -41,7 +43,13 @@ export interface ReportParams {
 }
 
 /** The tables of a tabulate artifact the report reads by name; any other CSV lands in `extra`. */
-const KNOWN = ["trajectory.csv", "spectra.csv", "summary.csv", "claims.csv"] as const;
+const KNOWN = [
+  "trajectory.csv",
+  "params.csv",
+  "spectra.csv",
+  "summary.csv",
+  "claims.csv",
+] as const;
 
 /** The experiment id of a tabulate input (`tabulate/<experiment>`). */
 function experimentId(input: InputArtifact): string {
@@ -79,6 +87,7 @@ export async function loadExperiment(
     description: info?.description,
     dataset: info?.dataset,
     trajectory: await readRows(input.dir, "trajectory.csv"),
+    params: await readRows(input.dir, "params.csv"),
     spectra: await readRows(input.dir, "spectra.csv"),
     summary: await readRows(input.dir, "summary.csv"),
     claims: await readRows(input.dir, "claims.csv"),
@@ -94,14 +103,18 @@ export function concatClaims(experiments: readonly ExperimentTables[]): aq.Colum
   return aq.from(rows, [...base, ...extra]);
 }
 
+/** The vega-lite JSON schema the saved specs declare (editors validate against it). */
+const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
 /** The report stage kind. */
 export const reportStage: StageKind = {
   kind: "report",
-  version: 1,
+  version: 2,
   sources: sourceFiles(
     "stages/report.ts",
     "stages/report",
     "stages/artifacts.ts",
+    "stages/codebook.ts",
     "core/problems/toy4d.ts",
   ),
   async run(ctx) {
@@ -113,7 +126,22 @@ export const reportStage: StageKind = {
       experiments.push(await loadExperiment(input, infos.get(experimentId(input))));
     }
     const claims = concatClaims(experiments);
-    await writeCsv(ctx.outDir, "claims.csv", claims);
+    const columns = await writeTable(ctx.outDir, "claims", claims);
+    await writeJson(ctx.outDir, "schema.json", {
+      description:
+        "Codebook of the report's claims table (claims.csv, typed twin claims.parquet). " +
+        "Missing values are empty CSV fields and Parquet nulls; NaN only where a computation " +
+        "produced it. Each experiment's own tables have their codebook in <experiment>/schema.json.",
+      missing_values: [""],
+      tables: {
+        claims: {
+          csv: "claims.csv",
+          parquet: "claims.parquet",
+          rows: "one row per claim of every experiment",
+          columns,
+        },
+      },
+    });
     await Deno.mkdir(`${ctx.outDir}/figures`);
     const sections: ReportSection[] = [];
     const total = experiments.length;
@@ -122,6 +150,10 @@ export const reportStage: StageKind = {
       for (const f of experimentFigures(exp)) {
         const svg = await renderSvg(f.spec, f.name);
         await Deno.writeTextFile(`${ctx.outDir}/figures/${f.name}.svg`, svg + "\n");
+        await Deno.writeTextFile(
+          `${ctx.outDir}/figures/${f.name}.vl.json`,
+          JSON.stringify({ $schema: VEGA_LITE_SCHEMA, ...f.spec }) + "\n",
+        );
         figures.push({ name: f.name, title: f.title, caption: f.caption, svg });
       }
       const empty = exp.trajectory.length === 0 && exp.spectra.length === 0 &&

@@ -2,13 +2,15 @@ import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
 import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
 import { type ReportParams, reportStage } from "./report.ts";
+import { checkPage, CHROMIUM } from "./report/browser.ts";
 
 type Cells = Record<string, string | number>;
 
-/** Writes rows as CSV (columns from the first row). */
+/** Writes rows as CSV (columns: every key of any row). */
 async function csv(dir: string, name: string, rows: Cells[]): Promise<void> {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   // A trailing blank line, as hand-edited files often have: the report must not read it as a row.
-  await Deno.writeTextFile(`${dir}/${name}`, aq.from(rows).toCSV() + "\n\n");
+  await Deno.writeTextFile(`${dir}/${name}`, aq.from(rows, names).toCSV() + "\n\n");
 }
 
 const RUNS = [
@@ -46,6 +48,20 @@ const CLAIMS: Cells[] = [
     measured: 0.03,
     spread: 0,
     tolerance: 0.05,
+    verdict: "reproduced",
+    note: "",
+  },
+  {
+    claim_id: "fig1-identity",
+    kind: "sanity",
+    requires: "",
+    source: "Lemma",
+    statement: "an identity",
+    metric: "moved",
+    predicted: 0,
+    measured: 0,
+    spread: "NaN",
+    tolerance: 1e-9,
     verdict: "reproduced",
     note: "",
   },
@@ -242,13 +258,24 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
 
     // claims.csv: every experiment's claims, `experiment` first, in input order.
     const claims = aq.fromCSV(files.get("claims.csv")!);
-    assertEquals(claims.columnNames().slice(0, 3), ["experiment", "claim_id", "source"]);
-    assertEquals(claims.array("claim_id"), ["fig1-sam-endpoint", "fig1-gd-frozen", "thm45-slope"]);
-    assertEquals(claims.array("experiment"), ["fig1-toy", "fig1-toy", "thm45-flow"]);
-    assertEquals(claims.array("statement")[2], "error O(η ln(1/ρ)) | slope ≈ 1, with a comma");
+    const schema = JSON.parse(files.get("schema.json")!);
+    assertEquals(
+      schema.tables.claims.columns.map((c: { name: string }) => c.name),
+      claims.columnNames(),
+      "codebook lists every claims column",
+    );
+    assertEquals(claims.columnNames().slice(0, 3), ["experiment", "claim_id", "kind"]);
+    assertEquals(claims.array("claim_id"), [
+      "fig1-sam-endpoint",
+      "fig1-gd-frozen",
+      "fig1-identity",
+      "thm45-slope",
+    ]);
+    assertEquals(claims.array("experiment"), ["fig1-toy", "fig1-toy", "fig1-toy", "thm45-flow"]);
+    assertEquals(claims.array("statement")[3], "error O(η ln(1/ρ)) | slope ≈ 1, with a comma");
 
     // Figures: the ones whose data exist, none for missing tables.
-    const svgs = [...files.keys()].filter((f) => f.startsWith("figures/")).sort();
+    const svgs = [...files.keys()].filter((f) => f.endsWith(".svg")).sort();
     assertEquals(svgs, [
       "figures/fig1-toy-alignment.svg",
       "figures/fig1-toy-plane.svg",
@@ -261,6 +288,8 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
       "figures/thm45-flow-tracking.svg",
     ]);
     for (const f of svgs) {
+      const spec = JSON.parse(files.get(f.replace(/\.svg$/, ".vl.json"))!);
+      assert(spec.$schema.includes("vega-lite"), `${f}: its vega-lite spec beside it`);
       const svg = files.get(f)!;
       assert(svg.startsWith("<svg") && svg.endsWith("</svg>\n"), `${f}: one svg element`);
       for (const tag of ["g", "text"]) {
@@ -285,17 +314,31 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
     const tracking = files.get("figures/thm45-flow-tracking.svg")!;
     assert(tracking.includes(">tracking_error</text>") && tracking.includes(">η</text>"));
     assert(files.get("figures/fig1-toy-spectra.svg")!.includes(">τ = ηρ²t</text>"));
-    assert(files.get("figures/mystery-trajectory.svg")!.includes(">foo</text>"));
+    assert(files.get("figures/mystery-trajectory.svg")!.includes(">foo (log)</text>"));
 
     // report.md: claims table first, every claim with its verdict, then captions with table numbers.
     const md = files.get("report.md")!;
-    assert(md.indexOf("## Claims") < md.indexOf("## Figures"));
-    assert(md.includes("3 claims: 1 reproduced, 1 not reproduced, 1 inconclusive."));
+    assert(md.indexOf("## Contents") < md.indexOf("## Claims"));
+    assert(md.indexOf("## Claims") < md.indexOf("## Experiments"));
+    assert(
+      md.includes(
+        "**3 predictions: 1 reproduced, 1 not reproduced, 1 inconclusive; 1 sanity check passed (0 failed).**",
+      ),
+      "headline counts predictions only",
+    );
+    assert(md.includes("2 predictions: 1 reproduced, 1 not reproduced, 0 inconclusive; 1 sanity"));
     for (const c of claims.objects() as Record<string, string>[]) {
-      const line = md.split("\n").find((l) => l.startsWith(`| ${c.experiment} | ${c.claim_id} |`));
-      assert(line !== undefined, `claim ${c.claim_id} listed`);
+      const line = md.split("\n").find((l) =>
+        l.startsWith(`| [${c.claim_id}](#exp-${c.experiment}) |`)
+      );
+      assert(line !== undefined, `claim ${c.claim_id} listed, linked to its section`);
       assert(line.includes(`**`) && line.includes(c.verdict), `claim ${c.claim_id} verdict`);
     }
+    const identity = md.split("\n").find((l) => l.includes("fig1-identity"))!;
+    assert(identity.includes("| sanity |") && identity.includes("| — |"), "NaN spread as —");
+    assert(md.includes("[plane](figures/fig1-toy-plane.svg)"), "claims group links its figures");
+    const endpoint = md.split("\n").find((l) => l.startsWith("| [fig1-sam-endpoint]"))!;
+    assert(endpoint.endsWith("| [plane](figures/fig1-toy-plane.svg) |"), "row links its figure");
     assert(md.includes("slope ≈ 1, with a comma") && md.includes("\\| slope"), "pipes escaped");
     assert(md.includes("![fig1-toy: trajectories in the (x1, x2) plane (Figure 1)]"));
     assert(md.includes("sam (0.25, 0.5)"), "plane caption: measured SAM endpoint");
@@ -316,6 +359,9 @@ Deno.test("report stage: claims, figures, markdown and self-contained HTML from 
     assert(!/http/i.test(stripped), "no external URL");
     assert(!/<script|<link|src=/i.test(html), "no script, link or src");
     assertEquals((html.match(/<svg /g) ?? []).length, svgs.length);
+    assert(html.includes('<nav class="toc">'), "table of contents");
+    assert(html.includes('<a href="#fig-fig1-toy-plane">plane</a>'), "claims link to figures");
+    assert(html.includes('<section id="exp-fig1-toy">'), "experiment sections are anchors");
     assert(
       html.includes('<tr class="v-not-reproduced">') && html.includes('<tr class="v-reproduced">'),
     );
@@ -350,4 +396,34 @@ Deno.test("report stage: no tabulate input still writes an empty claims table an
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+const HAVE_CHROMIUM = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "report stage: report.html in headless Chromium: no errors, every figure drawn, fits",
+  // CI installs Chromium (.ci/run); elsewhere the test runs where it is installed.
+  ignore: !HAVE_CHROMIUM && !Deno.env.get("CI"),
+  async fn() {
+    const root = await Deno.makeTempDir();
+    try {
+      await runReport(await inputs(`${root}/in`), `${root}/out`, PARAMS);
+      const check = await checkPage(`${root}/out/report.html`, { width: 1280 });
+      assertEquals(check.errors, [], "no errors in the page");
+      assertEquals(check.brokenLinks, [], "every in-page link has a target");
+      assertEquals(check.figures.length, 9);
+      for (const f of check.figures) {
+        assert(f.width > 50 && f.height > 50, `${f.id} drawn (${f.width} × ${f.height})`);
+      }
+      assert(check.scrollWidth <= check.innerWidth, "no horizontal scrolling at 1280 px");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });

@@ -1,15 +1,19 @@
 /**
  * The tabulate stage: gathers every run of one experiment into tidy tables with arquero.
  *
- * - `trajectory.csv`: one row per run × logged step × metric;
- * - `spectra.csv`: one row per run × checkpoint × spectral metric;
- * - `summary.csv`: one row per run, the last logged values as columns (wide);
- * - `claims.csv`: one row per claim of the experiment (core/claims), when it declares any;
- * - `tracking.csv`: one row per run × flow that a `toy_flow_error` claim covers: the tracking error
- *   against the limiting flow, uncorrected and finite-η corrected (the same numbers as the claims).
+ * - `trajectory`: one row per run × logged step × scalar metric (loss, norms, sample);
+ * - `params`: one row per run × logged step × parameter coordinate (D ≤ 64);
+ * - `spectra`: one row per run × checkpoint × spectral metric;
+ * - `summary`: one row per run, the last logged values as columns (wide);
+ * - `claims`: one row per claim of the experiment (core/claims), when it declares any;
+ * - `tracking`: one row per run × flow that a `toy_flow_error` claim covers: the tracking error
+ *   against the limiting flow, uncorrected and finite-η corrected (the same numbers as the claims);
+ * - `window`: one row per run × logged window step (runs with a `window` field): the run columns,
+ *   then start, step, proj, sign, sample, loss.
  *
- * - `window.csv`: one row per run × logged window step (runs with a `window` field): the run
- *   columns, then start, step, proj, sign, sample, loss.
+ * Each table is written as CSV and as typed Parquet (stages/artifacts.ts), every one carrying the
+ * run columns (every swept field), and `schema.json` gives each column's type, unit and meaning
+ * and each metric's meaning (stages/codebook.ts).
  *
  * For data sets with a held-out split (mlp, diagnet) the trajectory also gets `test_loss`, the
  * held-out mean squared error at each checkpoint.
@@ -22,27 +26,45 @@ import type { ClaimData, MeasureRow, RunRecord, WindowRow } from "../core/claims
 import { createF64Problem } from "../core/problems/registry.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
-import { readCheckpoints, readCsv, readDataset, readJson, writeCsv } from "./artifacts.ts";
+import {
+  readCheckpoints,
+  readCsv,
+  readDataset,
+  readJson,
+  writeJson,
+  writeTable,
+} from "./artifacts.ts";
+import { type ColumnDef, metricsCodebook, RUN_COLUMNS } from "./codebook.ts";
+import { headline } from "./report/headline.ts";
 import { sourceFiles } from "./sources.ts";
 
-/** Columns identifying a run in every table, in this order. */
-export const RUN_COLUMNS = [
-  "experiment",
-  "run",
-  "optimizer",
-  "lr",
-  "rho",
-  "batch",
-  "seed",
-] as const;
+export { RUN_COLUMNS };
+
+/** What each published table holds, for `schema.json`. */
+const TABLE_ROWS: Readonly<Record<string, string>> = {
+  trajectory: "one row per run × logged step × metric",
+  params: "one row per run × logged step × parameter coordinate",
+  spectra: "one row per run × analysed checkpoint × spectral metric",
+  summary: "one row per run: its columns, backend, divergence, last logged values, last " +
+    "checkpoint's spectral metrics (prefixed spectral_)",
+  claims: "one row per claim of the experiment",
+  tracking: "one row per run × limiting flow a toy_flow_error claim covers",
+};
 
 /** The run name of an instance id `kind/<experiment>/<run>`. */
 export function runName(id: string): string {
   return id.split("/").slice(2).join("/");
 }
 
-/** The identifying columns of a train run, from its params. */
-function runKeys(a: InputArtifact): Record<string, string | number> {
+type Keys = Record<string, string | number | null>;
+
+/** A number param, null when the run does not set it. */
+function optional(v: unknown): number | null {
+  return v === undefined || v === null ? null : Number(v);
+}
+
+/** The identifying columns of a train run (every swept field), from its params. */
+function runKeys(a: InputArtifact): Keys {
   const p = a.params;
   return {
     experiment: String(p.experiment ?? a.id.split("/")[1]),
@@ -50,13 +72,17 @@ function runKeys(a: InputArtifact): Record<string, string | number> {
     optimizer: String(p.optimizer),
     lr: Number(p.lr),
     rho: Number(p.rho ?? 0),
-    batch: p.batch === undefined ? "" : Number(p.batch),
+    batch: optional(p.batch),
     seed: Number(p.seed ?? 0),
+    steps: optional(p.steps),
+    sigma: optional(p.sigma),
+    init_scale: optional(p.init_scale),
+    x0: Array.isArray(p.x0) ? JSON.stringify(p.x0) : null,
   };
 }
 
 /** Adds the run's identifying columns in front of a per-run table. */
-function withKeys(t: aq.ColumnTable, keys: Record<string, string | number>): aq.ColumnTable {
+function withKeys(t: aq.ColumnTable, keys: Keys): aq.ColumnTable {
   const cols = Object.fromEntries(
     Object.entries(keys).map(([k, v]) => [k, t.numRows() ? Array(t.numRows()).fill(v) : []]),
   );
@@ -109,10 +135,28 @@ function windowRows(t: aq.ColumnTable): WindowRow[] {
   }));
 }
 
+/** The long form of the parameter columns `x1…xD` of a trajectory: (step, tau, coordinate, value). */
+function paramsLong(traj: aq.ColumnTable, xs: readonly string[]): aq.ColumnTable {
+  const steps = traj.array("step") as ArrayLike<number>;
+  const taus = traj.array("tau") as ArrayLike<number>;
+  const n = traj.numRows();
+  const columns = xs.map((x) => [Number(x.slice(1)), traj.array(x) as ArrayLike<unknown>] as const);
+  const step: number[] = [], tau: number[] = [], coordinate: number[] = [], value: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const [k, values] of columns) {
+      step.push(steps[i]);
+      tau.push(taus[i]);
+      coordinate.push(k);
+      value.push(values[i]);
+    }
+  }
+  return aq.table({ step, tau, coordinate, value });
+}
+
 /** The tabulate stage kind. */
 export const tabulateStage: StageKind = {
   kind: "tabulate",
-  version: 2,
+  version: 3,
   validate(params) {
     // A claim typo fails before any stage runs, with the claim's index.
     if (params.claims !== undefined) parseClaims(params.claims, "claims");
@@ -120,6 +164,8 @@ export const tabulateStage: StageKind = {
   sources: sourceFiles(
     "stages/tabulate.ts",
     "stages/artifacts.ts",
+    "stages/codebook.ts",
+    "stages/report/headline.ts",
     "core/claims",
     "core/theory",
     "core/problems",
@@ -134,6 +180,8 @@ export const tabulateStage: StageKind = {
     const trains = [...(ctx.inputs.train ?? [])].sort((a, b) => a.id.localeCompare(b.id));
     const spectrals = new Map((ctx.inputs.spectral ?? []).map((s) => [runName(s.id), s]));
     const trajectories: aq.ColumnTable[] = [];
+    const metricTrajectories: aq.ColumnTable[] = [];
+    const params: aq.ColumnTable[] = [];
     const spectra: aq.ColumnTable[] = [];
     const summaries: Record<string, unknown>[] = [];
     const windows: aq.ColumnTable[] = [];
@@ -150,7 +198,7 @@ export const tabulateStage: StageKind = {
       const testLoss = heldOutLoss(dataset, await readCheckpoints(tr.dir));
       if (testLoss) {
         const steps = traj.array("step") as ArrayLike<number>;
-        traj = traj.assign({ test_loss: Array.from(steps, (s) => testLoss.get(s) ?? NaN) });
+        traj = traj.assign({ test_loss: Array.from(steps, (s) => testLoss.get(s) ?? null) });
       }
       runs.push({
         run: keys.run as string,
@@ -162,6 +210,11 @@ export const tabulateStage: StageKind = {
         ...(Array.isArray(tr.params.x0) ? { x0: tr.params.x0 as number[] } : {}),
       });
       trajectories.push(tidy(withKeys(traj, keys), [...RUN_COLUMNS, "step", "tau"]));
+      const xs = traj.columnNames().filter((c) => /^x\d+$/.test(c));
+      metricTrajectories.push(
+        tidy(withKeys(traj.select(aq.not(xs)), keys), [...RUN_COLUMNS, "step", "tau"]),
+      );
+      if (xs.length) params.push(withKeys(paramsLong(traj, xs), keys));
       const last = traj.numRows() ? traj.slice(traj.numRows() - 1).objects()[0] : {};
       const summary: Record<string, unknown> = {
         ...keys,
@@ -186,11 +239,21 @@ export const tabulateStage: StageKind = {
       summaries.push(summary);
       ctx.progress(i + 1, trains.length);
     }
-    await writeCsv(ctx.outDir, "trajectory.csv", concat(trajectories));
-    if (spectra.length) await writeCsv(ctx.outDir, "spectra.csv", concat(spectra));
-    if (windows.length) await writeCsv(ctx.outDir, "window.csv", concat(windows));
+    const written: Record<string, ColumnDef[]> = {};
+    const metricNames = new Set<string>();
+    const write = async (stem: string, table: aq.ColumnTable) => {
+      written[stem] = await writeTable(ctx.outDir, stem, table);
+      if (table.columnNames().includes("metric")) {
+        for (const m of Array.from(table.array("metric") as ArrayLike<string>)) metricNames.add(m);
+      }
+    };
+    await write("trajectory", concat(metricTrajectories));
+    if (params.length) await write("params", concat(params));
+    if (spectra.length) await write("spectra", concat(spectra));
+    if (windows.length) await write("window", concat(windows));
     const names = [...new Set(summaries.flatMap((s) => Object.keys(s)))];
-    await writeCsv(ctx.outDir, "summary.csv", aq.from(summaries, names));
+    await write("summary", aq.from(summaries, names));
+    for (const n of names) metricNames.add(n);
     if (claims) {
       const data: ClaimData = {
         dataset,
@@ -200,13 +263,12 @@ export const tabulateStage: StageKind = {
         window: windowRows(concat(windows)),
       };
       const rows = evaluateClaims(claims, data);
-      await writeCsv(ctx.outDir, "claims.csv", aq.from(rows));
+      await write("claims", aq.from(rows));
       const tracking = toyTrackingErrors(data, claims);
       if (tracking.length) {
         const byRun = new Map(summaries.map((s) => [s.run, s]));
-        await writeCsv(
-          ctx.outDir,
-          "tracking.csv",
+        await write(
+          "tracking",
           aq.from(tracking.map((t) => {
             const s = byRun.get(t.run)!;
             return {
@@ -217,13 +279,23 @@ export const tabulateStage: StageKind = {
           })),
         );
       }
-      const count = (v: string) => rows.filter((r) => r.verdict === v).length;
-      ctx.log(
-        `claims: ${count("reproduced")} reproduced, ${count("not reproduced")} not reproduced, ${
-          count("inconclusive")
-        } inconclusive`,
-      );
+      ctx.log(`claims: ${headline(rows)}`);
     }
+    await writeJson(ctx.outDir, "schema.json", {
+      description: "Codebook of this experiment's tables: each `<table>.csv` has a typed " +
+        "`<table>.parquet` twin. Missing values are empty CSV fields and Parquet nulls; NaN " +
+        "appears only where a computation produced it (a quantity undefined at that point).",
+      missing_values: [""],
+      tables: Object.fromEntries(
+        Object.entries(written).map(([stem, columns]) => [stem, {
+          csv: `${stem}.csv`,
+          parquet: `${stem}.parquet`,
+          rows: TABLE_ROWS[stem] ?? "",
+          columns,
+        }]),
+      ),
+      metrics: metricsCodebook(metricNames),
+    });
   },
 };
 

@@ -1,9 +1,13 @@
 /**
- * Contour lines of a function of two variables on a regular grid (marching squares), as polylines
- * ready for a vega-lite `line` mark. Vega-lite has no contour mark, and the report draws the level
- * sets of the toy's F1, F2 and F1 + F2 under the trajectories (the paper's Figure 1).
+ * Contour lines of a function of two variables, as polylines ready for a vega-lite `line` mark.
+ * Vega-lite has no contour mark, and the report draws the level sets of the toy's F1, F2 and
+ * F1 + F2 under the trajectories (the paper's Figure 1). The marching squares are d3-contour's (the
+ * same code vega's isocontour transform runs); this module samples f on a grid, maps d3's grid
+ * coordinates back to the plane and cuts away the edges d3 adds along the grid's border (it closes
+ * every polygon there), so only the level lines remain.
  * @module
  */
+import { contours } from "d3-contour";
 
 /** A rectangular region of the plane. */
 export interface Box {
@@ -31,11 +35,12 @@ export interface ContourOptions {
   readonly resolution?: number;
 }
 
+type Point = [number, number];
+
 /**
- * Polylines of `f = level` for every level, traced on a `resolution × resolution` grid over `box`.
- * Each crossing point is linearly interpolated on a grid edge; segments of neighbouring cells share
- * those points exactly, so they are chained into maximal polylines (one SVG path each, instead of a
- * path per cell).
+ * Polylines of `f = level` for every level, traced on a `resolution × resolution` grid over `box`
+ * (crossings linearly interpolated along grid edges). A level line that leaves the box is an open
+ * polyline ending on the box; one inside it is closed.
  */
 export function contourLines(
   f: (x: number, y: number) => number,
@@ -45,85 +50,53 @@ export function contourLines(
 ): ContourLine[] {
   const n = options.resolution ?? 61;
   if (!(n >= 2)) throw new Error(`contour resolution must be >= 2 (got ${n})`);
-  const xs = Array.from({ length: n }, (_, i) => box.x0 + (box.x1 - box.x0) * i / (n - 1));
-  const ys = Array.from({ length: n }, (_, j) => box.y0 + (box.y1 - box.y0) * j / (n - 1));
-  const v = xs.map((x) => ys.map((y) => f(x, y)));
+  if (levels.length === 0) return [];
+  const dx = (box.x1 - box.x0) / (n - 1), dy = (box.y1 - box.y0) / (n - 1);
+  const values = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) values[i + j * n] = f(box.x0 + i * dx, box.y0 + j * dy);
+  }
+  // d3 puts sample (i, j) at (i + ½, j + ½) and treats everything outside the grid as −∞, so
+  // vertices with a coordinate at 0 or n lie on the border it invents.
+  const onBorder = ([a, b]: readonly number[]) => a <= 0 || a >= n || b <= 0 || b >= n;
+  const toPlane = ([a, b]: readonly number[]): Point => [
+    box.x0 + (a - 0.5) * dx,
+    box.y0 + (b - 0.5) * dy,
+  ];
   const out: ContourLine[] = [];
+  const generator = contours().size([n, n]).thresholds([...levels]);
   for (const level of levels) {
-    // Edge keys: "h,i,j" joins (i,j)–(i+1,j); "v,i,j" joins (i,j)–(i,j+1).
-    const point = new Map<string, [number, number]>();
-    const crossing = (key: string, a: [number, number], b: [number, number]) => {
-      if (!point.has(key)) {
-        const fa = v[a[0]][a[1]], fb = v[b[0]][b[1]];
-        const t = (level - fa) / (fb - fa);
-        point.set(key, [
-          xs[a[0]] + t * (xs[b[0]] - xs[a[0]]),
-          ys[a[1]] + t * (ys[b[1]] - ys[a[1]]),
-        ]);
-      }
-      return key;
-    };
-    const segments: [string, string][] = [];
-    for (let i = 0; i < n - 1; i++) {
-      for (let j = 0; j < n - 1; j++) {
-        // Corners counter-clockwise from bottom-left; an edge is crossed when its ends straddle the level.
-        const corners: [number, number][] = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
-        const keys = [`h,${i},${j}`, `v,${i + 1},${j}`, `h,${i},${j + 1}`, `v,${i},${j}`];
-        const crossed: string[] = [];
-        for (let e = 0; e < 4; e++) {
-          const a = corners[e], b = corners[(e + 1) % 4];
-          if ((v[a[0]][a[1]] >= level) !== (v[b[0]][b[1]] >= level)) {
-            crossed.push(crossing(keys[e], a, b));
-          }
-        }
-        if (crossed.length === 2) segments.push([crossed[0], crossed[1]]);
-        else if (crossed.length === 4) {
-          // Saddle: the cell-centre value decides which corners the level line separates.
-          const centre = (v[i][j] + v[i + 1][j] + v[i + 1][j + 1] + v[i][j + 1]) / 4;
-          const bottomLeftAbove = v[i][j] >= level;
-          if ((centre >= level) === bottomLeftAbove) {
-            segments.push([crossed[0], crossed[1]], [crossed[2], crossed[3]]);
-          } else segments.push([crossed[3], crossed[0]], [crossed[1], crossed[2]]);
+    const geometry = generator.contour(Array.from(values), level);
+    for (const polygon of geometry.coordinates) {
+      for (const ring of polygon) {
+        for (const piece of splitAtBorder(ring, onBorder)) {
+          out.push({ level, points: piece.map(toPlane) });
         }
       }
-    }
-    for (const keys of chain(segments)) {
-      out.push({ level, points: keys.map((k) => point.get(k)!) });
     }
   }
   return out;
 }
 
-/** Joins segments that share end points into maximal chains, in a deterministic order. */
-function chain(segments: readonly [string, string][]): string[][] {
-  const adjacent = new Map<string, number[]>();
-  segments.forEach(([a, b], s) => {
-    for (const k of [a, b]) {
-      const list = adjacent.get(k);
-      if (list) list.push(s);
-      else adjacent.set(k, [s]);
-    }
-  });
-  const used = new Array<boolean>(segments.length).fill(false);
-  const walk = (start: string): string[] => {
-    const keys = [start];
-    let at = start;
-    for (;;) {
-      const next = (adjacent.get(at) ?? []).find((s) => !used[s]);
-      if (next === undefined) return keys;
-      used[next] = true;
-      const [a, b] = segments[next];
-      at = a === at ? b : a;
-      keys.push(at);
-    }
-  };
-  const chains: string[][] = [];
-  // Open chains first, started from their free ends (points on one segment only), then loops.
-  for (const [key, list] of adjacent) {
-    if (list.length === 1 && !used[list[0]]) chains.push(walk(key));
+/**
+ * The parts of a closed ring (last vertex = first) between its border vertices, each an open
+ * polyline of at least two vertices; a ring with no border vertex is returned whole.
+ */
+function splitAtBorder(
+  ring: readonly (readonly number[])[],
+  onBorder: (p: readonly number[]) => boolean,
+): (readonly number[])[][] {
+  const k = ring.findIndex(onBorder);
+  if (k < 0) return [[...ring]];
+  const rotated = [...ring.slice(k, -1), ...ring.slice(0, k + 1)];
+  const pieces: (readonly number[])[][] = [];
+  let current: (readonly number[])[] = [];
+  for (const p of rotated) {
+    if (onBorder(p)) {
+      if (current.length >= 2) pieces.push(current);
+      current = [];
+    } else current.push(p);
   }
-  segments.forEach(([a], s) => {
-    if (!used[s]) chains.push(walk(a));
-  });
-  return chains;
+  if (current.length >= 2) pieces.push(current);
+  return pieces;
 }

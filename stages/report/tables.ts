@@ -16,6 +16,8 @@ export interface ExperimentTables {
   readonly dataset?: Readonly<Record<string, unknown>>;
   /** Tidy `trajectory.csv` rows. */
   readonly trajectory: readonly Row[];
+  /** `params.csv` rows: run × step × coordinate (1-based) × value; empty for older tables. */
+  readonly params?: readonly Row[];
   /** Tidy `spectra.csv` rows. */
   readonly spectra: readonly Row[];
   /** Wide `summary.csv` rows, one per run. */
@@ -99,6 +101,30 @@ export function series(rows: readonly Row[], metric: string): SeriesPoint[] {
     });
   }
   return out;
+}
+
+/**
+ * Coordinate `i` (1-based) of the parameters along training: from `params.csv` when present, else
+ * from the trajectory's `x<i>` metric (tables written before parameters had their own table).
+ */
+export function coordinateSeries(exp: ExperimentTables, i: number): SeriesPoint[] {
+  if (exp.params && exp.params.length > 0) {
+    const out: SeriesPoint[] = [];
+    for (const r of exp.params) {
+      if (num(r.coordinate) !== i) continue;
+      const value = num(r.value);
+      if (!Number.isFinite(value)) continue;
+      out.push({
+        run: String(r.run),
+        optimizer: String(r.optimizer),
+        step: num(r.step),
+        tau: num(r.tau),
+        value,
+      });
+    }
+    return out;
+  }
+  return series(exp.trajectory, `x${i}`);
 }
 
 /** First and last point of each run of a series, keyed by run (runs in order of appearance). */

@@ -13,6 +13,17 @@
 import { canonicalJson, type FileHash, hashDir, sha256Hex } from "./hash.ts";
 import type { Json } from "./config.ts";
 
+/** A failure the pipeline itself explains in one line (printed without a stack trace). */
+export class PipelineError extends Error {
+  /** @param message the one-line explanation */
+  constructor(message: string) {
+    super(message);
+    this.name = "PipelineError";
+  }
+}
+
+const reason = (e: unknown) => e instanceof Error ? e.message : String(e);
+
 /** Manifest format version; a different one is treated as a miss. */
 export const MANIFEST_FORMAT = 1;
 
@@ -200,6 +211,32 @@ export class Cache {
     }
   }
 
+  /**
+   * Takes the store-wide lock `<cacheDir>/cache.lock`: `shared` for every command that runs stages
+   * (any number at once), `exclusive` for `clean` (no stage runs while it deletes). With `wait`
+   * false, resolves to null instead of waiting when the other mode holds it; otherwise polls,
+   * calling `onWait` once if it has to wait. The file itself stays (removing a locked file would
+   * let a second holder lock a new one).
+   */
+  async use(
+    mode: "shared" | "exclusive",
+    opts: { wait?: boolean; onWait?: () => void } = {},
+  ): Promise<Lock | null> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    const f = await Deno.open(`${this.dir}/cache.lock`, { create: true, write: true });
+    let waited = false;
+    while (!(await f.tryLock(mode === "exclusive"))) {
+      if (opts.wait === false) {
+        f.close();
+        return null;
+      }
+      if (!waited) opts.onWait?.();
+      waited = true;
+      await sleep(100);
+    }
+    return { release: () => f.close() };
+  }
+
   /** Whether a writer is working on `key` now, or one died leaving a lock file or temp directory. */
   async leftover(key: string): Promise<Leftover> {
     const lockPath = `${this.dir}/${key}.lock`;
@@ -221,15 +258,19 @@ export class Cache {
 
   /**
    * Removes what a killed writer left next to a usable entry (it can die after renaming the entry
-   * into place but before releasing its lock), so that leftovers always mean "incomplete".
+   * into place but before releasing its lock), so that leftovers always mean "incomplete". Returns
+   * a one-line warning when a leftover cannot be removed (the entry itself stays usable).
    */
-  async tidy(key: string): Promise<void> {
-    if ((await this.leftover(key)) !== "incomplete") return;
+  async tidy(key: string): Promise<string | null> {
+    if ((await this.leftover(key)) !== "incomplete") return null;
     const lock = await this.lock(key);
     try {
       for (const name of await this.temporaries(key)) {
         await Deno.remove(`${this.dir}/${name}`, { recursive: true });
       }
+      return null;
+    } catch (e) {
+      return `cannot remove leftovers of ${this.entryDir(key)} (${reason(e)})`;
     } finally {
       lock.release();
     }
@@ -254,7 +295,14 @@ export class Cache {
    */
   async begin(key: string): Promise<string> {
     for (const name of await this.temporaries(key)) {
-      await Deno.remove(`${this.dir}/${name}`, { recursive: true });
+      try {
+        await Deno.remove(`${this.dir}/${name}`, { recursive: true });
+      } catch (e) {
+        throw new PipelineError(
+          `cannot remove ${this.dir}/${name}, left by an interrupted run (${reason(e)}); ` +
+            `make it writable or remove it, then rerun`,
+        );
+      }
     }
     await Deno.mkdir(this.dir, { recursive: true });
     return await Deno.makeTempDir({ dir: this.dir, prefix: `${key}.tmp-` });
@@ -288,9 +336,17 @@ export class Cache {
     const exists = await Deno.stat(final).then(() => true, () => false);
     if (exists) {
       const old = `${final}.old-${crypto.randomUUID()}`;
-      await Deno.rename(final, old);
+      try {
+        await Deno.rename(final, old);
+      } catch (e) {
+        throw new PipelineError(
+          `cannot replace the unusable cache entry ${final} (${reason(e)}); ` +
+            `make it writable or remove it, then rerun`,
+        );
+      }
       await Deno.rename(tmp, final);
-      await Deno.remove(old, { recursive: true });
+      // The new entry is in place; an old one that cannot be deleted is only clutter for clean.
+      await Deno.remove(old, { recursive: true }).catch(() => {});
     } else {
       await Deno.rename(tmp, final);
     }

@@ -1,16 +1,18 @@
 /**
- * The command line: `reproduce`, `stage`, `status` and `clean`. `main.ts` calls
- * {@linkcode runCli} with the real stage registry; tests call it with small test stage kinds.
+ * The command line: `reproduce`, `stage`, `status`, `clean`, `publish` and `export`. `main.ts`
+ * calls {@linkcode runCli} with the real stage registry; tests call it with small test stage kinds.
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError, type ExperimentSet, loadConfig } from "./config.ts";
+import { ConfigError, type ExperimentSet, loadConfig, totalSteps } from "./config.ts";
 import { matchesPattern, planInstances, type StageInstance, withUpstream } from "./plan.ts";
-import { Cache } from "./cache.ts";
+import { Cache, PipelineError, writeFileAtomic } from "./cache.ts";
 import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
 import { createReporter, formatDuration, type Reporter, shortKey } from "./progress.ts";
 import { type PublishedFile, publishTables } from "./publish.ts";
 import { type Executor, workerExecutor } from "./executor.ts";
+import { confinePath } from "./paths.ts";
+import { snakefile } from "./snakemake.ts";
 import type { StageRegistry } from "./stage.ts";
 
 /** Options for {@linkcode runCli}. */
@@ -30,10 +32,15 @@ export interface CliOptions {
   readonly tty?: boolean;
   /** Directory that stage `sources` paths are relative to. Default: the working directory. */
   readonly root?: string;
+  /**
+   * Path of the CLI module that exported workflows run for each job (default `main.ts` in the
+   * working directory); the test CLI names its own.
+   */
+  readonly entry?: string;
 }
 
 const DEFAULT_CONFIG = "experiments/paper.yaml";
-const COMMANDS = ["reproduce", "stage", "status", "clean"] as const;
+const COMMANDS = ["reproduce", "stage", "status", "clean", "publish", "export"] as const;
 type Command = typeof COMMANDS[number];
 
 interface OptSpec {
@@ -67,6 +74,10 @@ const JOBS: OptSpec = {
   arg: "N",
   help: "stages computing at once (default: number of cores)",
 };
+const YES: OptSpec = {
+  type: "boolean",
+  help: "run even when the plan's total optimizer steps exceed the budget (max_total_steps)",
+};
 
 const SPECS: Record<
   Command,
@@ -89,6 +100,7 @@ const SPECS: Record<
       "dry-run": { type: "boolean", help: "print what would run and why, run nothing" },
       jobs: JOBS,
       "results-dir": RESULTS,
+      yes: YES,
       ...COMMON,
     },
     examples: [
@@ -100,13 +112,21 @@ const SPECS: Record<
   },
   stage: {
     usage: "stage STAGE_ID [options]",
-    about: "Runs exactly one stage instance (upstream from the cache, computed first if missing).",
+    about:
+      "Runs exactly one stage instance; its upstream must be in the cache (never recomputed).",
     opts: {
       config: CONFIG,
       backend: BACKEND,
       force: { type: "boolean", help: "recompute it even when cached" },
       jobs: JOBS,
       "results-dir": RESULTS,
+      "no-publish": { type: "boolean", help: "do not publish a tabulate or report stage's files" },
+      marker: {
+        type: "string",
+        arg: "FILE",
+        help: "when done, write FILE (stage id and cache key; exported workflows' job outputs)",
+      },
+      yes: YES,
       ...COMMON,
     },
     examples: [
@@ -127,6 +147,10 @@ const SPECS: Record<
       "Removes cache entries: all of them, or with --unused those no experiment file references.",
     opts: {
       unused: { type: "boolean", help: "keep the entries the experiment files still use" },
+      wait: {
+        type: "boolean",
+        help: "wait for running reproduce/stage processes instead of refusing",
+      },
       config: {
         type: "string",
         multiple: true,
@@ -135,7 +159,38 @@ const SPECS: Record<
       },
       ...COMMON,
     },
-    examples: ["deno task clean --unused", "deno task clean"],
+    examples: ["deno task clean --unused", "deno task clean", "deno task clean --wait"],
+  },
+  publish: {
+    usage: "publish [options]",
+    about: "Publishes an experiment file's tables from the cache; computes nothing.",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      "results-dir": RESULTS,
+      marker: { type: "string", arg: "FILE", help: "when done, write FILE" },
+      ...COMMON,
+    },
+    examples: [
+      "deno task publish --config experiments/quick.yaml",
+      "deno task publish --cache-dir /shared/sam-cache   # see README, Running on a cluster",
+    ],
+  },
+  export: {
+    usage: "export snakemake [options]",
+    about: "Writes a Snakefile running the same plan as reproduce, one job per stage instance.",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      out: { type: "string", arg: "FILE", help: "the Snakefile to write (default Snakefile)" },
+      "results-dir": RESULTS,
+      yes: YES,
+      ...COMMON,
+    },
+    examples: [
+      "deno task export snakemake --config experiments/quick.yaml",
+      "deno task export snakemake --cache-dir /shared/sam-cache --out /shared/Snakefile",
+    ],
   },
 };
 
@@ -222,11 +277,17 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
     if (command === "reproduce") return await reproduce(ctx);
     if (command === "stage") return await stage(ctx);
     if (command === "status") return await status(ctx);
+    if (command === "publish") return await publish(ctx);
+    if (command === "export") return await exportWorkflow(ctx);
     return await clean(ctx);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       writeErr(`error: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof PipelineError) {
+      writeErr(`error: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }
@@ -258,14 +319,51 @@ function jobsOf(ctx: Ctx): number {
 
 async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
   const file = (ctx.values.config as string | undefined) ?? DEFAULT_CONFIG;
+  confinePath(file, { what: "--config", access: "read" });
   return await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+}
+
+/** The cache directory, checked (real path, permissions) before anything runs. */
+function cacheDirOf(ctx: Ctx, access: "read" | "write" = "write"): string {
+  const dir = (ctx.values["cache-dir"] as string | undefined) ?? ".cache";
+  confinePath(dir, { what: "--cache-dir", access: "read" });
+  if (access === "write") confinePath(dir, { what: "--cache-dir", access: "write" });
+  return dir;
+}
+
+/** The results directory of a set, checked before the first stage runs. */
+function resultsDirOf(ctx: Ctx, set: ExperimentSet): string {
+  const dir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set);
+  confinePath(dir, { what: "--results-dir", access: "write" });
+  return dir;
+}
+
+/**
+ * Refuses (one line, exit 2) a plan whose train instances total more optimizer steps than the
+ * set's budget, unless `--yes`: decided from the plan, before anything runs.
+ */
+function checkBudget(ctx: Ctx, set: ExperimentSet, plan: readonly StageInstance[]): void {
+  if (ctx.values.yes) return;
+  const runs = plan.filter((s) => s.kind === "train").map((s) => ({
+    label: s.id,
+    params: s.params,
+  }));
+  const total = totalSteps(runs);
+  if (total <= set.maxTotalSteps) return;
+  const biggest = runs.reduce((a, b) => totalSteps([b]) > totalSteps([a]) ? b : a);
+  throw new ConfigError(
+    `${set.file}:${set.budgetLine}: max_total_steps: the plan totals ${total} optimizer steps ` +
+      `over ${runs.length} train runs (largest ${biggest.label}: ${totalSteps([biggest])}), above ` +
+      `the budget of ${set.maxTotalSteps}; pass --yes to run it or raise max_total_steps`,
+  );
 }
 
 function setup(
   ctx: Ctx,
   jobs = 1,
+  cacheDir = (ctx.values["cache-dir"] as string | undefined) ?? ".cache",
 ): { cache: Cache; runner: Runner; reporter: Reporter; executor?: Executor } {
-  const cache = new Cache((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
+  const cache = new Cache(cacheDir);
   const reporter = createReporter({ tty: ctx.tty, write: ctx.write });
   const runner = new Runner({ registry: ctx.registry, cache, reporter, root: ctx.root });
   const executor = jobs > 1 && ctx.registryUrl ? workerExecutor(ctx.registryUrl, jobs) : undefined;
@@ -323,6 +421,7 @@ async function reproduce(ctx: Ctx): Promise<number> {
   const sub = withUpstream(plan, selected);
   const force = ctx.values.force ? selected : new Set<string>();
   if (ctx.values["dry-run"]) return await dryRun(ctx, sub, selected, force);
+  checkBudget(ctx, set, sub);
   return await execute(ctx, sub, {
     selected: patterns.length > 0 ? selected : undefined,
     force,
@@ -352,12 +451,65 @@ async function stage(ctx: Ctx): Promise<number> {
     );
   }
   const selected = new Set([id]);
-  return await execute(ctx, withUpstream(plan, selected), {
+  const sub = withUpstream(plan, selected);
+  checkBudget(ctx, set, sub.filter((s) => s.id === id));
+  return await execute(ctx, sub, {
     selected,
     force: ctx.values.force ? selected : new Set(),
     jobs: jobsOf(ctx),
     set,
+    mustReuse: new Set(sub.filter((s) => s.id !== id).map((s) => s.id)),
+    publish: !ctx.values["no-publish"],
   });
+}
+
+async function publish(ctx: Ctx): Promise<number> {
+  noPositionals(ctx, "publish");
+  const set = await loadSet(ctx);
+  const plan = await validatedPlan(ctx, set);
+  return await execute(ctx, plan, {
+    force: new Set(),
+    jobs: 1,
+    set,
+    mustReuse: new Set(plan.map((s) => s.id)),
+  });
+}
+
+async function exportWorkflow(ctx: Ctx): Promise<number> {
+  if (ctx.positionals.length !== 1 || ctx.positionals[0] !== "snakemake") {
+    throw new UsageError(
+      `export takes the workflow engine to export for: snakemake (got ${
+        ctx.positionals.length ? JSON.stringify(ctx.positionals.join(" ")) : "nothing"
+      }); e.g. deno task export snakemake --config experiments/quick.yaml`,
+    );
+  }
+  const set = await loadSet(ctx);
+  const plan = await validatedPlan(ctx, set);
+  checkBudget(ctx, set, plan);
+  const out = (ctx.values.out as string | undefined) ?? "Snakefile";
+  confinePath(out, { what: "--out", access: "write" });
+  const abs = (p: string) => p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
+  const cacheDir = abs((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
+  const { runner } = setup(ctx);
+  const text = await snakefile(plan, {
+    recipes: await runner.recipes(plan),
+    kinds: Object.fromEntries(plan.map((s) => [s.kind, s.kind])),
+    workdir: Deno.cwd(),
+    entry: abs(ctx.entry ?? "main.ts"),
+    denoConfig: abs(new URL("../deno.json", import.meta.url).pathname),
+    codeDir: abs(new URL("..", import.meta.url).pathname).replace(/\/$/, ""),
+    configFile: abs(set.file),
+    cacheDir,
+    resultsDir: abs((ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set)),
+    backend: ctx.values.backend as string | undefined,
+    source: set.file,
+  });
+  await Deno.writeTextFile(out, text);
+  ctx.write(
+    `wrote ${out}: ${plan.length} stage jobs and a publish job for ${set.file}; ` +
+      `cache ${cacheDir}. Run: snakemake --cores N -s ${out}\n`,
+  );
+  return 0;
 }
 
 /** What a report instance publishes to the results root. */
@@ -374,34 +526,54 @@ export function resultsRoot(set: ExperimentSet): string {
 async function execute(
   ctx: Ctx,
   plan: StageInstance[],
-  opts: { selected?: Set<string>; force: Set<string>; jobs: number; set: ExperimentSet },
+  opts: {
+    selected?: Set<string>;
+    force: Set<string>;
+    jobs: number;
+    set: ExperimentSet;
+    mustReuse?: Set<string>;
+    publish?: boolean;
+  },
 ): Promise<number> {
-  const { cache, runner, reporter, executor } = setup(ctx, opts.jobs);
+  const cacheDir = cacheDirOf(ctx);
+  const doPublish = opts.publish ?? true;
+  const resultsDir = doPublish ? resultsDirOf(ctx, opts.set) : "";
+  const marker = ctx.values.marker as string | undefined;
+  if (marker !== undefined) confinePath(marker, { what: "--marker", access: "write" });
+  const { cache, runner, reporter, executor } = setup(ctx, opts.jobs, cacheDir);
+  // Held until publishing is done: `clean` takes this lock exclusively, so it never deletes an
+  // entry a running command still needs.
+  const use = await cache.use("shared", {
+    onWait: () => ctx.writeErr(`waiting for \`clean\` to finish with ${cacheDir}\n`),
+  });
   let summary: RunSummary;
-  try {
-    summary = await runner.run(plan, { ...opts, executor });
-  } finally {
-    executor?.close();
-    reporter.close();
-  }
-  const resultsDir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(opts.set);
-  const tables = plan.filter((s) =>
-    (s.kind === "tabulate" || s.kind === "report") && summary.outcomes.has(s.id) &&
-    (!opts.selected || opts.selected.has(s.id))
-  ).map((s) =>
-    s.kind === "report"
-      ? { experiment: "", extensions: REPORT_FILES, ...summary.outcomes.get(s.id)! }
-      : { experiment: s.experiment, ...summary.outcomes.get(s.id)! }
-  );
   let published: PublishedFile[] = [];
-  if (tables.length > 0) {
-    // manifest.csv is read, merged and rewritten: one publisher at a time.
-    const lock = await cache.lock("publish");
+  try {
     try {
-      published = await publishTables(tables, resultsDir);
+      summary = await runner.run(plan, { ...opts, executor });
     } finally {
-      lock.release();
+      executor?.close();
+      reporter.close();
     }
+    const tables = plan.filter((s) =>
+      doPublish && (s.kind === "tabulate" || s.kind === "report") &&
+      summary.outcomes.has(s.id) && (!opts.selected || opts.selected.has(s.id))
+    ).map((s) =>
+      s.kind === "report"
+        ? { experiment: "", extensions: REPORT_FILES, ...summary.outcomes.get(s.id)! }
+        : { experiment: s.experiment, ...summary.outcomes.get(s.id)! }
+    );
+    if (tables.length > 0) {
+      // manifest.csv is read, merged and rewritten: one publisher at a time.
+      const lock = await cache.lock("publish");
+      try {
+        published = await publishTables(tables, resultsDir);
+      } finally {
+        lock.release();
+      }
+    }
+  } finally {
+    use!.release();
   }
   const parts = [`ran ${summary.ran.length}`, `reused ${summary.reused.length}`];
   if (summary.failed.length) parts.push(`failed ${summary.failed.length}`);
@@ -411,9 +583,18 @@ async function execute(
       (published.length ? `; published ${published.length} files to ${resultsDir}/` : "") + "\n",
   );
   for (const f of summary.failed) {
-    ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
+    if (f.error instanceof PipelineError) ctx.writeErr(`${f.id} failed: ${f.error.message}\n`);
+    else ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
   }
-  return summary.failed.length > 0 ? 1 : 0;
+  if (summary.failed.length > 0 || summary.skipped.length > 0) return 1;
+  if (marker !== undefined) {
+    const done = plan.filter((s) => !opts.selected || opts.selected.has(s.id)).map((s) => ({
+      id: s.id,
+      key: summary.outcomes.get(s.id)?.manifest.key ?? null,
+    }));
+    await writeFileAtomic(marker, JSON.stringify(done, null, 1) + "\n");
+  }
+  return 0;
 }
 
 async function dryRun(
@@ -422,7 +603,7 @@ async function dryRun(
   selected: Set<string>,
   force: Set<string>,
 ): Promise<number> {
-  const { runner } = setup(ctx);
+  const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
   const statuses = await runner.status(plan, { force });
   const neededBy = new Map<string, string>();
   for (const inst of plan) {
@@ -451,7 +632,7 @@ export function stateWord(s: InstanceStatus): string {
 async function status(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "status");
   const set = await loadSet(ctx);
-  const { runner } = setup(ctx);
+  const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
   const statuses = await runner.status(await validatedPlan(ctx, set));
   const width = Math.max(...statuses.map((s) => s.id.length));
   const stateWidth = Math.max(...statuses.map((s) => stateWord(s).length));
@@ -471,7 +652,25 @@ async function status(ctx: Ctx): Promise<number> {
 
 async function clean(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "clean");
-  const { cache, runner } = setup(ctx);
+  const { cache, runner } = setup(ctx, 1, cacheDirOf(ctx));
+  const use = await cache.use("exclusive", {
+    wait: Boolean(ctx.values.wait),
+    onWait: () => ctx.writeErr(`waiting for the running commands on ${cache.dir} to finish\n`),
+  });
+  if (!use) {
+    throw new PipelineError(
+      `clean: ${cache.dir} is in use by a running reproduce, stage or publish; ` +
+        `rerun clean when it has finished, or pass --wait`,
+    );
+  }
+  try {
+    return await cleanLocked(ctx, cache, runner);
+  } finally {
+    use.release();
+  }
+}
+
+async function cleanLocked(ctx: Ctx, cache: Cache, runner: Runner): Promise<number> {
   const keep = new Set<string>();
   if (ctx.values.unused) {
     let files = ctx.values.config as string[] | undefined;
@@ -482,6 +681,7 @@ async function clean(ctx: Ctx): Promise<number> {
       }
     }
     for (const f of files.sort()) {
+      confinePath(f, { what: "--config", access: "read" });
       for (
         const s of await runner.status(
           planInstances(await loadConfig(f), { report: "report" in ctx.registry }),

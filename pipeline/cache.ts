@@ -304,8 +304,12 @@ export class Cache {
         );
       }
     }
-    await Deno.mkdir(this.dir, { recursive: true });
-    return await Deno.makeTempDir({ dir: this.dir, prefix: `${key}.tmp-` });
+    try {
+      await Deno.mkdir(this.dir, { recursive: true });
+      return await Deno.makeTempDir({ dir: this.dir, prefix: `${key}.tmp-` });
+    } catch (e) {
+      throw new PipelineError(`cannot write into the cache ${this.dir} (${reason(e)})`);
+    }
   }
 
   /**

@@ -112,8 +112,7 @@ const SPECS: Record<
   },
   stage: {
     usage: "stage STAGE_ID [options]",
-    about:
-      "Runs exactly one stage instance; its upstream must be in the cache (never recomputed).",
+    about: "Runs exactly one stage instance; its upstream must be in the cache (never recomputed).",
     opts: {
       config: CONFIG,
       backend: BACKEND,
@@ -353,7 +352,9 @@ function checkBudget(ctx: Ctx, set: ExperimentSet, plan: readonly StageInstance[
   const biggest = runs.reduce((a, b) => totalSteps([b]) > totalSteps([a]) ? b : a);
   throw new ConfigError(
     `${set.file}:${set.budgetLine}: max_total_steps: the plan totals ${total} optimizer steps ` +
-      `over ${runs.length} train runs (largest ${biggest.label}: ${totalSteps([biggest])}), above ` +
+      `over ${runs.length} train runs (largest ${biggest.label}: ${
+        totalSteps([biggest])
+      }), above ` +
       `the budget of ${set.maxTotalSteps}; pass --yes to run it or raise max_total_steps`,
   );
 }
@@ -523,6 +524,13 @@ export function resultsRoot(set: ExperimentSet): string {
   return set.name === "paper" ? "results" : `results/${set.name}`;
 }
 
+/** What a tabulate instance publishes: the tables its experiment lists, and claim outputs. */
+function publishedTables(inst: StageInstance): string[] | undefined {
+  const tables = inst.params.tables;
+  if (!Array.isArray(tables)) return undefined;
+  return [...tables.map((t) => `${t}.csv`), "claims.csv", "tracking.csv"];
+}
+
 async function execute(
   ctx: Ctx,
   plan: StageInstance[],
@@ -561,7 +569,7 @@ async function execute(
     ).map((s) =>
       s.kind === "report"
         ? { experiment: "", extensions: REPORT_FILES, ...summary.outcomes.get(s.id)! }
-        : { experiment: s.experiment, ...summary.outcomes.get(s.id)! }
+        : { experiment: s.experiment, only: publishedTables(s), ...summary.outcomes.get(s.id)! }
     );
     if (tables.length > 0) {
       // manifest.csv is read, merged and rewritten: one publisher at a time.
@@ -652,6 +660,9 @@ async function status(ctx: Ctx): Promise<number> {
 
 async function clean(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "clean");
+  if (ctx.values.config && !ctx.values.unused) {
+    throw new UsageError("clean: --config only makes sense with --unused");
+  }
   const { cache, runner } = setup(ctx, 1, cacheDirOf(ctx));
   const use = await cache.use("exclusive", {
     wait: Boolean(ctx.values.wait),
@@ -690,8 +701,6 @@ async function cleanLocked(ctx: Ctx, cache: Cache, runner: Runner): Promise<numb
         if (s.state === "up to date" && s.key) keep.add(s.key);
       }
     }
-  } else if (ctx.values.config) {
-    throw new UsageError("clean: --config only makes sense with --unused");
   }
   const removed = await cache.clean(keep);
   ctx.write(

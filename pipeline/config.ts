@@ -92,7 +92,9 @@ export interface ExperimentSpec {
   /** Claims (passed through to tabulate), when the experiment declares any. */
   readonly claims?: readonly Json[];
   /** Where each block is written, `file:line: key.path`, to prefix errors found after parsing. */
-  readonly origins?: Readonly<{ dataset: string; spectral?: string; claims?: string }>;
+  readonly origins?: Readonly<
+    { dataset: string; spectral?: string; claims?: string; tables?: string }
+  >;
 }
 
 /** A validated experiment file. */
@@ -549,6 +551,7 @@ class Validator {
       dataset: this.origin(m.get("dataset")?.value, `${path}.dataset`),
       spectral: spectral && this.origin(m.get("spectral")?.value, `${path}.spectral`),
       claims: claims && this.origin(m.get("claims")?.value, `${path}.claims`),
+      tables: this.origin(m.get("tables")?.value, `${path}.tables`),
     };
     return { id, description, dataset, runs, spectral, tables, claims, origins };
   }

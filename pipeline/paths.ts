@@ -66,7 +66,9 @@ export function confinePath(path: string, opts: ConfineOptions): string {
   const root = normalize(opts.root ?? cwd);
   const abs = normalize(isAbsolute(path) ? path : join(cwd, path));
   const where = `${opts.what} ${path}`;
-  if (!granted(opts.access, abs)) throw new ConfigError(`${where}: ${permissionHint(opts.access, abs)}`);
+  if (!granted(opts.access, abs)) {
+    throw new ConfigError(`${where}: ${permissionHint(opts.access, abs)}`);
+  }
   let real: string, rootReal: string;
   try {
     real = realPathOf(abs);
@@ -82,7 +84,9 @@ export function confinePath(path: string, opts: ConfineOptions): string {
     );
   }
   if (real !== abs && !granted(opts.access, real)) {
-    throw new ConfigError(`${where}: it resolves to ${real}, and ${permissionHint(opts.access, real)}`);
+    throw new ConfigError(
+      `${where}: it resolves to ${real}, and ${permissionHint(opts.access, real)}`,
+    );
   }
   return abs;
 }

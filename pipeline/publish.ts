@@ -32,6 +32,8 @@ export interface TableSource {
   readonly experiment: string;
   /** File endings to publish (default `.csv`). */
   readonly extensions?: readonly string[];
+  /** When given, only these artifact paths are published (an experiment's `tables:`). */
+  readonly only?: readonly string[];
   /** The verified manifest of the entry. */
   readonly manifest: Manifest;
   /** The entry's directory. */
@@ -72,6 +74,7 @@ export async function publishTables(
         const [rel, h] of Object.entries(src.manifest.artifacts).sort(([a], [b]) => a < b ? -1 : 1)
       ) {
         if (!(src.extensions ?? [".csv"]).some((ext) => rel.endsWith(ext))) continue;
+        if (src.only && !src.only.includes(rel)) continue;
         const path = src.experiment ? `${src.experiment}/${rel}` : rel;
         await checkParents(resultsDir, path);
         const staged = `${journal}/files/${path}`;
@@ -94,10 +97,14 @@ export async function publishTables(
     for (const path of [...rows.keys()]) {
       if (!moving.has(path) && !(await exists(`${resultsDir}/${path}`))) rows.delete(path);
     }
-    const sorted = [...rows.values()].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-    const text =
-      [COLUMNS.join(","), ...sorted.map((r) => COLUMNS.map((c) => csvField(r[c])).join(","))]
-        .join("\n") + "\n";
+    const sorted = [...rows.values()].sort((a, b) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+    );
+    const text = [
+      COLUMNS.join(","),
+      ...sorted.map((r) => COLUMNS.map((c) => csvField(r[c])).join(",")),
+    ]
+      .join("\n") + "\n";
     await Deno.writeTextFile(`${journal}/manifest.csv`, text);
     await Deno.writeTextFile(`${journal}/plan.json.part`, JSON.stringify(plan) + "\n");
     await Deno.rename(`${journal}/plan.json.part`, `${journal}/plan.json`);
@@ -174,7 +181,9 @@ async function checkParents(
 ): Promise<void> {
   const parts = path.split("/");
   if (parts.some((p) => p === "" || p === "." || p === "..")) {
-    throw new PipelineError(`refusing to publish ${JSON.stringify(path)}: not a plain relative path`);
+    throw new PipelineError(
+      `refusing to publish ${JSON.stringify(path)}: not a plain relative path`,
+    );
   }
   let dir = resultsDir;
   for (const part of parts.slice(0, -1)) {

@@ -96,7 +96,6 @@ export interface RunOptions {
   readonly mustReuse?: ReadonlySet<string>;
 }
 
-
 /** A stage whose upstream will run cannot have a known key yet. */
 const PENDING = null;
 

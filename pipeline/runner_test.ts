@@ -128,7 +128,10 @@ Deno.test("stage runs exactly one instance; a missing upstream is an error namin
     assertEquals((await p.cli("stage", "dataset/toy")).ran, ["dataset/toy"]);
     assertEquals((await p.cli("stage", "train/toy/gd")).ran, ["train/toy/gd"]);
     const r = await p.cli("stage", "spectral/toy/gd");
-    assertEquals([r.code, r.ran, r.reused], [0, ["spectral/toy/gd"], ["dataset/toy", "train/toy/gd"]]);
+    assertEquals([r.code, r.ran, r.reused], [0, ["spectral/toy/gd"], [
+      "dataset/toy",
+      "train/toy/gd",
+    ]]);
     // A retried job (as a workflow engine retries) is idempotent: it reuses the entry.
     assertEquals((await p.cli("stage", "spectral/toy/gd")).ran, []);
     const forced = await p.cli("stage", "spectral/toy/gd", "--force");

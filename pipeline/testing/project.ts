@@ -112,9 +112,10 @@ export class TestProject {
         "--allow-env",
         `${repo}/pipeline/testing/cli_entry.ts`,
         ...args,
-        "--config",
-        "t.yaml",
-        ...(args[0] === "reproduce" || args[0] === "stage" ? ["--results-dir", "results"] : []),
+        ...(args[0] === "clean" && !args.includes("--unused") ? [] : ["--config", "t.yaml"]),
+        ...((args[0] === "reproduce" || args[0] === "stage") && !args.includes("--results-dir")
+          ? ["--results-dir", "results"]
+          : []),
       ],
       cwd: this.dir,
       stdout: "piped",

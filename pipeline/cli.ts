@@ -3,6 +3,7 @@
  * calls {@linkcode runCli} with the real stage registry; tests call it with small test stage kinds.
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, type ExperimentSet, loadConfig, totalSteps } from "./config.ts";
 import { matchesPattern, planInstances, type StageInstance, withUpstream } from "./plan.ts";
@@ -325,15 +326,15 @@ async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
 /** The cache directory, checked (real path, permissions) before anything runs. */
 function cacheDirOf(ctx: Ctx, access: "read" | "write" = "write"): string {
   const dir = (ctx.values["cache-dir"] as string | undefined) ?? ".cache";
+  if (access === "write") confinePath(dir, { what: "--cache-dir", access: "write", create: true });
   confinePath(dir, { what: "--cache-dir", access: "read" });
-  if (access === "write") confinePath(dir, { what: "--cache-dir", access: "write" });
   return dir;
 }
 
 /** The results directory of a set, checked before the first stage runs. */
 function resultsDirOf(ctx: Ctx, set: ExperimentSet): string {
   const dir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set);
-  confinePath(dir, { what: "--results-dir", access: "write" });
+  confinePath(dir, { what: "--results-dir", access: "write", create: true });
   return dir;
 }
 
@@ -489,16 +490,16 @@ async function exportWorkflow(ctx: Ctx): Promise<number> {
   checkBudget(ctx, set, plan);
   const out = (ctx.values.out as string | undefined) ?? "Snakefile";
   confinePath(out, { what: "--out", access: "write" });
-  const abs = (p: string) => p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
+  const abs = (p: string) => resolve(p);
   const cacheDir = abs((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
   const { runner } = setup(ctx);
   const text = await snakefile(plan, {
     recipes: await runner.recipes(plan),
     kinds: Object.fromEntries(plan.map((s) => [s.kind, s.kind])),
-    workdir: Deno.cwd(),
+    workdir: abs(ctx.root ?? "."),
     entry: abs(ctx.entry ?? "main.ts"),
     denoConfig: abs(new URL("../deno.json", import.meta.url).pathname),
-    codeDir: abs(new URL("..", import.meta.url).pathname).replace(/\/$/, ""),
+    codeDir: abs(new URL("..", import.meta.url).pathname),
     configFile: abs(set.file),
     cacheDir,
     resultsDir: abs((ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set)),

@@ -20,6 +20,11 @@ export interface ConfineOptions {
   readonly access: "read" | "write";
   /** The repository (default: the working directory). */
   readonly root?: string;
+  /**
+   * A directory the command creates anyway: when an ancestor cannot be read (only the directory
+   * itself is permitted), it is created first so that its real path can be resolved.
+   */
+  readonly create?: boolean;
 }
 
 /** Whether `path` is `dir` or below it (both absolute and normalized). */
@@ -71,9 +76,20 @@ export function confinePath(path: string, opts: ConfineOptions): string {
   }
   let real: string, rootReal: string;
   try {
-    real = realPathOf(abs);
     rootReal = realPathOf(root);
+    try {
+      real = realPathOf(abs);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotCapable && opts.create && opts.access === "write")) throw e;
+      Deno.mkdirSync(abs, { recursive: true });
+      real = Deno.realPathSync(abs);
+    }
   } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new ConfigError(
+        `${where}: ${permissionHint("read", abs)}, needed to resolve symlinks in it`,
+      );
+    }
     throw new ConfigError(`${where}: cannot resolve it (${(e as Error).message})`);
   }
   const written = isInside(abs, root) || isInside(abs, rootReal);

@@ -2,9 +2,10 @@
  * `export snakemake`: the plan of an experiment file as a Snakefile, so that Snakemake (on one
  * machine, SLURM or Kubernetes) schedules it. One rule per stage kind with a `{recipe}` wildcard
  * (one job per stage instance; rules per kind scale to 10⁴ jobs better than one rule per
- * instance). A job's output is a marker file `<cache>/snakemake/<kind>/<recipe>.done` written by
- * the single-stage command after its entry is in the cache, and its inputs are the markers of its
- * upstream instances, so Snakemake's DAG is the pipeline's. Every job runs
+ * instance). A job's output is a marker file `markers/<kind>/<recipe>.done` in Snakemake's working
+ * directory, written by the single-stage command once its entry is in the cache, and its inputs are
+ * the markers of its upstream instances, so Snakemake's DAG is the pipeline's. Markers stay per
+ * working directory (two Snakemake processes never delete each other's); the cache is shared. Every job runs
  * `main.ts stage ID --no-publish` on the shared cache (upstream read from it, never recomputed);
  * the final `publish` job publishes the tables from the cache.
  * @module
@@ -76,7 +77,7 @@ export async function snakefile(
     threads: 1
     resources: mem_mb=${r.mem_mb}
     shell: "cd {WORKDIR_Q} && {DENO} run --quiet --config {DENO_CONFIG_Q} " +
-        "--allow-read={READ_Q} --allow-write={CACHE_Q} --allow-env {ENTRY_Q} " +
+        "--allow-read={READ_Q} --allow-write={WRITE_Q} --allow-env {ENTRY_Q} " +
         "stage {params.id} --config {CONFIG_Q} --cache-dir {CACHE_Q} --jobs 1 --no-publish --yes" +
         "${backend} --marker {output}"
 `;
@@ -86,6 +87,7 @@ export async function snakefile(
 # recomputed), then one \`publish\` job. Paths can be overridden with --config KEY=VALUE:
 # repo (where jobs run), cache (the shared cache), experiments, results, deno.
 # README, "Running on a cluster", documents profiles for SLURM and Kubernetes.
+import os
 import shlex
 
 WORKDIR = config.get("repo", ${py(opts.workdir)})
@@ -96,13 +98,16 @@ RESULTS = config.get("results", ${py(opts.resultsDir)})
 DENO = config.get("deno", "deno")
 ENTRY = config.get("entry", ${py(opts.entry)})
 DENO_CONFIG = config.get("deno_config", ${py(opts.denoConfig)})
-MARKERS = CACHE + "/snakemake"
+# Absolute, since every job first changes to WORKDIR.
+MARKERS = os.path.abspath("markers")
 
 WORKDIR_Q, CACHE_Q, CONFIG_Q, RESULTS_Q = map(shlex.quote, (WORKDIR, CACHE, CONFIG_FILE, RESULTS))
 ENTRY_Q, DENO_CONFIG_Q = shlex.quote(ENTRY), shlex.quote(DENO_CONFIG)
-# A job reads the code, the experiment file and the cache, and writes only the cache.
-READ_Q = shlex.quote(",".join(sorted({WORKDIR, CODE, CACHE, CONFIG_FILE})))
-PUBLISH_WRITE_Q = shlex.quote(CACHE + "," + RESULTS)
+# A job reads the code, the experiment file and the cache, and writes the cache and its marker.
+READ_Q = shlex.quote(",".join(sorted({WORKDIR, CODE, CACHE, CONFIG_FILE, MARKERS})))
+WRITE_Q = shlex.quote(CACHE + "," + MARKERS)
+PUBLISH_READ_Q = shlex.quote(",".join(sorted({WORKDIR, CODE, CACHE, CONFIG_FILE, MARKERS, RESULTS})))
+PUBLISH_WRITE_Q = shlex.quote(CACHE + "," + MARKERS + "," + RESULTS)
 
 # recipe: (stage id, kind, upstream recipes), in plan order
 STAGES = {
@@ -125,7 +130,7 @@ rule publish:
     input: [marker(r) for r in STAGES]
     output: MARKERS + "/publish/${publishKey}.done"
     shell: "cd {WORKDIR_Q} && {DENO} run --quiet --config {DENO_CONFIG_Q} " +
-        "--allow-read={READ_Q} --allow-write={PUBLISH_WRITE_Q} --allow-env {ENTRY_Q} " +
+        "--allow-read={PUBLISH_READ_Q} --allow-write={PUBLISH_WRITE_Q} --allow-env {ENTRY_Q} " +
         "publish --config {CONFIG_Q} --cache-dir {CACHE_Q} --results-dir {RESULTS_Q}" +
         "${backend} --marker {output}"
 

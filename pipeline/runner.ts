@@ -9,6 +9,7 @@ import {
   Cache,
   cacheKey,
   type InputRef,
+  type EntryRead,
   type KeyComponents,
   type Manifest,
   PipelineError,
@@ -195,9 +196,10 @@ export class Runner {
     c: KeyComponents,
     key: string | typeof PENDING,
     pendingInputs: readonly string[],
+    known?: EntryRead,
   ): Promise<Omit<InstanceStatus, "id" | "key">> {
     if (key !== PENDING) {
-      const read = await this.cache.read(key);
+      const read = known ?? await this.cache.read(key);
       if (read.ok) return { state: "up to date", changes: [], detail: "" };
       const left = await this.cache.leftover(key);
       if (left === "running") {
@@ -344,8 +346,9 @@ export class Runner {
       const key = await cacheKey(c);
       const forced = opts.force?.has(inst.id) ?? false;
       const upstreamOnly = opts.selected !== undefined && !opts.selected.has(inst.id);
+      let read: EntryRead | undefined;
       if (!forced) {
-        const read = await this.cache.read(key);
+        read = await this.cache.read(key);
         if (read.ok) return await this.reused(summary, inst, key, c, read.manifest);
         if (opts.mustReuse?.has(inst.id)) {
           const error = new PipelineError(
@@ -359,7 +362,7 @@ export class Runner {
       }
       const why = forced
         ? { state: "forced", changes: [], detail: "" }
-        : await this.diagnose(c, key, []);
+        : await this.diagnose(c, key, [], read);
       if (why.state === "incomplete" && why.detail.startsWith("corrupt")) {
         this.reporter.event({
           type: "warn",

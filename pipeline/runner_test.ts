@@ -197,7 +197,7 @@ Deno.test("status words: missing, incomplete and running from leftovers", async 
     const runner = new Runner({ registry: testStageKinds, cache, root: p.dir });
     const plan = planInstances(await loadConfig(`${p.dir}/t.yaml`));
     const key = (await runner.status(plan)).find((s) => s.id === "train/toy/gd")!.key!;
-    await Deno.mkdir(`${cache.dir}/${key}.tmp-killed`);
+    await Deno.mkdir(`${cache.dir}/${key}.tmp`);
     assertEquals(
       (await statusOf(p))["train/toy/gd"],
       "incomplete: an interrupted run left it unfinished",

@@ -195,7 +195,7 @@ Deno.test({
           return exe?.endsWith("deno") && rest.join(" ").includes("cli_entry.ts stage train/toy/");
         });
         const entries = await Array.fromAsync(Deno.readDir(`${p.dir}/.cache`)).catch(() => []);
-        if (line && entries.some((e) => e.name.includes(".tmp-"))) {
+        if (line && entries.some((e) => e.name.endsWith(".tmp"))) {
           victim = line.trim().split(/\s+/)[0];
           Deno.kill(Number(victim), "SIGKILL");
         }

@@ -10,10 +10,11 @@ import { matchesPattern, planInstances, type StageInstance, withUpstream } from 
 import { Cache, PipelineError, writeFileAtomic } from "./cache.ts";
 import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
 import { createReporter, formatDuration, type Reporter, shortKey } from "./progress.ts";
-import { type PublishedFile, publishTables } from "./publish.ts";
+import { parseCsv, type PublishedFile, publishTables, readManifest } from "./publish.ts";
 import { type Executor, workerExecutor } from "./executor.ts";
 import { confinePath } from "./paths.ts";
 import { snakefile } from "./snakemake.ts";
+import { didYouMean } from "./suggest.ts";
 import type { StageRegistry } from "./stage.ts";
 
 /** Options for {@linkcode runCli}. */
@@ -46,6 +47,8 @@ type Command = typeof COMMANDS[number];
 
 interface OptSpec {
   readonly type: "string" | "boolean";
+  /** One-letter alias (as Snakemake and DVC users expect: -n, -j, -f). */
+  readonly short?: string;
   readonly multiple?: boolean;
   readonly arg?: string;
   readonly help: string;
@@ -72,6 +75,7 @@ const RESULTS: OptSpec = {
 };
 const JOBS: OptSpec = {
   type: "string",
+  short: "j",
   arg: "N",
   help: "stages computing at once (default: number of cores)",
 };
@@ -97,8 +101,12 @@ const SPECS: Record<
         arg: "PATTERN",
         help: "run only matching stage ids and what they need (* and ? wildcards; repeatable)",
       },
-      force: { type: "boolean", help: "recompute the selected stages even when cached" },
-      "dry-run": { type: "boolean", help: "print what would run and why, run nothing" },
+      force: {
+        type: "boolean",
+        short: "f",
+        help: "recompute the selected stages even when cached",
+      },
+      "dry-run": { type: "boolean", short: "n", help: "print what would run and why, run nothing" },
       jobs: JOBS,
       "results-dir": RESULTS,
       yes: YES,
@@ -117,7 +125,7 @@ const SPECS: Record<
     opts: {
       config: CONFIG,
       backend: BACKEND,
-      force: { type: "boolean", help: "recompute it even when cached" },
+      force: { type: "boolean", short: "f", help: "recompute it even when cached" },
       jobs: JOBS,
       "results-dir": RESULTS,
       "no-publish": { type: "boolean", help: "do not publish a tabulate or report stage's files" },
@@ -135,11 +143,21 @@ const SPECS: Record<
     ],
   },
   status: {
-    usage: "status [options]",
+    usage: "status [TARGET...] [options]",
     about:
-      "Prints one line per stage instance: up to date / changed (what) / missing / incomplete.",
-    opts: { config: CONFIG, backend: BACKEND, ...COMMON },
-    examples: ["deno task status", "deno task status --config experiments/quick.yaml"],
+      "Prints one line per stage instance (or those matching TARGET patterns): up to date / changed (what) / missing / incomplete, and whether the published results are current.",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      json: { type: "boolean", help: "print a JSON array instead of lines" },
+      "results-dir": RESULTS,
+      ...COMMON,
+    },
+    examples: [
+      "deno task status",
+      "deno task status 'train/fig1-toy/*' --config experiments/quick.yaml",
+      "deno task status --json",
+    ],
   },
   clean: {
     usage: "clean [options]",
@@ -151,6 +169,7 @@ const SPECS: Record<
         type: "boolean",
         help: "wait for running reproduce/stage processes instead of refusing",
       },
+      yes: { type: "boolean", help: "remove every entry without asking (without --unused)" },
       config: {
         type: "string",
         multiple: true,
@@ -159,7 +178,7 @@ const SPECS: Record<
       },
       ...COMMON,
     },
-    examples: ["deno task clean --unused", "deno task clean", "deno task clean --wait"],
+    examples: ["deno task clean --unused", "deno task clean --yes", "deno task clean --wait"],
   },
   publish: {
     usage: "publish [options]",
@@ -209,11 +228,11 @@ function mainHelp(): string {
   ].join("\n");
 }
 
-function commandHelp(cmd: Command): string {
+function commandHelp(cmd: Command, examples?: string[]): string {
   const s = SPECS[cmd];
   const rows = Object.entries(s.opts).map(([name, o]) => {
-    const left = `--${name}${o.arg ? ` ${o.arg}` : ""}`;
-    return `  ${left.padEnd(22)} ${o.help}`;
+    const left = `${o.short ? `-${o.short}, ` : ""}--${name}${o.arg ? ` ${o.arg}` : ""}`;
+    return `  ${left.padEnd(26)} ${o.help}`;
   });
   return [
     `Usage: deno task ${s.usage}`,
@@ -224,9 +243,34 @@ function commandHelp(cmd: Command): string {
     ...rows,
     "",
     "Examples:",
-    ...s.examples.map((e) => `  ${e}`),
+    ...(examples ?? s.examples).map((e) => `  ${e}`),
     "",
   ].join("\n");
+}
+
+/**
+ * `stage --help` examples with ids that exist in the experiment file (`--config` or the default);
+ * undefined (the static examples) when the file cannot be read.
+ */
+async function liveExamples(
+  command: Command,
+  values: Record<string, unknown>,
+  opts: CliOptions,
+): Promise<string[] | undefined> {
+  if (command !== "stage") return undefined;
+  const file = (values.config as string | undefined) ?? DEFAULT_CONFIG;
+  try {
+    const plan = planInstances(await loadConfig(file), { report: "report" in opts.registry });
+    const config = file === DEFAULT_CONFIG ? "" : ` --config ${file}`;
+    const train = plan.find((s) => s.kind === "train") ?? plan[0];
+    const tab = plan.find((s) => s.kind === "tabulate") ?? plan[0];
+    return [
+      `deno task stage ${train.id}${config}`,
+      `deno task stage ${tab.id} --force${config}`,
+    ];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the CLI with `args` (without the program name); resolves to the process exit code. */
@@ -240,7 +284,11 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
     return cmd === undefined ? 2 : 0;
   }
   if (!(COMMANDS as readonly string[]).includes(cmd)) {
-    writeErr(`error: unknown command ${JSON.stringify(cmd)} (valid: ${COMMANDS.join(", ")})\n`);
+    writeErr(
+      `error: unknown command ${JSON.stringify(cmd)}${didYouMean(cmd, COMMANDS)}; valid: ${
+        COMMANDS.join(", ")
+      }\n`,
+    );
     return 2;
   }
   const command = cmd as Command;
@@ -248,9 +296,16 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
   let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
   try {
-    const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+    const options: Record<
+      string,
+      { type: "string" | "boolean"; multiple?: boolean; short?: string }
+    > = {};
     for (const [k, o] of Object.entries(spec.opts)) {
-      options[k] = { type: o.type, multiple: o.multiple ?? false };
+      options[k] = {
+        type: o.type,
+        multiple: o.multiple ?? false,
+        ...(o.short ? { short: o.short } : {}),
+      };
     }
     ({ values, positionals } = parseArgs({
       args: [...rest],
@@ -262,14 +317,16 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
       positionals: string[];
     });
   } catch (e) {
-    const valid = Object.keys(spec.opts).map((k) => `--${k}`).join(", ");
+    const flags = Object.keys(spec.opts).map((k) => `--${k}`);
     const m = /'([^']+)'/.exec((e as Error).message);
-    const what = m ? `unknown or malformed option ${m[1]}` : (e as Error).message;
-    writeErr(`error: ${command}: ${what} (valid: ${valid})\n`);
+    const what = m
+      ? `unknown or malformed option ${m[1]}${didYouMean(m[1].split("=")[0], flags)}`
+      : (e as Error).message;
+    writeErr(`error: ${command}: ${what} (valid: ${flags.join(", ")})\n`);
     return 2;
   }
   if (values.help) {
-    write(commandHelp(command));
+    write(commandHelp(command, await liveExamples(command, values, opts)));
     return 0;
   }
   try {
@@ -463,11 +520,14 @@ async function stage(ctx: Ctx): Promise<number> {
 }
 
 function unknownStage(set: ExperimentSet, plan: StageInstance[], id: string): UsageError {
-  const near = plan.filter((s) => s.id.startsWith(id.split("/").slice(0, 2).join("/"))).slice(0, 5);
+  let hint = didYouMean(id, plan.map((s) => s.id));
+  if (!hint) {
+    const near = plan.filter((s) => s.id.startsWith(id.split("/").slice(0, 2).join("/")))
+      .slice(0, 5);
+    if (near.length) hint = ` (similar: ${near.map((s) => s.id).join(", ")})`;
+  }
   return new UsageError(
-    `${set.file} has no stage ${JSON.stringify(id)}${
-      near.length ? ` (similar: ${near.map((s) => s.id).join(", ")})` : ""
-    }; \`status\` lists them all`,
+    `${set.file} has no stage ${JSON.stringify(id)}${hint}; \`status\` lists them all`,
   );
 }
 
@@ -531,6 +591,17 @@ export function resultsRoot(set: ExperimentSet): string {
   return set.name === "paper" ? "results" : `results/${set.name}`;
 }
 
+/** `claims: 40 reproduced, 2 not reproduced, 1 inconclusive` from a published claims.csv. */
+async function verdictLine(path: string): Promise<string> {
+  const [header, ...rows] = parseCsv(await Deno.readTextFile(path));
+  const col = header?.indexOf("verdict") ?? -1;
+  const counts = new Map<string, number>();
+  for (const r of rows) if (col >= 0 && r[col]) counts.set(r[col], (counts.get(r[col]) ?? 0) + 1);
+  const order = ["reproduced", "not reproduced", "inconclusive"];
+  const words = [...counts.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return `claims: ${words.map((w) => `${counts.get(w)} ${w}`).join(", ") || "none"}`;
+}
+
 /** What a tabulate instance publishes: the tables its experiment lists, and claim outputs. */
 function publishedTables(inst: StageInstance): string[] | undefined {
   const tables = inst.params.tables;
@@ -563,6 +634,12 @@ async function execute(
   });
   let summary: RunSummary;
   let published: PublishedFile[] = [];
+  // Ctrl-C: one line, not a trace; whatever finished is cached and the same command resumes.
+  const onInterrupt = () => {
+    ctx.writeErr("\ninterrupted: finished stages are cached; run the same command to resume\n");
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     try {
       summary = await runner.run(plan, { ...opts, executor });
@@ -570,13 +647,24 @@ async function execute(
       executor?.close();
       reporter.close();
     }
+    const recipes = doPublish ? await runner.recipes(plan) : new Map<string, string>();
     const tables = plan.filter((s) =>
       doPublish && (s.kind === "tabulate" || s.kind === "report") &&
       summary.outcomes.has(s.id) && (!opts.selected || opts.selected.has(s.id))
     ).map((s) =>
       s.kind === "report"
-        ? { experiment: "", extensions: REPORT_FILES, ...summary.outcomes.get(s.id)! }
-        : { experiment: s.experiment, only: publishedTables(s), ...summary.outcomes.get(s.id)! }
+        ? {
+          experiment: "",
+          extensions: REPORT_FILES,
+          recipe: recipes.get(s.id),
+          ...summary.outcomes.get(s.id)!,
+        }
+        : {
+          experiment: s.experiment,
+          only: publishedTables(s),
+          recipe: recipes.get(s.id),
+          ...summary.outcomes.get(s.id)!,
+        }
     );
     if (tables.length > 0) {
       // manifest.csv is read, merged and rewritten: one publisher at a time.
@@ -588,6 +676,7 @@ async function execute(
       }
     }
   } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
     use!.release();
   }
   const parts = [`ran ${summary.ran.length}`, `reused ${summary.reused.length}`];
@@ -597,6 +686,11 @@ async function execute(
     `${parts.join(", ")} in ${formatDuration(summary.seconds)}` +
       (published.length ? `; published ${published.length} files to ${resultsDir}/` : "") + "\n",
   );
+  if (published.some((f) => f.path === "claims.csv")) {
+    ctx.write(
+      `${await verdictLine(`${resultsDir}/claims.csv`)}; report: ${resultsDir}/report.html\n`,
+    );
+  }
   for (const f of summary.failed) {
     if (f.error instanceof PipelineError) ctx.writeErr(`${f.id} failed: ${f.error.message}\n`);
     else ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
@@ -645,24 +739,89 @@ export function stateWord(s: InstanceStatus): string {
 }
 
 async function status(ctx: Ctx): Promise<number> {
-  noPositionals(ctx, "status");
   const set = await loadSet(ctx);
   const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
-  const statuses = await runner.status(await validatedPlan(ctx, set));
+  const plan = await validatedPlan(ctx, set);
+  const targets = ctx.positionals;
+  for (const t of targets) {
+    if (!plan.some((s) => matchesPattern(s.id, t))) {
+      throw new UsageError(
+        `status: ${JSON.stringify(t)} matches no stage of ${set.file}${
+          didYouMean(t, plan.map((s) => s.id))
+        }`,
+      );
+    }
+  }
+  const shown = new Set(
+    plan.filter((s) => !targets.length || targets.some((t) => matchesPattern(s.id, t)))
+      .map((s) => s.id),
+  );
+  const statuses = (await runner.status(withUpstream(plan, shown))).filter((s) => shown.has(s.id));
+  // Only a stage missing from the cache needs the published files to vouch for it (a fresh clone).
+  const missing = new Set(statuses.filter((s) => s.state === "missing").map((s) => s.id));
+  const published = await publishedState(ctx, set, plan, runner, missing);
+  if (ctx.values.json) {
+    ctx.write(
+      JSON.stringify(
+        statuses.map((s) => ({ ...s, published: published.byId.get(s.id) ?? null })),
+        null,
+        1,
+      ) + "\n",
+    );
+    return 0;
+  }
   const width = Math.max(...statuses.map((s) => s.id.length));
   const stateWidth = Math.max(...statuses.map((s) => stateWord(s).length));
   const counts = new Map<string, number>();
   for (const s of statuses) {
     counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
     const key = s.key ? shortKey(s.key) : "-".repeat(12);
+    const pub = published.byId.get(s.id);
+    const detail = [s.detail, pub ? `published results ${pub}` : ""].filter(Boolean).join("; ");
     ctx.write(
       `${stateWord(s).padEnd(stateWidth)}  ${s.id.padEnd(width)}  ${key}${
-        s.detail ? `  ${s.detail}` : ""
+        detail ? `  ${detail}` : ""
       }\n`,
     );
   }
   ctx.write(`${[...counts].map(([k, n]) => `${n} ${k}`).join(", ")}\n`);
+  if (published.summary) ctx.write(`${published.summary}\n`);
   return 0;
+}
+
+/**
+ * Whether the published files of each shown tabulate/report instance come from this code and
+ * experiment file: their `recipe` in manifest.csv equals the instance's recipe now. Readable
+ * without any cache, so a fresh clone can tell that the committed results match the code.
+ */
+async function publishedState(
+  ctx: Ctx,
+  set: ExperimentSet,
+  plan: StageInstance[],
+  runner: Runner,
+  shown: ReadonlySet<string>,
+): Promise<{ byId: Map<string, "current" | "stale">; summary: string }> {
+  const dir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set);
+  const byId = new Map<string, "current" | "stale">();
+  const rows = await readManifest(`${dir}/manifest.csv`).catch(() => []);
+  if (rows.length === 0) return { byId, summary: "" };
+  const recipes = await runner.recipes(plan);
+  for (const inst of plan) {
+    if (!shown.has(inst.id) || (inst.kind !== "tabulate" && inst.kind !== "report")) continue;
+    const mine = rows.filter((r) => r.stage === inst.id);
+    if (mine.length === 0) continue;
+    byId.set(inst.id, mine.every((r) => r.recipe === recipes.get(inst.id)) ? "current" : "stale");
+  }
+  if (byId.size === 0) return { byId, summary: "" };
+  const current = [...byId.values()].filter((v) => v === "current").length;
+  return {
+    byId,
+    summary: current === byId.size
+      ? `published results in ${dir}/ are current: all ${current} publishing stages match this code and ${set.file}`
+      : `published results in ${dir}/: ${current} of ${byId.size} publishing stages current, ${
+        byId.size - current
+      } stale (reproduce republishes them)`,
+  };
 }
 
 async function clean(ctx: Ctx): Promise<number> {
@@ -671,6 +830,19 @@ async function clean(ctx: Ctx): Promise<number> {
     throw new UsageError("clean: --config only makes sense with --unused");
   }
   const { cache, runner } = setup(ctx, 1, cacheDirOf(ctx));
+  if (!ctx.values.unused && !ctx.values.yes) {
+    const n = (await cache.keys()).length;
+    const question = `Remove all ${n} cache entries in ${cache.dir}?`;
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError(
+        `clean without --unused removes all ${n} cache entries in ${cache.dir}: pass --yes (or --unused)`,
+      );
+    }
+    if (!confirm(question)) {
+      ctx.write("nothing removed\n");
+      return 1;
+    }
+  }
   const use = await cache.use("exclusive", {
     wait: Boolean(ctx.values.wait),
     onWait: () => ctx.writeErr(`waiting for the running commands on ${cache.dir} to finish\n`),

@@ -1,7 +1,8 @@
 /**
  * Publishing: the CSV tables a tabulate entry holds are copied to
  * `<resultsDir>/<experiment>/<table>.csv`, and `<resultsDir>/manifest.csv` lists every published
- * file with the stage instance and cache key it came from and its SHA-256.
+ * file with the stage instance and cache key it came from, its SHA-256 and the instance's recipe
+ * (known without a cache, so `status` can tell that published results match the code).
  *
  * Publishing is one journaled step, the way the cache writes entries: every file is first copied
  * into a temporary sibling directory `<resultsDir>/.publish-*` together with the new manifest and a
@@ -24,6 +25,8 @@ export interface PublishedFile {
   readonly key: string;
   /** SHA-256 of the file. */
   readonly sha256: string;
+  /** Recipe of the instance ({@linkcode Runner.recipes}); "" in manifests of earlier versions. */
+  readonly recipe: string;
 }
 
 /** A finished tabulate (or report) instance to publish. */
@@ -38,9 +41,13 @@ export interface TableSource {
   readonly manifest: Manifest;
   /** The entry's directory. */
   readonly dir: string;
+  /** The instance's recipe. */
+  readonly recipe?: string;
 }
 
-const COLUMNS = ["path", "stage", "key", "sha256"] as const;
+const COLUMNS = ["path", "stage", "key", "sha256", "recipe"] as const;
+/** The header of earlier versions (no recipe), still read. */
+const OLD_COLUMNS = COLUMNS.slice(0, 4);
 const JOURNAL_PREFIX = ".publish-";
 /** What the writer of earlier versions left when killed mid-file: `<name>.<uuid>.tmp`. */
 const STRAY_TMP = /\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
@@ -80,7 +87,13 @@ export async function publishTables(
         const staged = `${journal}/files/${path}`;
         await Deno.mkdir(staged.slice(0, staged.lastIndexOf("/")), { recursive: true });
         await Deno.copyFile(`${src.dir}/${rel}`, staged);
-        const row = { path, stage: src.manifest.id, key: src.manifest.key, sha256: h.sha256 };
+        const row = {
+          path,
+          stage: src.manifest.id,
+          key: src.manifest.key,
+          sha256: h.sha256,
+          recipe: src.recipe ?? "",
+        };
         rows.set(path, row);
         published.push(row);
         fresh.add(path);
@@ -213,12 +226,18 @@ export async function readManifest(path: string): Promise<PublishedFile[]> {
     throw e;
   }
   const [header, ...lines] = parseCsv(text);
-  if (!header || header.join(",") !== COLUMNS.join(",")) return [];
-  return lines.filter((l) => l.length === COLUMNS.length).map(([path, stage, key, sha256]) => ({
+  const width = header?.join(",") === COLUMNS.join(",")
+    ? COLUMNS.length
+    : header?.join(",") === OLD_COLUMNS.join(",")
+    ? OLD_COLUMNS.length
+    : 0;
+  if (width === 0) return [];
+  return lines.filter((l) => l.length === width).map(([path, stage, key, sha256, recipe]) => ({
     path,
     stage,
     key,
     sha256,
+    recipe: recipe ?? "",
   }));
 }
 

@@ -8,8 +8,8 @@
 import {
   Cache,
   cacheKey,
-  type InputRef,
   type EntryRead,
+  type InputRef,
   type KeyComponents,
   type Manifest,
   PipelineError,
@@ -322,6 +322,7 @@ export class Runner {
       outcomes: new Map(),
       seconds: 0,
     };
+    this.reporter.event({ type: "plan", total: plan.length });
     const promises = new Map<string, Promise<Outcome | null>>();
     const neededBy = new Map<string, string>();
     for (const inst of plan) {

@@ -64,13 +64,13 @@ Deno.test("clean while reproduce runs: refused, or with --wait done after it; th
       if (done) throw new Error(`reproduce ended early:\n${out}`);
       out += value;
     }
-    const refused = await p.run("clean");
+    const refused = await p.run("clean", "--yes");
     assertEquals(refused.code, 1);
     assertEquals(
       refused.err,
       "error: clean: .cache is in use by a running reproduce, stage or publish; rerun clean when it has finished, or pass --wait\n",
     );
-    const waiting = p.run("clean", "--wait");
+    const waiting = p.run("clean", "--wait", "--yes");
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;

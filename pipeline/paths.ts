@@ -45,13 +45,24 @@ export function realPathOf(abs: string): string {
     try {
       real = Deno.realPathSync(head);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) continue;
-      throw e;
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+      // Present but unresolvable: a link to nothing, which a write would follow anywhere.
+      let link = false;
+      try {
+        link = Deno.lstatSync(head).isSymlink;
+      } catch {
+        // absent: keep walking up
+      }
+      if (link) throw new DanglingLink(head);
+      continue;
     }
     return normalize(join(real, ...parts.slice(n)));
   }
   return abs;
 }
+
+/** A symlink whose target does not exist. */
+class DanglingLink extends Error {}
 
 function granted(access: "read" | "write", path: string): boolean {
   return Deno.permissions.querySync({ name: access, path }).state === "granted";
@@ -85,6 +96,11 @@ export function confinePath(path: string, opts: ConfineOptions): string {
       real = Deno.realPathSync(abs);
     }
   } catch (e) {
+    if (e instanceof DanglingLink) {
+      throw new ConfigError(
+        `${where}: ${e.message} is a symlink to nothing; refusing to follow it`,
+      );
+    }
     if (e instanceof Deno.errors.NotCapable) {
       throw new ConfigError(
         `${where}: ${permissionHint("read", abs)}, needed to resolve symlinks in it`,

@@ -222,3 +222,21 @@ Deno.test("a plan above the step budget needs --yes", async () => {
     },
   );
 });
+
+Deno.test("a dangling symlink for the cache is refused, not followed", async () => {
+  await withProject(TEST_CONFIG, async (p) => {
+    const outside = await Deno.makeTempDir();
+    try {
+      await Deno.symlink(`${outside}/not-yet`, `${p.dir}/.cache`);
+      const r = await p.run("reproduce");
+      assertEquals(r.code, 2);
+      assertEquals(
+        r.err,
+        `error: --cache-dir .cache: ${p.dir}/.cache is a symlink to nothing; refusing to follow it\n`,
+      );
+      assertEquals(await tree(outside), []);
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
+  });
+});

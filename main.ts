@@ -1,5 +1,6 @@
 /**
- * The single CLI entry: `reproduce | stage | status | clean` (see `deno task <command> --help`).
+ * The single CLI entry: `reproduce | stage | status | clean | publish | export` (see
+ * `deno task <command> --help`).
  * @module
  */
 import { stageKinds } from "./stages/registry.ts";
@@ -10,6 +11,7 @@ if (import.meta.main) {
     await runCli(Deno.args, {
       registry: stageKinds,
       registryUrl: new URL("./stages/registry.ts", import.meta.url).href,
+      entry: new URL(import.meta.url).pathname,
     }),
   );
 }

@@ -1,7 +1,7 @@
 /**
  * The content-addressed store: `<cacheDir>/<key>/` holds one stage instance's artifact files and a
  * `manifest.json` (written last). Entries are built in a temporary sibling directory
- * (`<key>.tmp-*`) and renamed into place, so a killed process never leaves a half-written entry
+ * (`<key>.tmp`) and renamed into place, so a killed process never leaves a half-written entry
  * under its final name. An entry is trusted only after its manifest parses and every artifact's
  * SHA-256 matches; anything else is a miss.
  *
@@ -12,6 +12,17 @@
  */
 import { canonicalJson, type FileHash, hashDir, sha256Hex } from "./hash.ts";
 import type { Json } from "./config.ts";
+
+/** A failure the pipeline itself explains in one line (printed without a stack trace). */
+export class PipelineError extends Error {
+  /** @param message the one-line explanation */
+  constructor(message: string) {
+    super(message);
+    this.name = "PipelineError";
+  }
+}
+
+const reason = (e: unknown) => e instanceof Error ? e.message : String(e);
 
 /** Manifest format version; a different one is treated as a miss. */
 export const MANIFEST_FORMAT = 1;
@@ -105,8 +116,17 @@ export class Cache {
   /** Keys verified (or written) by this process: an entry is hashed at most once per process. */
   private readonly verified = new Map<string, Manifest>();
 
+  /** Directories this process has created or found (a `mkdir` per stage adds up over 10⁴). */
+  private readonly made = new Set<string>();
+
   /** @param dir cache directory (created on first write) */
   constructor(readonly dir: string) {}
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.made.has(dir)) return;
+    await Deno.mkdir(dir, { recursive: true });
+    this.made.add(dir);
+  }
 
   /** Directory of the entry for `key`. */
   entryDir(key: string): string {
@@ -165,7 +185,7 @@ export class Cache {
    * holds it; `onWait` is called once if it has to wait.
    */
   async lock(key: string, onWait?: () => void): Promise<Lock> {
-    await Deno.mkdir(this.dir, { recursive: true });
+    await this.ensureDir(this.dir);
     const path = `${this.dir}/${key}.lock`;
     let waited = false;
     for (;;) {
@@ -200,6 +220,32 @@ export class Cache {
     }
   }
 
+  /**
+   * Takes the store-wide lock `<cacheDir>/cache.lock`: `shared` for every command that runs stages
+   * (any number at once), `exclusive` for `clean` (no stage runs while it deletes). With `wait`
+   * false, resolves to null instead of waiting when the other mode holds it; otherwise polls,
+   * calling `onWait` once if it has to wait. The file itself stays (removing a locked file would
+   * let a second holder lock a new one).
+   */
+  async use(
+    mode: "shared" | "exclusive",
+    opts: { wait?: boolean; onWait?: () => void } = {},
+  ): Promise<Lock | null> {
+    await this.ensureDir(this.dir);
+    const f = await Deno.open(`${this.dir}/cache.lock`, { create: true, write: true });
+    let waited = false;
+    while (!(await f.tryLock(mode === "exclusive"))) {
+      if (opts.wait === false) {
+        f.close();
+        return null;
+      }
+      if (!waited) opts.onWait?.();
+      waited = true;
+      await sleep(100);
+    }
+    return { release: () => f.close() };
+  }
+
   /** Whether a writer is working on `key` now, or one died leaving a lock file or temp directory. */
   async leftover(key: string): Promise<Leftover> {
     const lockPath = `${this.dir}/${key}.lock`;
@@ -221,29 +267,32 @@ export class Cache {
 
   /**
    * Removes what a killed writer left next to a usable entry (it can die after renaming the entry
-   * into place but before releasing its lock), so that leftovers always mean "incomplete".
+   * into place but before releasing its lock), so that leftovers always mean "incomplete". Returns
+   * a one-line warning when a leftover cannot be removed (the entry itself stays usable).
    */
-  async tidy(key: string): Promise<void> {
-    if ((await this.leftover(key)) !== "incomplete") return;
+  async tidy(key: string): Promise<string | null> {
+    if ((await this.leftover(key)) !== "incomplete") return null;
     const lock = await this.lock(key);
     try {
       for (const name of await this.temporaries(key)) {
         await Deno.remove(`${this.dir}/${name}`, { recursive: true });
       }
+      return null;
+    } catch (e) {
+      return `cannot remove leftovers of ${this.entryDir(key)} (${reason(e)})`;
     } finally {
       lock.release();
     }
   }
 
-  /** Names of temporary directories of `key` (`<key>.tmp-*`, `<key>.old-*`). */
+  /**
+   * Names of the temporary directories of `key` that exist (`<key>.tmp`, `<key>.old`). Fixed names
+   * (only the lock holder writes them) make this two `lstat`s, not a scan of the whole cache.
+   */
   private async temporaries(key: string): Promise<string[]> {
     const out: string[] = [];
-    try {
-      for await (const e of Deno.readDir(this.dir)) {
-        if (e.name.startsWith(`${key}.tmp-`) || e.name.startsWith(`${key}.old-`)) out.push(e.name);
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    for (const name of [`${key}.tmp`, `${key}.old`]) {
+      if (await Deno.lstat(`${this.dir}/${name}`).then(() => true, () => false)) out.push(name);
     }
     return out;
   }
@@ -254,10 +303,23 @@ export class Cache {
    */
   async begin(key: string): Promise<string> {
     for (const name of await this.temporaries(key)) {
-      await Deno.remove(`${this.dir}/${name}`, { recursive: true });
+      try {
+        await Deno.remove(`${this.dir}/${name}`, { recursive: true });
+      } catch (e) {
+        throw new PipelineError(
+          `cannot remove ${this.dir}/${name}, left by an interrupted run (${reason(e)}); ` +
+            `make it writable or remove it, then rerun`,
+        );
+      }
     }
-    await Deno.mkdir(this.dir, { recursive: true });
-    return await Deno.makeTempDir({ dir: this.dir, prefix: `${key}.tmp-` });
+    try {
+      await this.ensureDir(this.dir);
+      const tmp = `${this.dir}/${key}.tmp`;
+      await Deno.mkdir(tmp);
+      return tmp;
+    } catch (e) {
+      throw new PipelineError(`cannot write into the cache ${this.dir} (${reason(e)})`);
+    }
   }
 
   /**
@@ -283,14 +345,23 @@ export class Cache {
       contentHash: await sha256Hex(canonicalJson(artifacts)),
       deno: Deno.version.deno,
     };
-    await writeFileAtomic(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+    // The directory is renamed into place after this write: no temporary file needed inside it.
+    await Deno.writeTextFile(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
     const final = this.entryDir(key);
     const exists = await Deno.stat(final).then(() => true, () => false);
     if (exists) {
-      const old = `${final}.old-${crypto.randomUUID()}`;
-      await Deno.rename(final, old);
+      const old = `${final}.old`;
+      try {
+        await Deno.rename(final, old);
+      } catch (e) {
+        throw new PipelineError(
+          `cannot replace the unusable cache entry ${final} (${reason(e)}); ` +
+            `make it writable or remove it, then rerun`,
+        );
+      }
       await Deno.rename(tmp, final);
-      await Deno.remove(old, { recursive: true });
+      // The new entry is in place; an old one that cannot be deleted is only clutter for clean.
+      await Deno.remove(old, { recursive: true }).catch(() => {});
     } else {
       await Deno.rename(tmp, final);
     }
@@ -315,7 +386,7 @@ export class Cache {
 
   /** Records `key` as the last key of instance `id`. */
   async writeIndex(key: string, c: KeyComponents): Promise<void> {
-    await Deno.mkdir(`${this.dir}/index`, { recursive: true });
+    await this.ensureDir(`${this.dir}/index`);
     await writeFileAtomic(this.indexPath(c.id), JSON.stringify({ key, ...c }, null, 2) + "\n");
   }
 
@@ -343,11 +414,22 @@ export class Cache {
    */
   async clean(keep: ReadonlySet<string> = new Set()): Promise<number> {
     let removed = 0;
+    const failed: string[] = [];
     for (const key of await this.keys()) {
       if (keep.has(key) || (await this.leftover(key)) === "running") continue;
-      await Deno.remove(this.entryDir(key), { recursive: true });
+      try {
+        await Deno.remove(this.entryDir(key), { recursive: true });
+      } catch (e) {
+        failed.push(`${this.entryDir(key)} (${reason(e)})`);
+        continue;
+      }
       this.verified.delete(key);
       removed++;
+    }
+    if (failed.length > 0) {
+      throw new PipelineError(
+        `removed ${removed} cache entries; could not remove ${failed.length}, first ${failed[0]}`,
+      );
     }
     const names: string[] = [];
     try {
@@ -357,7 +439,8 @@ export class Cache {
       throw e;
     }
     for (const name of names) {
-      const m = /^([0-9a-f]{64})\.(tmp-|old-|lock$)/.exec(name);
+      // `.tmp-*`, `.old-*`: the unique names of earlier versions.
+      const m = /^([0-9a-f]{64})\.(tmp|old|lock$)/.exec(name);
       if (m && (await this.leftover(m[1])) !== "running") {
         await Deno.remove(`${this.dir}/${name}`, { recursive: true }).catch(() => {});
       }

@@ -143,7 +143,7 @@ Deno.test("lock: a second locker waits for the release; leftovers tell running f
     (await second).release();
     assertEquals(await cache.leftover(key), null);
     // A temp dir or a lock file with no live holder is what a killed writer leaves.
-    await Deno.mkdir(`${cache.dir}/${key}.tmp-x`);
+    await Deno.mkdir(`${cache.dir}/${key}.tmp`);
     assertEquals(await cache.leftover(key), "incomplete");
     await cache.begin(key).then((tmp) => Deno.remove(tmp));
     assertEquals(await cache.leftover(key), null);
@@ -153,7 +153,7 @@ Deno.test("lock: a second locker waits for the release; leftovers tell running f
     assertEquals(await cache.leftover(key), null);
     // tidy removes leftovers of a writer killed after its rename, and leaves a live writer alone.
     await Deno.writeTextFile(`${cache.dir}/${key}.lock`, "123\n");
-    await Deno.mkdir(`${cache.dir}/${key}.old-x`);
+    await Deno.mkdir(`${cache.dir}/${key}.old`);
     await cache.tidy(key);
     assertEquals(await cache.leftover(key), null);
     const live = await cache.lock(key);
@@ -170,7 +170,7 @@ Deno.test("index records the last key per id; clean keeps only what is asked", a
     await commitOne(cache, k2, { "a.txt": "2" });
     await cache.writeIndex(k2, COMPONENTS);
     assertEquals((await cache.readIndex(COMPONENTS.id))?.key, k2);
-    await Deno.mkdir(`${cache.dir}/${k1}.tmp-zzz`);
+    await Deno.mkdir(`${cache.dir}/${k1}.tmp`);
     assertEquals(await cache.clean(new Set([k2])), 1);
     assertEquals(await cache.keys(), [k2]);
     assertEquals(await cache.leftover(k1), null);

@@ -1,16 +1,20 @@
 /**
- * The command line: `reproduce`, `stage`, `status` and `clean`. `main.ts` calls
- * {@linkcode runCli} with the real stage registry; tests call it with small test stage kinds.
+ * The command line: `reproduce`, `stage`, `status`, `clean`, `publish` and `export`. `main.ts`
+ * calls {@linkcode runCli} with the real stage registry; tests call it with small test stage kinds.
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, type ExperimentSet, loadConfig } from "./config.ts";
+import { ConfigError, type ExperimentSet, loadConfig, totalSteps } from "./config.ts";
 import { matchesPattern, planInstances, type StageInstance, withUpstream } from "./plan.ts";
-import { Cache } from "./cache.ts";
+import { Cache, PipelineError, writeFileAtomic } from "./cache.ts";
 import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
 import { createReporter, formatDuration, type Reporter, shortKey } from "./progress.ts";
-import { type PublishedFile, publishTables } from "./publish.ts";
+import { parseCsv, type PublishedFile, publishTables, readManifest } from "./publish.ts";
 import { type Executor, workerExecutor } from "./executor.ts";
+import { confinePath } from "./paths.ts";
+import { snakefile } from "./snakemake.ts";
+import { didYouMean } from "./suggest.ts";
 import type { StageRegistry } from "./stage.ts";
 
 /** Options for {@linkcode runCli}. */
@@ -30,14 +34,21 @@ export interface CliOptions {
   readonly tty?: boolean;
   /** Directory that stage `sources` paths are relative to. Default: the working directory. */
   readonly root?: string;
+  /**
+   * Path of the CLI module that exported workflows run for each job (default `main.ts` in the
+   * working directory); the test CLI names its own.
+   */
+  readonly entry?: string;
 }
 
 const DEFAULT_CONFIG = "experiments/paper.yaml";
-const COMMANDS = ["reproduce", "stage", "status", "clean"] as const;
+const COMMANDS = ["reproduce", "stage", "status", "clean", "publish", "export"] as const;
 type Command = typeof COMMANDS[number];
 
 interface OptSpec {
   readonly type: "string" | "boolean";
+  /** One-letter alias (as Snakemake and DVC users expect: -n, -j, -f). */
+  readonly short?: string;
   readonly multiple?: boolean;
   readonly arg?: string;
   readonly help: string;
@@ -64,8 +75,13 @@ const RESULTS: OptSpec = {
 };
 const JOBS: OptSpec = {
   type: "string",
+  short: "j",
   arg: "N",
   help: "stages computing at once (default: number of cores)",
+};
+const YES: OptSpec = {
+  type: "boolean",
+  help: "run even when the plan's total optimizer steps exceed the budget (max_total_steps)",
 };
 
 const SPECS: Record<
@@ -85,10 +101,15 @@ const SPECS: Record<
         arg: "PATTERN",
         help: "run only matching stage ids and what they need (* and ? wildcards; repeatable)",
       },
-      force: { type: "boolean", help: "recompute the selected stages even when cached" },
-      "dry-run": { type: "boolean", help: "print what would run and why, run nothing" },
+      force: {
+        type: "boolean",
+        short: "f",
+        help: "recompute the selected stages even when cached",
+      },
+      "dry-run": { type: "boolean", short: "n", help: "print what would run and why, run nothing" },
       jobs: JOBS,
       "results-dir": RESULTS,
+      yes: YES,
       ...COMMON,
     },
     examples: [
@@ -100,13 +121,20 @@ const SPECS: Record<
   },
   stage: {
     usage: "stage STAGE_ID [options]",
-    about: "Runs exactly one stage instance (upstream from the cache, computed first if missing).",
+    about: "Runs exactly one stage instance; its upstream must be in the cache (never recomputed).",
     opts: {
       config: CONFIG,
       backend: BACKEND,
-      force: { type: "boolean", help: "recompute it even when cached" },
+      force: { type: "boolean", short: "f", help: "recompute it even when cached" },
       jobs: JOBS,
       "results-dir": RESULTS,
+      "no-publish": { type: "boolean", help: "do not publish a tabulate or report stage's files" },
+      marker: {
+        type: "string",
+        arg: "FILE",
+        help: "when done, write FILE (stage id and cache key; exported workflows' job outputs)",
+      },
+      yes: YES,
       ...COMMON,
     },
     examples: [
@@ -115,11 +143,21 @@ const SPECS: Record<
     ],
   },
   status: {
-    usage: "status [options]",
+    usage: "status [TARGET...] [options]",
     about:
-      "Prints one line per stage instance: up to date / changed (what) / missing / incomplete.",
-    opts: { config: CONFIG, backend: BACKEND, ...COMMON },
-    examples: ["deno task status", "deno task status --config experiments/quick.yaml"],
+      "Prints one line per stage instance (or those matching TARGET patterns): up to date / changed (what) / missing / incomplete, and whether the published results are current.",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      json: { type: "boolean", help: "print a JSON array instead of lines" },
+      "results-dir": RESULTS,
+      ...COMMON,
+    },
+    examples: [
+      "deno task status",
+      "deno task status 'train/fig1-toy/*' --config experiments/quick.yaml",
+      "deno task status --json",
+    ],
   },
   clean: {
     usage: "clean [options]",
@@ -127,6 +165,11 @@ const SPECS: Record<
       "Removes cache entries: all of them, or with --unused those no experiment file references.",
     opts: {
       unused: { type: "boolean", help: "keep the entries the experiment files still use" },
+      wait: {
+        type: "boolean",
+        help: "wait for running reproduce/stage processes instead of refusing",
+      },
+      yes: { type: "boolean", help: "remove every entry without asking (without --unused)" },
       config: {
         type: "string",
         multiple: true,
@@ -135,7 +178,38 @@ const SPECS: Record<
       },
       ...COMMON,
     },
-    examples: ["deno task clean --unused", "deno task clean"],
+    examples: ["deno task clean --unused", "deno task clean --yes", "deno task clean --wait"],
+  },
+  publish: {
+    usage: "publish [options]",
+    about: "Publishes an experiment file's tables from the cache; computes nothing.",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      "results-dir": RESULTS,
+      marker: { type: "string", arg: "FILE", help: "when done, write FILE" },
+      ...COMMON,
+    },
+    examples: [
+      "deno task publish --config experiments/quick.yaml",
+      "deno task publish --cache-dir /shared/sam-cache   # see README, Running on a cluster",
+    ],
+  },
+  export: {
+    usage: "export snakemake [options]",
+    about: "Writes a Snakefile running the same plan as reproduce, one job per stage instance.",
+    opts: {
+      config: CONFIG,
+      backend: BACKEND,
+      out: { type: "string", arg: "FILE", help: "the Snakefile to write (default Snakefile)" },
+      "results-dir": RESULTS,
+      yes: YES,
+      ...COMMON,
+    },
+    examples: [
+      "deno task export snakemake --config experiments/quick.yaml",
+      "deno task export snakemake --cache-dir /shared/sam-cache --out /shared/Snakefile",
+    ],
   },
 };
 
@@ -154,11 +228,11 @@ function mainHelp(): string {
   ].join("\n");
 }
 
-function commandHelp(cmd: Command): string {
+function commandHelp(cmd: Command, examples?: string[]): string {
   const s = SPECS[cmd];
   const rows = Object.entries(s.opts).map(([name, o]) => {
-    const left = `--${name}${o.arg ? ` ${o.arg}` : ""}`;
-    return `  ${left.padEnd(22)} ${o.help}`;
+    const left = `${o.short ? `-${o.short}, ` : ""}--${name}${o.arg ? ` ${o.arg}` : ""}`;
+    return `  ${left.padEnd(26)} ${o.help}`;
   });
   return [
     `Usage: deno task ${s.usage}`,
@@ -169,9 +243,34 @@ function commandHelp(cmd: Command): string {
     ...rows,
     "",
     "Examples:",
-    ...s.examples.map((e) => `  ${e}`),
+    ...(examples ?? s.examples).map((e) => `  ${e}`),
     "",
   ].join("\n");
+}
+
+/**
+ * `stage --help` examples with ids that exist in the experiment file (`--config` or the default);
+ * undefined (the static examples) when the file cannot be read.
+ */
+async function liveExamples(
+  command: Command,
+  values: Record<string, unknown>,
+  opts: CliOptions,
+): Promise<string[] | undefined> {
+  if (command !== "stage") return undefined;
+  const file = (values.config as string | undefined) ?? DEFAULT_CONFIG;
+  try {
+    const plan = planInstances(await loadConfig(file), { report: "report" in opts.registry });
+    const config = file === DEFAULT_CONFIG ? "" : ` --config ${file}`;
+    const train = plan.find((s) => s.kind === "train") ?? plan[0];
+    const tab = plan.find((s) => s.kind === "tabulate") ?? plan[0];
+    return [
+      `deno task stage ${train.id}${config}`,
+      `deno task stage ${tab.id} --force${config}`,
+    ];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the CLI with `args` (without the program name); resolves to the process exit code. */
@@ -185,7 +284,11 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
     return cmd === undefined ? 2 : 0;
   }
   if (!(COMMANDS as readonly string[]).includes(cmd)) {
-    writeErr(`error: unknown command ${JSON.stringify(cmd)} (valid: ${COMMANDS.join(", ")})\n`);
+    writeErr(
+      `error: unknown command ${JSON.stringify(cmd)}${didYouMean(cmd, COMMANDS)}; valid: ${
+        COMMANDS.join(", ")
+      }\n`,
+    );
     return 2;
   }
   const command = cmd as Command;
@@ -193,9 +296,16 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
   let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
   try {
-    const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+    const options: Record<
+      string,
+      { type: "string" | "boolean"; multiple?: boolean; short?: string }
+    > = {};
     for (const [k, o] of Object.entries(spec.opts)) {
-      options[k] = { type: o.type, multiple: o.multiple ?? false };
+      options[k] = {
+        type: o.type,
+        multiple: o.multiple ?? false,
+        ...(o.short ? { short: o.short } : {}),
+      };
     }
     ({ values, positionals } = parseArgs({
       args: [...rest],
@@ -207,14 +317,16 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
       positionals: string[];
     });
   } catch (e) {
-    const valid = Object.keys(spec.opts).map((k) => `--${k}`).join(", ");
+    const flags = Object.keys(spec.opts).map((k) => `--${k}`);
     const m = /'([^']+)'/.exec((e as Error).message);
-    const what = m ? `unknown or malformed option ${m[1]}` : (e as Error).message;
-    writeErr(`error: ${command}: ${what} (valid: ${valid})\n`);
+    const what = m
+      ? `unknown or malformed option ${m[1]}${didYouMean(m[1].split("=")[0], flags)}`
+      : (e as Error).message;
+    writeErr(`error: ${command}: ${what} (valid: ${flags.join(", ")})\n`);
     return 2;
   }
   if (values.help) {
-    write(commandHelp(command));
+    write(commandHelp(command, await liveExamples(command, values, opts)));
     return 0;
   }
   try {
@@ -222,11 +334,17 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
     if (command === "reproduce") return await reproduce(ctx);
     if (command === "stage") return await stage(ctx);
     if (command === "status") return await status(ctx);
+    if (command === "publish") return await publish(ctx);
+    if (command === "export") return await exportWorkflow(ctx);
     return await clean(ctx);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       writeErr(`error: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof PipelineError) {
+      writeErr(`error: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }
@@ -258,14 +376,53 @@ function jobsOf(ctx: Ctx): number {
 
 async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
   const file = (ctx.values.config as string | undefined) ?? DEFAULT_CONFIG;
+  confinePath(file, { what: "--config", access: "read" });
   return await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+}
+
+/** The cache directory, checked (real path, permissions) before anything runs. */
+function cacheDirOf(ctx: Ctx, access: "read" | "write" = "write"): string {
+  const dir = (ctx.values["cache-dir"] as string | undefined) ?? ".cache";
+  if (access === "write") confinePath(dir, { what: "--cache-dir", access: "write", create: true });
+  confinePath(dir, { what: "--cache-dir", access: "read" });
+  return dir;
+}
+
+/** The results directory of a set, checked before the first stage runs. */
+function resultsDirOf(ctx: Ctx, set: ExperimentSet): string {
+  const dir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set);
+  confinePath(dir, { what: "--results-dir", access: "write", create: true });
+  return dir;
+}
+
+/**
+ * Refuses (one line, exit 2) a plan whose train instances total more optimizer steps than the
+ * set's budget, unless `--yes`: decided from the plan, before anything runs.
+ */
+function checkBudget(ctx: Ctx, set: ExperimentSet, plan: readonly StageInstance[]): void {
+  if (ctx.values.yes) return;
+  const runs = plan.filter((s) => s.kind === "train").map((s) => ({
+    label: s.id,
+    params: s.params,
+  }));
+  const total = totalSteps(runs);
+  if (total <= set.maxTotalSteps) return;
+  const biggest = runs.reduce((a, b) => totalSteps([b]) > totalSteps([a]) ? b : a);
+  throw new ConfigError(
+    `${set.file}:${set.budgetLine}: max_total_steps: the plan totals ${total} optimizer steps ` +
+      `over ${runs.length} train runs (largest ${biggest.label}: ${
+        totalSteps([biggest])
+      }), above ` +
+      `the budget of ${set.maxTotalSteps}; pass --yes to run it or raise max_total_steps`,
+  );
 }
 
 function setup(
   ctx: Ctx,
   jobs = 1,
+  cacheDir = (ctx.values["cache-dir"] as string | undefined) ?? ".cache",
 ): { cache: Cache; runner: Runner; reporter: Reporter; executor?: Executor } {
-  const cache = new Cache((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
+  const cache = new Cache(cacheDir);
   const reporter = createReporter({ tty: ctx.tty, write: ctx.write });
   const runner = new Runner({ registry: ctx.registry, cache, reporter, root: ctx.root });
   const executor = jobs > 1 && ctx.registryUrl ? workerExecutor(ctx.registryUrl, jobs) : undefined;
@@ -276,9 +433,15 @@ function setup(
  * The plan of a set, with every instance's params checked by its stage kind's `validate` and its
  * runtime resolvable; a problem becomes a ConfigError naming the config file, line and key.
  */
-async function validatedPlan(ctx: Ctx, set: ExperimentSet): Promise<StageInstance[]> {
-  const plan = planInstances(set, { report: "report" in ctx.registry });
-  const byId = new Map(plan.map((s) => [s.id, s]));
+async function validatedPlan(
+  ctx: Ctx,
+  set: ExperimentSet,
+  select?: (plan: StageInstance[]) => StageInstance[],
+): Promise<StageInstance[]> {
+  const full = planInstances(set, { report: "report" in ctx.registry });
+  const byId = new Map(full.map((s) => [s.id, s]));
+  // A single-stage job validates only what it runs, so that 10⁴ jobs do not each check 10⁴ stages.
+  const plan = select ? select(full) : full;
   for (const inst of plan) {
     const kind = ctx.registry[inst.kind];
     if (!kind?.validate && !kind?.runtime) continue;
@@ -323,6 +486,7 @@ async function reproduce(ctx: Ctx): Promise<number> {
   const sub = withUpstream(plan, selected);
   const force = ctx.values.force ? selected : new Set<string>();
   if (ctx.values["dry-run"]) return await dryRun(ctx, sub, selected, force);
+  checkBudget(ctx, set, sub);
   return await execute(ctx, sub, {
     selected: patterns.length > 0 ? selected : undefined,
     force,
@@ -339,25 +503,81 @@ async function stage(ctx: Ctx): Promise<number> {
   }
   const id = ctx.positionals[0];
   const set = await loadSet(ctx);
-  const plan = await validatedPlan(ctx, set);
-  if (!plan.some((s) => s.id === id)) {
-    const near = plan.filter((s) => s.id.startsWith(id.split("/").slice(0, 2).join("/"))).slice(
-      0,
-      5,
-    );
-    throw new UsageError(
-      `${set.file} has no stage ${JSON.stringify(id)}${
-        near.length ? ` (similar: ${near.map((s) => s.id).join(", ")})` : ""
-      }; \`status\` lists them all`,
-    );
-  }
+  const sub = await validatedPlan(ctx, set, (full) => {
+    if (!full.some((s) => s.id === id)) throw unknownStage(set, full, id);
+    return withUpstream(full, new Set([id]));
+  });
   const selected = new Set([id]);
-  return await execute(ctx, withUpstream(plan, selected), {
+  checkBudget(ctx, set, sub.filter((s) => s.id === id));
+  return await execute(ctx, sub, {
     selected,
     force: ctx.values.force ? selected : new Set(),
     jobs: jobsOf(ctx),
     set,
+    mustReuse: new Set(sub.filter((s) => s.id !== id).map((s) => s.id)),
+    publish: !ctx.values["no-publish"],
   });
+}
+
+function unknownStage(set: ExperimentSet, plan: StageInstance[], id: string): UsageError {
+  let hint = didYouMean(id, plan.map((s) => s.id));
+  if (!hint) {
+    const near = plan.filter((s) => s.id.startsWith(id.split("/").slice(0, 2).join("/")))
+      .slice(0, 5);
+    if (near.length) hint = ` (similar: ${near.map((s) => s.id).join(", ")})`;
+  }
+  return new UsageError(
+    `${set.file} has no stage ${JSON.stringify(id)}${hint}; \`status\` lists them all`,
+  );
+}
+
+async function publish(ctx: Ctx): Promise<number> {
+  noPositionals(ctx, "publish");
+  const set = await loadSet(ctx);
+  const plan = await validatedPlan(ctx, set);
+  return await execute(ctx, plan, {
+    force: new Set(),
+    jobs: 1,
+    set,
+    mustReuse: new Set(plan.map((s) => s.id)),
+  });
+}
+
+async function exportWorkflow(ctx: Ctx): Promise<number> {
+  if (ctx.positionals.length !== 1 || ctx.positionals[0] !== "snakemake") {
+    throw new UsageError(
+      `export takes the workflow engine to export for: snakemake (got ${
+        ctx.positionals.length ? JSON.stringify(ctx.positionals.join(" ")) : "nothing"
+      }); e.g. deno task export snakemake --config experiments/quick.yaml`,
+    );
+  }
+  const set = await loadSet(ctx);
+  const plan = await validatedPlan(ctx, set);
+  checkBudget(ctx, set, plan);
+  const out = (ctx.values.out as string | undefined) ?? "Snakefile";
+  confinePath(out, { what: "--out", access: "write" });
+  const abs = (p: string) => resolve(p);
+  const cacheDir = abs((ctx.values["cache-dir"] as string | undefined) ?? ".cache");
+  const { runner } = setup(ctx);
+  const text = await snakefile(plan, {
+    recipes: await runner.recipes(plan),
+    kinds: Object.fromEntries(plan.map((s) => [s.kind, s.kind])),
+    workdir: abs(ctx.root ?? "."),
+    entry: abs(ctx.entry ?? "main.ts"),
+    denoConfig: abs(new URL("../deno.json", import.meta.url).pathname),
+    codeDir: abs(new URL("..", import.meta.url).pathname),
+    configFile: abs(set.file),
+    cacheDir,
+    resultsDir: abs((ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set)),
+    backend: ctx.values.backend as string | undefined,
+    source: set.file,
+  });
+  await Deno.writeTextFile(out, text);
+  ctx.write(
+    `wrote ${out}: ${plan.length} stage jobs and a publish job for ${set.file}; ` +
+      `cache ${cacheDir}. Run: snakemake --cores N -s ${out}\n`,
+  );
+  return 0;
 }
 
 /** What a report instance publishes to the results root. */
@@ -371,37 +591,93 @@ export function resultsRoot(set: ExperimentSet): string {
   return set.name === "paper" ? "results" : `results/${set.name}`;
 }
 
+/** `claims: 40 reproduced, 2 not reproduced, 1 inconclusive` from a published claims.csv. */
+async function verdictLine(path: string): Promise<string> {
+  const [header, ...rows] = parseCsv(await Deno.readTextFile(path));
+  const col = header?.indexOf("verdict") ?? -1;
+  const counts = new Map<string, number>();
+  for (const r of rows) if (col >= 0 && r[col]) counts.set(r[col], (counts.get(r[col]) ?? 0) + 1);
+  const order = ["reproduced", "not reproduced", "inconclusive"];
+  const words = [...counts.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return `claims: ${words.map((w) => `${counts.get(w)} ${w}`).join(", ") || "none"}`;
+}
+
+/** What a tabulate instance publishes: the tables its experiment lists, and claim outputs. */
+function publishedTables(inst: StageInstance): string[] | undefined {
+  const tables = inst.params.tables;
+  if (!Array.isArray(tables)) return undefined;
+  return [...tables.map((t) => `${t}.csv`), "claims.csv", "tracking.csv"];
+}
+
 async function execute(
   ctx: Ctx,
   plan: StageInstance[],
-  opts: { selected?: Set<string>; force: Set<string>; jobs: number; set: ExperimentSet },
+  opts: {
+    selected?: Set<string>;
+    force: Set<string>;
+    jobs: number;
+    set: ExperimentSet;
+    mustReuse?: Set<string>;
+    publish?: boolean;
+  },
 ): Promise<number> {
-  const { cache, runner, reporter, executor } = setup(ctx, opts.jobs);
+  const cacheDir = cacheDirOf(ctx);
+  const doPublish = opts.publish ?? true;
+  const resultsDir = doPublish ? resultsDirOf(ctx, opts.set) : "";
+  const marker = ctx.values.marker as string | undefined;
+  if (marker !== undefined) confinePath(marker, { what: "--marker", access: "write" });
+  const { cache, runner, reporter, executor } = setup(ctx, opts.jobs, cacheDir);
+  // Held until publishing is done: `clean` takes this lock exclusively, so it never deletes an
+  // entry a running command still needs.
+  const use = await cache.use("shared", {
+    onWait: () => ctx.writeErr(`waiting for \`clean\` to finish with ${cacheDir}\n`),
+  });
   let summary: RunSummary;
-  try {
-    summary = await runner.run(plan, { ...opts, executor });
-  } finally {
-    executor?.close();
-    reporter.close();
-  }
-  const resultsDir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(opts.set);
-  const tables = plan.filter((s) =>
-    (s.kind === "tabulate" || s.kind === "report") && summary.outcomes.has(s.id) &&
-    (!opts.selected || opts.selected.has(s.id))
-  ).map((s) =>
-    s.kind === "report"
-      ? { experiment: "", extensions: REPORT_FILES, ...summary.outcomes.get(s.id)! }
-      : { experiment: s.experiment, ...summary.outcomes.get(s.id)! }
-  );
   let published: PublishedFile[] = [];
-  if (tables.length > 0) {
-    // manifest.csv is read, merged and rewritten: one publisher at a time.
-    const lock = await cache.lock("publish");
+  // Ctrl-C: one line, not a trace; whatever finished is cached and the same command resumes.
+  const onInterrupt = () => {
+    ctx.writeErr("\ninterrupted: finished stages are cached; run the same command to resume\n");
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
     try {
-      published = await publishTables(tables, resultsDir);
+      summary = await runner.run(plan, { ...opts, executor });
     } finally {
-      lock.release();
+      executor?.close();
+      reporter.close();
     }
+    const recipes = doPublish ? await runner.recipes(plan) : new Map<string, string>();
+    const tables = plan.filter((s) =>
+      doPublish && (s.kind === "tabulate" || s.kind === "report") &&
+      summary.outcomes.has(s.id) && (!opts.selected || opts.selected.has(s.id))
+    ).map((s) =>
+      s.kind === "report"
+        ? {
+          experiment: "",
+          extensions: REPORT_FILES,
+          recipe: recipes.get(s.id),
+          ...summary.outcomes.get(s.id)!,
+        }
+        : {
+          experiment: s.experiment,
+          only: publishedTables(s),
+          recipe: recipes.get(s.id),
+          ...summary.outcomes.get(s.id)!,
+        }
+    );
+    if (tables.length > 0) {
+      // manifest.csv is read, merged and rewritten: one publisher at a time.
+      const lock = await cache.lock("publish");
+      try {
+        published = await publishTables(tables, resultsDir);
+      } finally {
+        lock.release();
+      }
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    use!.release();
   }
   const parts = [`ran ${summary.ran.length}`, `reused ${summary.reused.length}`];
   if (summary.failed.length) parts.push(`failed ${summary.failed.length}`);
@@ -410,10 +686,24 @@ async function execute(
     `${parts.join(", ")} in ${formatDuration(summary.seconds)}` +
       (published.length ? `; published ${published.length} files to ${resultsDir}/` : "") + "\n",
   );
-  for (const f of summary.failed) {
-    ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
+  if (published.some((f) => f.path === "claims.csv")) {
+    ctx.write(
+      `${await verdictLine(`${resultsDir}/claims.csv`)}; report: ${resultsDir}/report.html\n`,
+    );
   }
-  return summary.failed.length > 0 ? 1 : 0;
+  for (const f of summary.failed) {
+    if (f.error instanceof PipelineError) ctx.writeErr(`${f.id} failed: ${f.error.message}\n`);
+    else ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
+  }
+  if (summary.failed.length > 0 || summary.skipped.length > 0) return 1;
+  if (marker !== undefined) {
+    const done = plan.filter((s) => !opts.selected || opts.selected.has(s.id)).map((s) => ({
+      id: s.id,
+      key: summary.outcomes.get(s.id)?.manifest.key ?? null,
+    }));
+    await writeFileAtomic(marker, JSON.stringify(done, null, 1) + "\n");
+  }
+  return 0;
 }
 
 async function dryRun(
@@ -422,7 +712,7 @@ async function dryRun(
   selected: Set<string>,
   force: Set<string>,
 ): Promise<number> {
-  const { runner } = setup(ctx);
+  const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
   const statuses = await runner.status(plan, { force });
   const neededBy = new Map<string, string>();
   for (const inst of plan) {
@@ -449,29 +739,128 @@ export function stateWord(s: InstanceStatus): string {
 }
 
 async function status(ctx: Ctx): Promise<number> {
-  noPositionals(ctx, "status");
   const set = await loadSet(ctx);
-  const { runner } = setup(ctx);
-  const statuses = await runner.status(await validatedPlan(ctx, set));
+  const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
+  const plan = await validatedPlan(ctx, set);
+  const targets = ctx.positionals;
+  for (const t of targets) {
+    if (!plan.some((s) => matchesPattern(s.id, t))) {
+      throw new UsageError(
+        `status: ${JSON.stringify(t)} matches no stage of ${set.file}${
+          didYouMean(t, plan.map((s) => s.id))
+        }`,
+      );
+    }
+  }
+  const shown = new Set(
+    plan.filter((s) => !targets.length || targets.some((t) => matchesPattern(s.id, t)))
+      .map((s) => s.id),
+  );
+  const statuses = (await runner.status(withUpstream(plan, shown))).filter((s) => shown.has(s.id));
+  // Only a stage missing from the cache needs the published files to vouch for it (a fresh clone).
+  const missing = new Set(statuses.filter((s) => s.state === "missing").map((s) => s.id));
+  const published = await publishedState(ctx, set, plan, runner, missing);
+  if (ctx.values.json) {
+    ctx.write(
+      JSON.stringify(
+        statuses.map((s) => ({ ...s, published: published.byId.get(s.id) ?? null })),
+        null,
+        1,
+      ) + "\n",
+    );
+    return 0;
+  }
   const width = Math.max(...statuses.map((s) => s.id.length));
   const stateWidth = Math.max(...statuses.map((s) => stateWord(s).length));
   const counts = new Map<string, number>();
   for (const s of statuses) {
     counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
     const key = s.key ? shortKey(s.key) : "-".repeat(12);
+    const pub = published.byId.get(s.id);
+    const detail = [s.detail, pub ? `published results ${pub}` : ""].filter(Boolean).join("; ");
     ctx.write(
       `${stateWord(s).padEnd(stateWidth)}  ${s.id.padEnd(width)}  ${key}${
-        s.detail ? `  ${s.detail}` : ""
+        detail ? `  ${detail}` : ""
       }\n`,
     );
   }
   ctx.write(`${[...counts].map(([k, n]) => `${n} ${k}`).join(", ")}\n`);
+  if (published.summary) ctx.write(`${published.summary}\n`);
   return 0;
+}
+
+/**
+ * Whether the published files of each shown tabulate/report instance come from this code and
+ * experiment file: their `recipe` in manifest.csv equals the instance's recipe now. Readable
+ * without any cache, so a fresh clone can tell that the committed results match the code.
+ */
+async function publishedState(
+  ctx: Ctx,
+  set: ExperimentSet,
+  plan: StageInstance[],
+  runner: Runner,
+  shown: ReadonlySet<string>,
+): Promise<{ byId: Map<string, "current" | "stale">; summary: string }> {
+  const dir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set);
+  const byId = new Map<string, "current" | "stale">();
+  const rows = await readManifest(`${dir}/manifest.csv`).catch(() => []);
+  if (rows.length === 0) return { byId, summary: "" };
+  const recipes = await runner.recipes(plan);
+  for (const inst of plan) {
+    if (!shown.has(inst.id) || (inst.kind !== "tabulate" && inst.kind !== "report")) continue;
+    const mine = rows.filter((r) => r.stage === inst.id);
+    if (mine.length === 0) continue;
+    byId.set(inst.id, mine.every((r) => r.recipe === recipes.get(inst.id)) ? "current" : "stale");
+  }
+  if (byId.size === 0) return { byId, summary: "" };
+  const current = [...byId.values()].filter((v) => v === "current").length;
+  return {
+    byId,
+    summary: current === byId.size
+      ? `published results in ${dir}/ are current: all ${current} publishing stages match this code and ${set.file}`
+      : `published results in ${dir}/: ${current} of ${byId.size} publishing stages current, ${
+        byId.size - current
+      } stale (reproduce republishes them)`,
+  };
 }
 
 async function clean(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "clean");
-  const { cache, runner } = setup(ctx);
+  if (ctx.values.config && !ctx.values.unused) {
+    throw new UsageError("clean: --config only makes sense with --unused");
+  }
+  const { cache, runner } = setup(ctx, 1, cacheDirOf(ctx));
+  if (!ctx.values.unused && !ctx.values.yes) {
+    const n = (await cache.keys()).length;
+    const question = `Remove all ${n} cache entries in ${cache.dir}?`;
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError(
+        `clean without --unused removes all ${n} cache entries in ${cache.dir}: pass --yes (or --unused)`,
+      );
+    }
+    if (!confirm(question)) {
+      ctx.write("nothing removed\n");
+      return 1;
+    }
+  }
+  const use = await cache.use("exclusive", {
+    wait: Boolean(ctx.values.wait),
+    onWait: () => ctx.writeErr(`waiting for the running commands on ${cache.dir} to finish\n`),
+  });
+  if (!use) {
+    throw new PipelineError(
+      `clean: ${cache.dir} is in use by a running reproduce, stage or publish; ` +
+        `rerun clean when it has finished, or pass --wait`,
+    );
+  }
+  try {
+    return await cleanLocked(ctx, cache, runner);
+  } finally {
+    use.release();
+  }
+}
+
+async function cleanLocked(ctx: Ctx, cache: Cache, runner: Runner): Promise<number> {
   const keep = new Set<string>();
   if (ctx.values.unused) {
     let files = ctx.values.config as string[] | undefined;
@@ -482,6 +871,7 @@ async function clean(ctx: Ctx): Promise<number> {
       }
     }
     for (const f of files.sort()) {
+      confinePath(f, { what: "--config", access: "read" });
       for (
         const s of await runner.status(
           planInstances(await loadConfig(f), { report: "report" in ctx.registry }),
@@ -490,8 +880,6 @@ async function clean(ctx: Ctx): Promise<number> {
         if (s.state === "up to date" && s.key) keep.add(s.key);
       }
     }
-  } else if (ctx.values.config) {
-    throw new UsageError("clean: --config only makes sense with --unused");
   }
   const removed = await cache.clean(keep);
   ctx.write(

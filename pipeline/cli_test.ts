@@ -53,12 +53,12 @@ Deno.test("help, unknown commands and flags, and config mistakes: one line, exit
     const unknown = await p.run("reproduc");
     assertEquals([unknown.code, unknown.err], [
       2,
-      'error: unknown command "reproduc" (valid: reproduce, stage, status, clean)\n',
+      'error: unknown command "reproduc" (did you mean reproduce?); valid: reproduce, stage, status, clean, publish, export\n',
     ]);
     const flag = await p.run("status", "--force");
     assertEquals([flag.code, flag.err], [
       2,
-      "error: status: unknown or malformed option --force (valid: --config, --backend, --cache-dir, --help)\n",
+      "error: status: unknown or malformed option --force (valid: --config, --backend, --json, --results-dir, --cache-dir, --help)\n",
     ]);
     const jobs = await p.cli("reproduce", "--jobs", "0");
     assertEquals(jobs.err, 'error: --jobs must be an integer >= 1 (got "0")\n');
@@ -123,7 +123,7 @@ Deno.test("a reproduce killed with SIGKILL mid-stage resumes without redoing fin
     assertEquals(await published(p), expected);
     // Nothing left behind by the killed process.
     const names = (await Array.fromAsync(Deno.readDir(`${p.dir}/.cache`))).map((e) => e.name);
-    assertEquals(names.filter((n) => n.includes(".")), []);
+    assertEquals(names.filter((n) => n.includes(".") && n !== "cache.lock"), []);
   });
 });
 
@@ -154,7 +154,15 @@ Deno.test("clean --unused keeps what the config uses; clean removes everything",
     // The old gd train, spectral and the old tabulate entries are no longer referenced.
     assertEquals(unused.out, "removed 3 cache entries, kept 8 in use\n");
     assertEquals((await p.cli("reproduce")).ran, []);
-    assertEquals((await p.cli("clean")).out, "removed 8 cache entries\n");
+    const refused = await p.cli("clean");
+    assertEquals(
+      [refused.code, refused.err.replaceAll(p.dir, "DIR")],
+      [
+        2,
+        "error: clean without --unused removes all 8 cache entries in DIR/.cache: pass --yes (or --unused)\n",
+      ],
+    );
+    assertEquals((await p.cli("clean", "--yes")).out, "removed 8 cache entries\n");
     assertEquals(sorted((await p.cli("reproduce")).ran), sorted(ALL));
   });
 });

@@ -13,12 +13,36 @@ import {
   Alias,
   type Document,
   isMap,
+  isPair,
   isScalar,
   isSeq,
   LineCounter,
   type Node,
   parseDocument,
 } from "yaml";
+
+/**
+ * Limits that no real experiment reaches and a typo or a hostile file always does, so that the
+ * cost of any file is bounded before anything runs (each error names the limit).
+ */
+export const LIMITS = {
+  /** Bytes of an experiment file (`paper.yaml` is about 40 KB). */
+  fileBytes: 1 << 20,
+  /** The `yaml` package's `maxAliasCount`: alias uses times their size, against alias bombs. */
+  aliasCount: 1000,
+  /** Stage instances of one file after sweeps (a sweep of 10 000 runs with spectra fits). */
+  instances: 100_000,
+  /** Steps of one train run. */
+  steps: 1_000_000_000,
+  /** `log_per_decade` of a run. */
+  logPerDecade: 1000,
+  /** `inner_steps` of the `max` optimizer (each step runs that many inner steps). */
+  innerSteps: 10_000,
+  /** `batch` of the minibatch optimizers. */
+  batch: 10_000_000,
+  /** Default budget of total optimizer steps of a plan; above it `--yes` or `max_total_steps`. */
+  totalSteps: 10_000_000_000,
+} as const;
 
 /** A mistake in an experiment file (or on the command line): printed as one line, exit code 2. */
 export class ConfigError extends Error {
@@ -68,7 +92,9 @@ export interface ExperimentSpec {
   /** Claims (passed through to tabulate), when the experiment declares any. */
   readonly claims?: readonly Json[];
   /** Where each block is written, `file:line: key.path`, to prefix errors found after parsing. */
-  readonly origins?: Readonly<{ dataset: string; spectral?: string; claims?: string }>;
+  readonly origins?: Readonly<
+    { dataset: string; spectral?: string; claims?: string; tables?: string }
+  >;
 }
 
 /** A validated experiment file. */
@@ -81,6 +107,10 @@ export interface ExperimentSet {
   readonly backend: string;
   /** The experiments, in file order. */
   readonly experiments: readonly ExperimentSpec[];
+  /** Budget of total optimizer steps (`max_total_steps`, default {@linkcode LIMITS}.totalSteps). */
+  readonly maxTotalSteps: number;
+  /** Line of `max_total_steps` (or 1), for the budget message. */
+  readonly budgetLine: number;
 }
 
 /** Options for {@linkcode parseConfig} and {@linkcode loadConfig}. */
@@ -97,11 +127,15 @@ const TABLE_RE = /^[a-z0-9_-]+$/;
 const isNum = (v: Json): v is number => typeof v === "number";
 const num = (pred: (x: number) => boolean, what: string): Check => (v) =>
   !isNum(v) ? "must be a number" : pred(v) ? null : `must be ${what}`;
-const int = (min: number | null): Check => (v) =>
+const int = (min: number | null, max?: number): Check => (v) =>
   !isNum(v) || !Number.isInteger(v)
     ? "must be an integer"
+    : max !== undefined && (v > max || (min !== null && v < min))
+    ? `must be an integer in [${min}, ${max}]`
     : min !== null && v < min
     ? `must be >= ${min}`
+    : !Number.isSafeInteger(v)
+    ? `must be an integer of at most ${Number.MAX_SAFE_INTEGER}`
     : null;
 const oneOf = (values: readonly string[]): Check => (v) =>
   typeof v === "string" && values.includes(v) ? null : `must be one of ${values.join(", ")}`;
@@ -117,11 +151,11 @@ const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
   optimizer: { check: oneOf(OPTIMIZERS) },
   lr: { check: num((x) => x > 0, "> 0") },
   rho: { check: num((x) => x >= 0, ">= 0") },
-  steps: { check: int(1) },
+  steps: { check: int(1, LIMITS.steps) },
   seed: { check: int(null) },
-  batch: { check: int(1) },
+  batch: { check: int(1, LIMITS.batch) },
   sigma: { check: num((x) => x >= 0, ">= 0") },
-  inner_steps: { check: int(1) },
+  inner_steps: { check: int(1, LIMITS.innerSteps) },
   x0: {
     check: (v) =>
       Array.isArray(v) && v.length > 0 && v.every(isNum)
@@ -131,7 +165,7 @@ const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
   },
   init_scale: { check: num((x) => x > 0, "> 0") },
   backend: { check: oneOf(BACKENDS) },
-  log_per_decade: { check: int(1) },
+  log_per_decade: { check: int(1, LIMITS.logPerDecade) },
   // The train stage checks the window's fields against the run (steps, bounds).
   window: {
     check: (v) =>
@@ -140,23 +174,62 @@ const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
 };
 const REQUIRED_RUN_FIELDS = ["optimizer", "lr", "steps"];
 
-const TOP_KEYS = ["name", "description", "backend", "experiments"];
+const TOP_KEYS = ["name", "description", "backend", "max_total_steps", "experiments"];
 const EXPERIMENT_KEYS = ["id", "description", "dataset", "train", "spectral", "tables", "claims"];
 const TRAIN_KEYS = ["defaults", "runs"];
 
-/** Reads and validates an experiment file; a missing or unreadable file is a {@linkcode ConfigError}. */
+/**
+ * Reads and validates an experiment file; a missing, unreadable, oversized or non-text file is a
+ * {@linkcode ConfigError} (the size is checked before reading, and at most the limit is read).
+ */
 export async function loadConfig(path: string, opts: ConfigOptions = {}): Promise<ExperimentSet> {
+  let bytes: Uint8Array;
+  try {
+    const f = await Deno.open(path, { read: true });
+    try {
+      const info = await f.stat();
+      if (!info.isFile) throw new ConfigError(`${path}:1: the file is not a regular file`);
+      if (info.size > LIMITS.fileBytes) throw tooBig(path, info.size);
+      // Read one byte past the limit: a file growing while read is caught too.
+      const buf = new Uint8Array(LIMITS.fileBytes + 1);
+      let n = 0;
+      for (;;) {
+        const got = await f.read(buf.subarray(n));
+        if (got === null) break;
+        n += got;
+        if (n > LIMITS.fileBytes) throw tooBig(path, n);
+      }
+      bytes = buf.subarray(0, n);
+    } finally {
+      f.close();
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`${path}: cannot read experiment file (${(e as Error).message})`);
+  }
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read experiment file (${(e as Error).message})`);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError(`${path}:1: the file is not UTF-8 text (an experiment file is YAML)`);
   }
   return parseConfig(text, path, opts);
 }
 
+function tooBig(path: string, size: number): ConfigError {
+  return new ConfigError(
+    `${path}:1: the file has ${size} bytes, over the limit of ${LIMITS.fileBytes} bytes for an experiment file`,
+  );
+}
+
 /** Validates the YAML text of an experiment file named `file` (used in messages). */
 export function parseConfig(text: string, file: string, opts: ConfigOptions = {}): ExperimentSet {
+  const nul = text.indexOf("\0");
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split("\n").length;
+    throw new ConfigError(`${file}:${line}: the file holds a NUL byte: not YAML text`);
+  }
+  if (text.length > LIMITS.fileBytes) throw tooBig(file, text.length);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -164,15 +237,73 @@ export function parseConfig(text: string, file: string, opts: ConfigOptions = {}
     const line = err.linePos?.[0].line ?? 1;
     throw new ConfigError(
       `${file}:${line}: invalid YAML: ${
-        err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
+        printable(err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, ""))
       }`,
+    );
+  }
+  try {
+    doc.toJS({ maxAliasCount: LIMITS.aliasCount });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    const [node, path] = firstAlias(doc.contents as Node | null, "") ?? [null, "the top level"];
+    const line = node?.range ? lc.linePos(node.range[0]).line : 1;
+    throw new ConfigError(
+      `${file}:${line}: ${path}: YAML aliases expand too far (over maxAliasCount ${LIMITS.aliasCount})`,
     );
   }
   return new Validator(file, lc, doc).top(opts);
 }
 
+/** The first alias node in document order and its key path. */
+function firstAlias(node: Node | null, path: string): [Node, string] | null {
+  if (node instanceof Alias) return [node, path || "the top level"];
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      if (pair.key instanceof Alias) return [pair.key, path || "the top level"];
+      const k = isScalar(pair.key) ? String(pair.key.value) : "?";
+      const hit = firstAlias(pair.value as Node | null, path ? `${path}.${k}` : k);
+      if (hit) return hit;
+    }
+  }
+  if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const hit = firstAlias(item as Node | null, `${path}[${i}]`);
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
+
+/**
+ * A value as an error message shows it: JSON, non-ASCII and control characters escaped, elided past
+ * 60 characters (an error must not echo a file's raw content).
+ */
+export function printable(text: string): string {
+  const esc = text.replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return esc.length <= 60 ? esc : `${esc.slice(0, 57)}…`;
+}
+
+const show = (v: unknown) => printable(JSON.stringify(v) ?? String(v));
+
+/** Total optimizer steps of a set's runs (a `max` step runs `inner_steps` ascent steps too). */
+export function totalSteps(runs: readonly RunInstance[]): number {
+  let total = 0;
+  for (const r of runs) {
+    const inner = r.params.optimizer === "max" ? (r.params.inner_steps as number ?? 1) : 0;
+    total += (r.params.steps as number) * (1 + inner);
+  }
+  return total;
+}
+
 /** Walks the YAML tree, so every error knows the line of the offending node. */
 class Validator {
+  /** Stage instances counted so far (sweeps included), against {@linkcode LIMITS}.instances. */
+  private instances = 1;
+
   constructor(
     private readonly file: string,
     private readonly lc: LineCounter,
@@ -217,7 +348,9 @@ class Validator {
       if (typeof v === "number" && Number.isFinite(v)) return v;
       this.fail(
         node,
-        `${path} must be a finite number, string, boolean or null (got ${String(v)})`,
+        `${path || "the top level"} must be a finite number, string, boolean or null (got ${
+          printable(String(v))
+        })`,
       );
     }
     this.fail(node, `${path} has an unsupported YAML value`);
@@ -226,7 +359,7 @@ class Validator {
   private key(node: Node, path: string): string {
     node = this.deref(node)!;
     if (!isScalar(node) || typeof node.value !== "string") {
-      this.fail(node, `${path} has a non-string key`);
+      this.fail(node, `${path || "the top level"} has a non-string key`);
     }
     return node.value as string;
   }
@@ -239,14 +372,21 @@ class Validator {
   ): Map<string, { key: Node; value: Node | null }> {
     node = this.deref(node);
     if (!isMap(node)) {
-      this.fail(node, `${path} must be a mapping (got ${this.describe(node)})`, opts.parent);
+      this.fail(
+        node,
+        `${path || "the top level"} must be a mapping (got ${this.describe(node)})`,
+        opts.parent,
+      );
     }
     const out = new Map<string, { key: Node; value: Node | null }>();
     for (const pair of node.items) {
       const k = this.key(pair.key as Node, path);
       const full = path ? `${path}.${k}` : k;
       if (opts.valid && !opts.valid.includes(k)) {
-        this.fail(pair.key as Node, `${full} is not a valid key (valid: ${opts.valid.join(", ")})`);
+        this.fail(
+          pair.key as Node,
+          `${printable(full)} is not a valid key (valid: ${opts.valid.join(", ")})`,
+        );
       }
       out.set(k, { key: pair.key as Node, value: this.deref(pair.value) });
     }
@@ -257,7 +397,10 @@ class Validator {
     if (node === null || (isScalar(node) && node.value === null)) return "nothing";
     if (isSeq(node)) return "a list";
     if (isMap(node)) return "a mapping";
-    return JSON.stringify(isScalar(node) ? node.value : String(node));
+    if (isScalar(node) && typeof node.value === "string" && node.value.length > 60) {
+      return "a long string";
+    }
+    return show(isScalar(node) ? node.value : String(node));
   }
 
   private str(node: Node | null, path: string, re?: RegExp, parent?: Node | null): string {
@@ -266,7 +409,7 @@ class Validator {
       this.fail(node, `${path} must be a string (got ${this.describe(node)})`, parent);
     }
     if (re && !re.test(v)) {
-      this.fail(node, `${path} must match ${re.source} (got ${JSON.stringify(v)})`, parent);
+      this.fail(node, `${path} must match ${re.source} (got ${show(v)})`, parent);
     }
     return v;
   }
@@ -304,6 +447,13 @@ class Validator {
         this.experiment(this.deref(e), `experiments[${i}]`, backend, opts, n)
       );
     });
+    let maxTotalSteps: number = LIMITS.totalSteps;
+    let budgetLine = 1;
+    const budget = m.get("max_total_steps");
+    if (budget) {
+      maxTotalSteps = this.checked(budget.value, "max_total_steps", int(1), budget.key) as number;
+      budgetLine = this.line(budget.key);
+    }
     const seen = new Map<string, number>();
     exps.forEach((e, i) => {
       const prev = seen.get(e.id);
@@ -318,7 +468,7 @@ class Validator {
       }
       seen.set(e.id, i);
     });
-    return { file: this.file, name, backend, experiments: exps };
+    return { file: this.file, name, backend, experiments: exps, maxTotalSteps, budgetLine };
   }
 
   private required<T>(
@@ -337,7 +487,7 @@ class Validator {
   private checked(node: Node | null, path: string, check: Check, parent?: Node | null): Json {
     const v = this.json(node, path);
     const problem = check(v);
-    if (problem) this.fail(node, `${path} ${problem} (got ${JSON.stringify(v)})`, parent);
+    if (problem) this.fail(node, `${path} ${problem} (got ${show(v)})`, parent);
     return v;
   }
 
@@ -364,11 +514,14 @@ class Validator {
       this.str(dm.get("kind")!.value, `${p}.kind`, ID_RE, dm.get("kind")!.key);
       return this.json(n, p) as Record<string, Json>;
     }, path);
+    // dataset and tabulate, then per run a train and (with a spectral block) a spectral instance
+    this.instances += 2;
+    const perRun = m.has("spectral") ? 2 : 1;
     const runs = this.required(
       m,
       "train",
       node,
-      (n, p) => this.train(n, p, backend, opts, m.get("train")!.key),
+      (n, p) => this.train(n, p, { backend, opts, parent: m.get("train")!.key, perRun }),
       path,
     );
     let spectral: Record<string, Json> | undefined;
@@ -403,6 +556,7 @@ class Validator {
       dataset: this.origin(m.get("dataset")?.value, `${path}.dataset`),
       spectral: spectral && this.origin(m.get("spectral")?.value, `${path}.spectral`),
       claims: claims && this.origin(m.get("claims")?.value, `${path}.claims`),
+      tables: this.origin(m.get("tables")?.value, `${path}.tables`),
     };
     return { id, description, dataset, runs, spectral, tables, claims, origins };
   }
@@ -410,10 +564,9 @@ class Validator {
   private train(
     node: Node | null,
     path: string,
-    backend: string,
-    opts: ConfigOptions,
-    parent: Node,
+    ctx: { backend: string; opts: ConfigOptions; parent: Node; perRun: number },
   ): RunInstance[] {
+    const { backend, opts, parent } = ctx;
     const m = this.map(node, path, { valid: TRAIN_KEYS, parent });
     const defaults = m.has("defaults")
       ? this.runFields(m.get("defaults")!.value, `${path}.defaults`, false, m.get("defaults")!.key)
@@ -442,6 +595,16 @@ class Validator {
         if (!merged.has(req)) {
           this.fail(rnode, `${rpath}.${req} is required (in the run or in ${path}.defaults)`);
         }
+      }
+      // Counted before expanding, so a sweep of 10⁶ runs fails here in microseconds.
+      let count = 1;
+      for (const v of merged.values()) if (v instanceof Sweep) count *= v.values.length;
+      this.instances += count * ctx.perRun;
+      if (this.instances > LIMITS.instances) {
+        this.fail(
+          rnode,
+          `${rpath} expands to ${count} runs, which takes the file past the limit of ${LIMITS.instances} stage instances`,
+        );
       }
       for (const inst of expand(name, merged)) {
         const prev = owner.get(inst.label);

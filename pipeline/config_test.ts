@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { ConfigError, parseConfig } from "./config.ts";
+import { ConfigError, loadConfig, parseConfig } from "./config.ts";
 
 const BASE = `name: quick
 backend: auto
@@ -183,4 +183,84 @@ Deno.test("--backend is checked too", () => {
     msg = (e as Error).message;
   }
   assertEquals(msg, '--backend must be one of auto, f64, cpu, wasm, webgpu (got "tpu")');
+});
+
+Deno.test("limits: oversized numbers, alias bombs, huge sweeps and files fail in one line naming file, line, key and limit", async () => {
+  const steps = (v: string) => errorOf(BASE.replace("steps: 100", `steps: ${v}`));
+  const at = "experiments/x.yaml:8: experiments[0].train.defaults.steps must be an integer in";
+  assertEquals(steps("1e12"), `${at} [1, 1000000000] (got 1000000000000)`);
+  assertEquals(steps("1e308"), `${at} [1, 1000000000] (got 1e+308)`);
+  assertEquals(
+    steps("123456789012345678901234567890"),
+    `${at} [1, 1000000000] (got 1.2345678901234568e+29)`,
+  );
+  assertEquals(
+    errorOf(BASE.replace("steps: 100", "steps: 100, log_per_decade: 1e9")),
+    "experiments/x.yaml:8: experiments[0].train.defaults.log_per_decade must be an integer in [1, 1000] (got 1000000000)",
+  );
+  assertEquals(
+    errorOf(BASE.replace("seed: [0, 1] }", "seed: 1e300 }")),
+    "experiments/x.yaml:10: experiments[0].train.runs[0].seed must be an integer of at most 9007199254740991 (got 1e+300)",
+  );
+  // A 1 KB alias bomb: 12 levels of 10 aliases each would expand to 10¹² nodes.
+  let bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (let i = 1; i < 12; i++) {
+    bomb += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]\n`;
+  }
+  assert(bomb.length < 1024, `${bomb.length}`);
+  assertEquals(
+    errorOf(bomb),
+    "experiments/x.yaml:2: a1[0]: YAML aliases expand too far (over maxAliasCount 1000)",
+  );
+  // 1000 × 1000 swept values: 10⁶ runs, counted before they are expanded.
+  const values = Array.from({ length: 1000 }, (_, i) => i).join(", ");
+  assertEquals(
+    errorOf(BASE.replace("rho: [0.01, 0.02], seed: [0, 1]", `rho: [${values}], seed: [${values}]`)),
+    "experiments/x.yaml:10: experiments[0].train.runs[0] expands to 1000000 runs, which takes the file past the limit of 100000 stage instances",
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    const big = `${dir}/big.yaml`;
+    await Deno.writeTextFile(big, BASE + `# ${"x".repeat(8 << 20)}\n`);
+    const e = await loadConfig(big).catch((e) => e);
+    assert(e instanceof ConfigError);
+    assertEquals(
+      e.message,
+      `${big}:1: the file has ${
+        (await Deno.stat(big)).size
+      } bytes, over the limit of 1048576 bytes for an experiment file`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("top-level mistakes name the top level and never echo raw or binary content", async () => {
+  assertEquals(
+    errorOf("just some text that is not a mapping at all, and goes on for a while longer still"),
+    "experiments/x.yaml:1: the top level must be a mapping (got a long string)",
+  );
+  assertEquals(
+    errorOf("- 1\n- 2\n"),
+    "experiments/x.yaml:1: the top level must be a mapping (got a list)",
+  );
+  assertEquals(
+    errorOf("name: t\nexperiments: [1]\n\u00e9\u0001x: 3\n"),
+    "experiments/x.yaml:3: \\u00e9\\u0001x is not a valid key (valid: name, description, backend, max_total_steps, experiments)",
+  );
+  assertEquals(
+    errorOf("a\u0000b: 1\n"),
+    "experiments/x.yaml:1: the file holds a NUL byte: not YAML text",
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/bin.yaml`, new Uint8Array([0x6e, 0x3a, 0xff, 0xfe, 0x80, 0x0a]));
+    const e = await loadConfig(`${dir}/bin.yaml`).catch((e) => e);
+    assertEquals(
+      e.message,
+      `${dir}/bin.yaml:1: the file is not UTF-8 text (an experiment file is YAML)`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

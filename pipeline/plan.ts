@@ -85,7 +85,7 @@ export function planInstances(
       kind: "tabulate",
       experiment: exp.id,
       params: tabParams,
-      origin: exp.origins?.claims,
+      origin: exp.origins?.claims ?? exp.origins?.tables,
       inputs: exp.spectral
         ? { dataset: [ds], train: trains, spectral: spectrals }
         : { dataset: [ds], train: trains },

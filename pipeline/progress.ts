@@ -22,6 +22,7 @@ export type RunEvent =
   | { readonly type: "fail"; readonly id: string; readonly error: string }
   | { readonly type: "skip"; readonly id: string; readonly reason: string }
   | { readonly type: "warn"; readonly message: string }
+  | { readonly type: "plan"; readonly total: number }
   | { readonly type: "info"; readonly message: string };
 
 /** Receives run events and renders them. */
@@ -93,6 +94,10 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
   const live = new Map<string, Live>();
   let drawn = 0;
   let lastDraw = -Infinity;
+  // Overall counter, once the runner has announced the plan's size.
+  let total = 0;
+  let finished = 0;
+  const count = () => total > 0 ? `  [${++finished}/${total}]` : "";
 
   const progressText = (id: string, l: Live): string => {
     const t = now();
@@ -127,6 +132,7 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
       const s = `  … ${progressText(id, l)}`;
       return s.length > width ? s.slice(0, width) : s;
     });
+    if (total > 0 && live.size > 0) lines.push(`  ${finished}/${total} stages`);
     out += lines.map((s) => s + "\n").join("");
     drawn = lines.length;
     write(out);
@@ -172,23 +178,29 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
           break;
         case "finish":
           live.delete(e.id);
-          print(`done     ${e.id}  [${shortKey(e.key)}]  in ${formatDuration(e.seconds)}`);
+          print(
+            `done     ${e.id}  [${shortKey(e.key)}]  in ${formatDuration(e.seconds)}${count()}`,
+          );
           break;
         case "reuse":
-          print(`cached   ${e.id}  [${shortKey(e.key)}]${e.note ? `  (${e.note})` : ""}`);
+          print(`cached   ${e.id}  [${shortKey(e.key)}]${e.note ? `  (${e.note})` : ""}${count()}`);
           break;
         case "fail":
           live.delete(e.id);
-          print(`FAILED   ${e.id}: ${e.error}`);
+          print(`FAILED   ${e.id}: ${e.error}${count()}`);
           break;
         case "skip":
-          print(`skipped  ${e.id}  (${e.reason})`);
+          print(`skipped  ${e.id}  (${e.reason})${count()}`);
           break;
         case "warn":
           print(`warning: ${e.message}`);
           break;
         case "info":
           print(e.message);
+          break;
+        case "plan":
+          total = e.total;
+          finished = 0;
           break;
       }
     },

@@ -5,8 +5,16 @@
  * the reason an instance would run.
  * @module
  */
-import { Cache, cacheKey, type InputRef, type KeyComponents, type Manifest } from "./cache.ts";
-import { canonicalJson, hashFile } from "./hash.ts";
+import {
+  Cache,
+  cacheKey,
+  type EntryRead,
+  type InputRef,
+  type KeyComponents,
+  type Manifest,
+  PipelineError,
+} from "./cache.ts";
+import { canonicalJson, hashFile, sha256Hex } from "./hash.ts";
 import type { StageInstance } from "./plan.ts";
 import type { InputArtifact, StageRegistry } from "./stage.ts";
 import { type Executor, inProcessExecutor } from "./executor.ts";
@@ -81,6 +89,12 @@ export interface RunOptions {
   readonly jobs?: number;
   /** Runs the stage code; default: in this thread with the registry. */
   readonly executor?: Executor;
+  /**
+   * Ids that must come from the cache: when one has no usable entry it fails (naming itself) instead
+   * of being computed, and its downstream is skipped. A single-stage job on a shared cache never
+   * recomputes its upstream.
+   */
+  readonly mustReuse?: ReadonlySet<string>;
 }
 
 /** A stage whose upstream will run cannot have a known key yet. */
@@ -182,9 +196,10 @@ export class Runner {
     c: KeyComponents,
     key: string | typeof PENDING,
     pendingInputs: readonly string[],
+    known?: EntryRead,
   ): Promise<Omit<InstanceStatus, "id" | "key">> {
     if (key !== PENDING) {
-      const read = await this.cache.read(key);
+      const read = known ?? await this.cache.read(key);
       if (read.ok) return { state: "up to date", changes: [], detail: "" };
       const left = await this.cache.leftover(key);
       if (left === "running") {
@@ -264,6 +279,34 @@ export class Runner {
     return out;
   }
 
+  /**
+   * A key per instance known before anything runs: SHA-256 over what its cache key covers except
+   * upstream content, with the upstream instances' recipes in its place. Equal recipes mean equal
+   * cache keys as long as stages are deterministic; exported workflows name their marker files by it.
+   */
+  async recipes(plan: readonly StageInstance[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const inst of plan) {
+      const inputs: Record<string, string[]> = {};
+      for (const [role, ids] of Object.entries(inst.inputs)) {
+        inputs[role] = ids.map((id) => out.get(id)!);
+      }
+      out.set(
+        inst.id,
+        await sha256Hex(canonicalJson({
+          id: inst.id,
+          kind: inst.kind,
+          version: this.kindOf(inst).version,
+          params: inst.params,
+          inputs,
+          sources: await this.sources(inst.kind),
+          runtime: await this.runtime(inst),
+        })),
+      );
+    }
+    return out;
+  }
+
   /** Runs a (topologically ordered) plan; a failing stage skips its downstream, not the rest. */
   async run(plan: readonly StageInstance[], opts: RunOptions = {}): Promise<RunSummary> {
     const t0 = performance.now();
@@ -279,6 +322,7 @@ export class Runner {
       outcomes: new Map(),
       seconds: 0,
     };
+    this.reporter.event({ type: "plan", total: plan.length });
     const promises = new Map<string, Promise<Outcome | null>>();
     const neededBy = new Map<string, string>();
     for (const inst of plan) {
@@ -303,13 +347,23 @@ export class Runner {
       const key = await cacheKey(c);
       const forced = opts.force?.has(inst.id) ?? false;
       const upstreamOnly = opts.selected !== undefined && !opts.selected.has(inst.id);
+      let read: EntryRead | undefined;
       if (!forced) {
-        const read = await this.cache.read(key);
+        read = await this.cache.read(key);
         if (read.ok) return await this.reused(summary, inst, key, c, read.manifest);
+        if (opts.mustReuse?.has(inst.id)) {
+          const error = new PipelineError(
+            `${inst.id} is not in the cache ${this.cache.dir} (${read.reason}); compute it first ` +
+              `(deno task stage ${inst.id}, or deno task reproduce --only ${inst.id})`,
+          );
+          summary.failed.push({ id: inst.id, error });
+          this.reporter.event({ type: "fail", id: inst.id, error: error.message });
+          return null;
+        }
       }
       const why = forced
         ? { state: "forced", changes: [], detail: "" }
-        : await this.diagnose(c, key, []);
+        : await this.diagnose(c, key, [], read);
       if (why.state === "incomplete" && why.detail.startsWith("corrupt")) {
         this.reporter.event({
           type: "warn",
@@ -408,7 +462,8 @@ export class Runner {
     manifest: Manifest,
     note?: string,
   ): Promise<Outcome> {
-    await this.cache.tidy(key);
+    const untidy = await this.cache.tidy(key);
+    if (untidy) this.reporter.event({ type: "warn", message: untidy });
     await this.cache.writeIndex(key, c);
     summary.reused.push(inst.id);
     this.reporter.event({ type: "reuse", id: inst.id, key, note });

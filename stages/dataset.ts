@@ -41,6 +41,41 @@ export function datasetFor(params: Readonly<Record<string, unknown>>): Promise<D
   return ds;
 }
 
+/**
+ * Upper bounds of the size params (the data set is built during validation, and its cost grows
+ * with them); the paper's experiments stay far below. Quadratics are dense D×D, hence `eigenvalues`.
+ */
+const SIZE_LIMITS: Readonly<Record<string, number>> = {
+  n: 1_000_000,
+  nTest: 1_000_000,
+  d: 100_000,
+  k: 100_000,
+  hidden: 100_000,
+  teacherHidden: 100_000,
+};
+const MAX_EIGENVALUES = 2048;
+/** Numbers a data set may hold (samples × features). */
+const MAX_ENTRIES = 50_000_000;
+
+function checkSizes(params: Readonly<Record<string, unknown>>): void {
+  for (const [key, limit] of Object.entries(SIZE_LIMITS)) {
+    const v = params[key];
+    if (typeof v === "number" && v > limit) {
+      throw new Error(`${key} must be at most ${limit} (got ${v})`);
+    }
+  }
+  for (const key of ["eigenvalues", "eigenvalues1", "eigenvalues2"]) {
+    const v = params[key];
+    if (Array.isArray(v) && v.length > MAX_EIGENVALUES) {
+      throw new Error(`${key} must list at most ${MAX_EIGENVALUES} values (got ${v.length})`);
+    }
+  }
+  const n = Number(params.n ?? 0) + Number(params.nTest ?? 0), d = Number(params.d ?? 1);
+  if (n * d > MAX_ENTRIES) {
+    throw new Error(`(n + nTest) × d must be at most ${MAX_ENTRIES} numbers (got ${n * d})`);
+  }
+}
+
 /** The dataset stage kind. */
 export const datasetStage: StageKind = {
   kind: "dataset",
@@ -53,6 +88,7 @@ export const datasetStage: StageKind = {
     "data",
   ),
   async validate(params) {
+    checkSizes(params);
     await datasetFor(params);
   },
   async run(ctx) {

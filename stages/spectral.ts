@@ -14,6 +14,8 @@ import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
 import type { StageKind } from "../pipeline/stage.ts";
 import { readCheckpoints, readDataset, readJson, single, writeCsv } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
+import { datasetFor } from "./dataset.ts";
+import { problemDim } from "../core/problems/registry.ts";
 
 /** Spectral params: the experiment's `spectral` block plus the run's ρ and backend. */
 interface SpectralParams {
@@ -30,34 +32,40 @@ interface SpectralParams {
   backend?: BackendRequest;
 }
 
+/** Upper bounds of the spectral block's counts: cost grows with each, no real analysis nears them. */
+const MAX = { checkpoints: 10_000, k: 1000, probes: 100_000, exact: 10_000, mc: 1_000_000 };
+const intIn = (v: unknown, lo: number, hi: number) =>
+  Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
 /** Keys of the spectral block and what each must be. */
 const SPECTRAL_KEYS: Record<string, (v: unknown) => boolean> = {
   checkpoints: (v) =>
     v === "all" || v === "last" ||
-    (Array.isArray(v) && v.length > 0 && v.every((s) => Number.isInteger(s) && s >= 0)),
-  k: (v) => Number.isInteger(v) && (v as number) >= 1,
-  m: (v) => Number.isInteger(v) && (v as number) >= 1,
+    (Array.isArray(v) && v.length > 0 && v.length <= MAX.checkpoints &&
+      v.every((s) => Number.isInteger(s) && s >= 0)),
+  k: (v) => intIn(v, 1, MAX.k),
+  m: (v) => intIn(v, 1, MAX.k),
   rho: (v) => typeof v === "number" && v >= 0,
-  trace_probes: (v) => Number.isInteger(v) && (v as number) >= 1,
-  exact_trace_up_to: (v) => Number.isInteger(v) && (v as number) >= 0,
+  trace_probes: (v) => intIn(v, 1, MAX.probes),
+  exact_trace_up_to: (v) => intIn(v, 0, MAX.exact),
   at_manifold: (v) => typeof v === "boolean",
   per_sample: (v) => typeof v === "boolean",
-  mc_samples: (v) => Number.isInteger(v) && (v as number) >= 1,
+  mc_samples: (v) => intIn(v, 1, MAX.mc),
   seed: (v) => Number.isInteger(v),
   backend: (v) => BACKEND_REQUESTS.includes(v as BackendRequest),
   experiment: (v) => typeof v === "string",
 };
 
 const EXPECTED: Record<string, string> = {
-  checkpoints: '"all", "last" or a non-empty list of logged steps',
-  k: "an integer >= 1",
-  m: "an integer >= 1",
+  checkpoints: `"all", "last" or a non-empty list of at most ${MAX.checkpoints} logged steps`,
+  k: `an integer in [1, ${MAX.k}]`,
+  m: `an integer in [1, ${MAX.k}]`,
   rho: "a number >= 0",
-  trace_probes: "an integer >= 1",
-  exact_trace_up_to: "an integer >= 0",
+  trace_probes: `an integer in [1, ${MAX.probes}]`,
+  exact_trace_up_to: `an integer in [0, ${MAX.exact}]`,
   at_manifold: "true or false",
   per_sample: "true or false",
-  mc_samples: "an integer >= 1",
+  mc_samples: `an integer in [1, ${MAX.mc}]`,
   seed: "an integer",
   backend: "auto, f64, cpu, wasm or webgpu",
   experiment: "a string",
@@ -97,7 +105,7 @@ export const spectralStage: StageKind = {
     "core/rng.ts",
     "core/setup.ts",
   ),
-  validate(params, upstream) {
+  async validate(params, upstream) {
     for (const [key, value] of Object.entries(params)) {
       const check = SPECTRAL_KEYS[key];
       if (!check) {
@@ -106,6 +114,14 @@ export const spectralStage: StageKind = {
       }
       if (!check(value)) {
         throw new Error(`${key} must be ${EXPECTED[key]} (got ${JSON.stringify(value)})`);
+      }
+    }
+    // Lanczos finds at most D eigenvalues, and λ_M needs M ≤ D.
+    const dim = problemDim(await datasetFor(upstream.dataset[0]));
+    for (const key of ["k", "m"]) {
+      const v = params[key] as number | undefined;
+      if (v !== undefined && v > dim) {
+        throw new Error(`${key} must be at most D = ${dim}, the problem's dimension (got ${v})`);
       }
     }
     const run = upstream.train[0];

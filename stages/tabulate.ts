@@ -153,11 +153,22 @@ function paramsLong(traj: aq.ColumnTable, xs: readonly string[]): aq.ColumnTable
   return aq.table({ step, tau, coordinate, value });
 }
 
+/** Tables an experiment's `tables:` may list (published; claims.csv and tracking.csv come with claims). */
+export const TABLES = ["trajectory", "spectra", "summary"];
+
 /** The tabulate stage kind. */
 export const tabulateStage: StageKind = {
   kind: "tabulate",
   version: 3,
-  validate(params) {
+  validate(params, upstream) {
+    for (const t of params.tables as string[]) {
+      if (!TABLES.includes(t)) {
+        throw new Error(`tables: unknown table ${JSON.stringify(t)} (valid: ${TABLES.join(", ")})`);
+      }
+    }
+    if ((params.tables as string[]).includes("spectra") && !upstream.spectral?.length) {
+      throw new Error("tables: spectra needs a spectral block in the experiment");
+    }
     // A claim typo fails before any stage runs, with the claim's index.
     if (params.claims !== undefined) parseClaims(params.claims, "claims");
   },

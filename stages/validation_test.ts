@@ -63,7 +63,7 @@ const cases: [string, string, string][] = [
   [
     "k: 2 }",
     "k: 0 }",
-    "DIR/x.yaml:11: experiments[0].spectral: k must be an integer >= 1 (got 0)",
+    "DIR/x.yaml:11: experiments[0].spectral: k must be an integer in [1, 1000] (got 0)",
   ],
   [
     "k: 2 }",

@@ -10,6 +10,7 @@ if (import.meta.main) {
     await runCli(Deno.args, {
       registry: testStageKinds,
       registryUrl: new URL("./test_stages.ts", import.meta.url).href,
+      entry: new URL(import.meta.url).pathname,
     }),
   );
 }

@@ -78,7 +78,7 @@ export class TestProject {
     const cache = ["--cache-dir", `${this.dir}/.cache`];
     const config = ["--config", `${this.dir}/t.yaml`];
     if (args[0] === "clean") return args.includes("--unused") ? [...cache, ...config] : cache;
-    if (args[0] === "status") return [...cache, ...config];
+    if (args[0] === "status") return [...cache, ...config, "--results-dir", `${this.dir}/results`];
     return [...cache, ...config, "--results-dir", `${this.dir}/results`];
   }
 
@@ -112,9 +112,10 @@ export class TestProject {
         "--allow-env",
         `${repo}/pipeline/testing/cli_entry.ts`,
         ...args,
-        "--config",
-        "t.yaml",
-        ...(args[0] === "reproduce" || args[0] === "stage" ? ["--results-dir", "results"] : []),
+        ...(args[0] === "clean" && !args.includes("--unused") ? [] : ["--config", "t.yaml"]),
+        ...(["reproduce", "stage", "status"].includes(args[0]) && !args.includes("--results-dir")
+          ? ["--results-dir", "results"]
+          : []),
       ],
       cwd: this.dir,
       stdout: "piped",

@@ -581,7 +581,10 @@ async function exportWorkflow(ctx: Ctx): Promise<number> {
 }
 
 /** What a report instance publishes to the results root. */
-const REPORT_FILES = [".csv", ".md", ".html", ".svg"];
+const REPORT_FILES = [".csv", ".parquet", ".json", ".md", ".html", ".svg"];
+
+/** What a tabulate instance publishes: its tables as CSV and Parquet, and their codebook. */
+const TABLE_FILES = [".csv", ".parquet", ".json"];
 
 /**
  * Where a set publishes by default: `results/` for the default set (`name: paper`), so the
@@ -591,22 +594,47 @@ export function resultsRoot(set: ExperimentSet): string {
   return set.name === "paper" ? "results" : `results/${set.name}`;
 }
 
-/** `claims: 40 reproduced, 2 not reproduced, 1 inconclusive` from a published claims.csv. */
+/**
+ * `predictions: 27 reproduced, 2 not reproduced, 2 inconclusive; sanity checks: 14 of 14 passed`
+ * from a published claims.csv (rows without a kind count as predictions).
+ */
 async function verdictLine(path: string): Promise<string> {
   const [header, ...rows] = parseCsv(await Deno.readTextFile(path));
   const col = header?.indexOf("verdict") ?? -1;
+  const kindCol = header?.indexOf("kind") ?? -1;
   const counts = new Map<string, number>();
-  for (const r of rows) if (col >= 0 && r[col]) counts.set(r[col], (counts.get(r[col]) ?? 0) + 1);
+  let sanity = 0, sanityPassed = 0;
+  for (const r of rows) {
+    if (col < 0 || !r[col]) continue;
+    if (kindCol >= 0 && r[kindCol] === "sanity") {
+      sanity++;
+      if (r[col] === "reproduced") sanityPassed++;
+      continue;
+    }
+    counts.set(r[col], (counts.get(r[col]) ?? 0) + 1);
+  }
   const order = ["reproduced", "not reproduced", "inconclusive"];
   const words = [...counts.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return `claims: ${words.map((w) => `${counts.get(w)} ${w}`).join(", ") || "none"}`;
+  const predictions = `predictions: ${
+    words.map((w) => `${counts.get(w)} ${w}`).join(", ") || "none"
+  }`;
+  return sanity
+    ? `${predictions}; sanity checks: ${sanityPassed} of ${sanity} passed`
+    : predictions;
 }
 
 /** What a tabulate instance publishes: the tables its experiment lists, and claim outputs. */
 function publishedTables(inst: StageInstance): string[] | undefined {
   const tables = inst.params.tables;
   if (!Array.isArray(tables)) return undefined;
-  return [...tables.map((t) => `${t}.csv`), "claims.csv", "tracking.csv"];
+  const stems = [
+    ...tables,
+    ...(tables.includes("trajectory") ? ["params"] : []),
+    "window",
+    "claims",
+    "tracking",
+  ];
+  return [...stems.flatMap((t) => [`${t}.csv`, `${t}.parquet`]), "schema.json"];
 }
 
 async function execute(
@@ -661,6 +689,7 @@ async function execute(
         }
         : {
           experiment: s.experiment,
+          extensions: TABLE_FILES,
           only: publishedTables(s),
           recipe: recipes.get(s.id),
           ...summary.outcomes.get(s.id)!,

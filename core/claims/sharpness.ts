@@ -38,7 +38,7 @@ export const samLimitNormClaim: Evaluator = (data, args) => {
 
 /**
  * `sam_distance` — args { runs, at? }: ‖x − Φ(x)‖ vs ηρλ1/(2 − ηλ1) with λ1 = λ1(∇²L(Φ(x))) at the
- * same checkpoint (science.md §3, §7).
+ * same checkpoint (docs/theory.md §3, §5).
  */
 export const samDistance: Evaluator = (data, args) => {
   const at = atArg(args.at);

@@ -1,5 +1,5 @@
 /**
- * Evaluators on the 4-D toy (science.md §5): endpoints against the argmins of λ1, λ_M and Tr,
+ * Evaluators on the 4-D toy (docs/theory.md §7): endpoints against the argmins of λ1, λ_M and Tr,
  * tracking error against the SAM / 1-SAM flows of core/theory, and GD's stop at Φ(x0).
  * @module
  */

@@ -1,12 +1,12 @@
 /**
  * Validation of optimizer specifications and their decomposition into the three axes of the one
- * parametrized SAM-family step (design.md constraint 4): where the gradients come from, how the
+ * parametrized SAM-family step: where the gradients come from, how the
  * ascent is scaled, and which gradient is applied.
  * @module
  */
 import type { OptimizerKind, OptimizerSpec } from "./types.ts";
 
-/** Every optimizer kind, in the order of science.md §2. */
+/** Every optimizer kind, in the order of docs/theory.md §1. */
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = [
   "gd",
   "sgd",

@@ -127,13 +127,13 @@ Deno.test("Theorem 4.8: SAM on a quadratic → ‖x‖ = ηρλ1/(2 − ηλ1) a
   }
 });
 
-Deno.test("toy4d (science.md §5): SAM and 1-SAM follow the finite-η-corrected flows; GD stays", async () => {
+Deno.test("toy4d (docs/theory.md §7): SAM and 1-SAM follow the finite-η-corrected flows; GD stays", async () => {
   const eta = 0.05, rho = 0.01, steps = 200000; // τ = ηρ²t = 1
   const obj = problem({ kind: "toy4d", family: "paper" });
   const x0 = [1, 1, 0.3, 0.3];
   // Phase I is (close to) gradient flow into Γ: start the slow flows from Φ(x0) (core/theory).
   const phi = toyPhi("paper", x0).slice(0, 2);
-  // SAM: dX/dτ = −½∇λ1 with λ1 = F1 on Γ, times (1 − ηλ1/2)⁻² (science.md §3).
+  // SAM: dX/dτ = −½∇λ1 with λ1 = F1 on Γ, times (1 − ηλ1/2)⁻² (docs/theory.md §3).
   const sam = toySamFlow("paper", phi, 1, { lr: eta });
   // 1-SAM: sample k moves X by −½ρ²∇λ1(∇²L_k) (1 − ηλ1(∇²L_k)/2)⁻², with ∇²L_0 = 2F1 e3e3ᵀ and
   // ∇²L_1 = 2F2 e4e4ᵀ on Γ; averaged over k: dX/dτ = −½·½ Σ_k c_k ∇(2F_k).

@@ -3,7 +3,7 @@
  * @module
  */
 
-/** The optimizers of science.md §2. */
+/** The optimizers of docs/theory.md §1. */
 export type OptimizerKind =
   | "gd" // x ← x − η∇L
   | "sgd" // x ← x − η∇L_B, |B| = batch

@@ -1,5 +1,5 @@
 /**
- * The quadratic L(x) = ½ xᵀAx with a prescribed spectrum (common.md problem 1, Theorem 4.8).
+ * The quadratic L(x) = ½ xᵀAx with a prescribed spectrum (Theorem 4.8; docs/theory.md §4).
  * @module
  */
 import type { Batch } from "../engine/types.ts";

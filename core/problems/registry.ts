@@ -21,7 +21,7 @@ import { datasetShape, fail } from "./validate.ts";
 export type { DiagnetSpec, MlpSpec, QuadraticSpec, Sanity2dSpec, Toy4dSpec, TwoQuadraticsSpec };
 export type { CarRow, IrisRow, RealRows } from "./real_data.ts";
 
-/** Every problem kind, in the order of common.md. */
+/** Every problem kind, in the order of the README. */
 export const PROBLEM_KINDS = [
   "quadratic",
   "two-quadratics",
@@ -157,7 +157,7 @@ export function problemDim(dataset: Dataset): number {
 
 /**
  * The initial point of a run: `x0` when given (length-checked), else the kind's seeded default:
- * quadratics N(0, I)/√D·scale; toy4d (1, 1, 0.3, 0.3) (science.md §5); sanity2d (2, 0.3), off Γ;
+ * quadratics N(0, I)/√D·scale; toy4d (1, 1, 0.3, 0.3) (docs/theory.md §7); sanity2d (2, 0.3), off Γ;
  * diagnet u = v = scale·1 (scale 0.1); mlp W ~ N(0, 1/d), b = 0, a ~ N(0, 1/h) (times scale).
  */
 export function initialPoint(dataset: Dataset, opts: InitialPointOptions): Float64Array {

@@ -1,5 +1,5 @@
 /**
- * The 2-D sanity toy L = ½(1 − x1·x2)² (science.md §6): Γ = {x1·x2 = 1}, Hessian eigenvalues 0 and
+ * The 2-D sanity toy L = ½(1 − x1·x2)² (docs/theory.md §7): Γ = {x1·x2 = 1}, Hessian eigenvalues 0 and
  * x1² + x2² on Γ, so SAM and 1-SAM both drift to |x1| = |x2| = 1.
  * @module
  */

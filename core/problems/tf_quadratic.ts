@@ -1,5 +1,5 @@
 /**
- * The quadratic L = ½ xᵀAx (common.md problem 1) on the tfjs engine, by autodiff.
+ * The quadratic L = ½ xᵀAx (docs/theory.md §4) on the tfjs engine, by autodiff.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -1,5 +1,5 @@
 /**
- * The 2-D sanity toy L = ½(1 − x1·x2)² (common.md problem 4) on the tfjs engine, by autodiff.
+ * The 2-D sanity toy L = ½(1 − x1·x2)² (docs/theory.md §7) on the tfjs engine, by autodiff.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

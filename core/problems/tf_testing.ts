@@ -1,6 +1,6 @@
 /**
  * Test support for the tfjs problems: small hand-made data sets of every kind and independent
- * float64 oracles (the losses written out from common.md with plain loops, and central finite
+ * float64 oracles (the losses written out from their definitions with plain loops, and central finite
  * differences of them). Used only by tests.
  * @module
  */
@@ -92,7 +92,7 @@ function halfQuadForm(a: Float64Array, x: ArrayLike<number>): number {
   return 0.5 * s;
 }
 
-/** Per-sample model output f_k(x) of diagnet / mlp, written from common.md. */
+/** Per-sample model output f_k(x) of diagnet / mlp, written from its definition. */
 function modelOutput(ds: Dataset, x: ArrayLike<number>, k: number): number {
   const d = ds.shapes.z[1], z = ds.arrays.z;
   if (ds.kind === "diagnet") {

@@ -1,5 +1,5 @@
 /**
- * The 4-D toy of Figure 1 (common.md problem 3) on the tfjs engine, by autodiff:
+ * The 4-D toy of Figure 1 (docs/theory.md §7) on the tfjs engine, by autodiff:
  * L_0 = F1(x1,x2)·x3², L_1 = F2(x1,x2)·x4², L = (L_0 + L_1)/2.
  * @module
  */

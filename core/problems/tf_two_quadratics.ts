@@ -1,5 +1,5 @@
 /**
- * Two quadratics L_k = ½ xᵀA_k x, L = (L_0 + L_1)/2 (common.md problem 2, Example 5.8) on the tfjs
+ * Two quadratics L_k = ½ xᵀA_k x, L = (L_0 + L_1)/2 (Example 5.8; docs/theory.md §5) on the tfjs
  * engine, by autodiff.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The 4-D toy of Figure 1 (science.md §5, common.md problem 3): L_0 = F1(x1,x2)·x3²,
+ * The 4-D toy of Figure 1 (docs/theory.md §7): L_0 = F1(x1,x2)·x3²,
  * L_1 = F2(x1,x2)·x4², L = (L_0 + L_1)/2, Γ = {x3 = x4 = 0}, Hessian eigenvalues F1 and F2 on Γ.
  * @module
  */
@@ -8,7 +8,7 @@ import type { Dataset, F64Problem } from "./types.ts";
 import { checkFields, enumField } from "./validate.ts";
 
 /**
- * The families of (F1, F2): "paper" (science.md §5; F1 − F2 = ½(a−1)² + ½b² + 1 ≥ 1) and "shifted"
+ * The families of (F1, F2): "paper" (docs/theory.md §7; F1 − F2 = ½(a−1)² + ½b² + 1 ≥ 1) and "shifted"
  * (the three argmins not collinear; F1 − F2 = ½(a−2)² + ½(b+1)², so the eigengap closes at (2, −1)).
  */
 export const TOY4D_FAMILIES = ["paper", "shifted"] as const;

@@ -3,7 +3,7 @@ import { Rng } from "../rng.ts";
 import { createF64Problem, makeDataset } from "./registry.ts";
 import { toy4dArgmins, type Toy4dFamily, Toy4dProblem } from "./toy4d.ts";
 
-/** F1, F2 of common.md, written out independently of the module. */
+/** F1, F2 of docs/theory.md §7, written out independently of the module. */
 const F: Record<Toy4dFamily, [(a: number, b: number) => number, (a: number, b: number) => number]> =
   {
     paper: [(a, b) => 3 + a * a + b * b, (a, b) => 1 + 0.5 * ((a + 1) ** 2 + b * b)],

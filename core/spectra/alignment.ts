@@ -1,6 +1,6 @@
 /**
  * Alignment of the gradient with the top Hessian eigenvector, |cos(∇L, v1(∇²L))|, for the full loss
- * and per sample (the mechanism behind SAM's and 1-SAM's implicit biases, science.md §3 and §7).
+ * and per sample (the mechanism behind SAM's and 1-SAM's implicit biases, docs/theory.md §3, §5).
  * The sign of v1 is arbitrary, so the absolute value is reported.
  * @module
  */

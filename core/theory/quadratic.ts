@@ -1,6 +1,6 @@
 /**
  * Closed-form predictions near a minimum: Theorem 4.8's 2-cycle, the distance of SAM's iterate to
- * Γ, Corollary 4.6's worst-direction sharpness, and USAM's stability threshold (science.md §3, §8).
+ * Γ, Corollary 4.6's worst-direction sharpness, and USAM's stability threshold (docs/theory.md §3, §8).
  * @module
  */
 
@@ -13,7 +13,7 @@ function check(name: string, v: number, positive = false): void {
 /**
  * Theorem 4.8: SAM on L = ½xᵀAx with ηλ1 < 1 ends in the 2-cycle ±x* along v1 with
  * ‖x*‖ = ηρλ1/(2 − ηλ1). The same expression is the distance of SAM's iterate to Γ in Phase II
- * (science.md §3), with λ1 = λ1(∇²L(Φ(x))). Throws unless 0 < ηλ1 < 2 (no 2-cycle otherwise).
+ * (docs/theory.md §3), with λ1 = λ1(∇²L(Φ(x))). Throws unless 0 < ηλ1 < 2 (no 2-cycle otherwise).
  */
 export function samLimitNorm(lr: number, rho: number, lambda1: number): number {
   check("lr", lr, true);

@@ -21,7 +21,7 @@ Deno.test("rk4: ẏ = −y and the harmonic oscillator against their closed form
 });
 
 Deno.test("samLimitNorm: the 2-cycle of the 1-D SAM map x ← x − ηλ(x + ρ sign x)", () => {
-  assertClose(samLimitNorm(0.1, 0.05, 4), 0.0125, { rtol: 1e-15 }); // science.md §3
+  assertClose(samLimitNorm(0.1, 0.05, 4), 0.0125, { rtol: 1e-15 }); // docs/theory.md §3
   for (const [lr, rho, lam] of [[0.1, 0.05, 4], [0.02, 0.3, 7], [0.5, 0.01, 1.9]]) {
     let x = 0.37;
     for (let t = 0; t < 20000; t++) x -= lr * lam * (x + rho * Math.sign(x));
@@ -91,7 +91,7 @@ Deno.test("toy flows at η → 0 match their closed forms (both families)", () =
     const one = t.trace.map((c, i) => c + (X0[i] - c) * Math.exp(-1.5 * tau));
     assertClose(toyOneSamFlow(family, X0, tau), one, { atol: 1e-10 });
   }
-  // science.md §5, family paper: 1-SAM x1 = −1/3 + (a0 + 1/3)e^{−1.5τ}.
+  // docs/theory.md §7, family paper: 1-SAM x1 = −1/3 + (a0 + 1/3)e^{−1.5τ}.
   assertClose(toyOneSamFlow("paper", [0.5, 0], 1)[0], -1 / 3 + (0.5 + 1 / 3) * Math.exp(-1.5), {
     rtol: 1e-10,
   });

@@ -1,5 +1,5 @@
 /**
- * The limiting flows of SAM and 1-SAM on the 4-D toy (science.md §3, §5), with and without the
+ * The limiting flows of SAM and 1-SAM on the 4-D toy (docs/theory.md §3, §7), with and without the
  * finite-η correction, and the gradient flow Φ that starts them. Both toy4d families have
  * F1 = 3 + ‖X − c1‖², F2 = 1 + ½‖X − c2‖² with X = (x1, x2) and c1 = argmin F1, c2 = argmin F2,
  * and on Γ = {x3 = x4 = 0} the Hessian eigenvalues are F1 and F2 (per-sample: 2F1, 2F2).
@@ -43,7 +43,7 @@ export function toyCoefficients(family: Toy4dFamily): {
 /** Options of the toy flows. */
 export interface ToyFlowOptions {
   /**
-   * Learning rate η of the finite-η correction (science.md §3): the drift of a step whose loss has
+   * Learning rate η of the finite-η correction (docs/theory.md §3): the drift of a step whose loss has
    * top eigenvalue λ is multiplied by (1 − ηλ/2)⁻². Omit for the η → 0 flow of the theorems.
    */
   readonly lr?: number;

@@ -5,7 +5,7 @@ import { phase1End } from "./phase.ts";
 import { claim, data, quad, rows, run } from "./testing_data.ts";
 
 /** ‖x_t‖ of an idealized SAM run: exponential decay at rate ηλ until it meets the 2-cycle d. */
-function sam(name: string, lr: number, rho: number, decay = 1): [number, number][] {
+function sam(lr: number, rho: number, decay = 1): [number, number][] {
   const d = samLimitNorm(lr, rho, 4);
   const out: [number, number][] = [];
   for (let t = 1; t <= 1e5; t = Math.ceil(t * 1.05)) {
@@ -34,18 +34,16 @@ Deno.test("phase1_length: a Phase I of ln(1/(ηρ))/(ηλ_min) steps is within t
     compare: "at_most",
   });
   const lambdaMin = 2; // the quadratic's eigenvalues are 4 and 2
-  const gdLike = runs.flatMap((r) =>
-    rows(r.run, { param_norm: sam(r.run, r.lr, r.rho, lambdaMin) })
-  );
+  const gdLike = runs.flatMap((r) => rows(r.run, { param_norm: sam(r.lr, r.rho, lambdaMin) }));
   assertEquals(evaluateClaim(spec, data(quad, runs, gdLike)).verdict, "reproduced");
   // a Phase I whose rate falls with ρ (t ∝ 1/(ηρ)) exceeds the bound at small ρ
   const slow = runs.flatMap((r) =>
-    rows(r.run, { param_norm: sam(r.run, r.lr, r.rho, lambdaMin * r.rho) })
+    rows(r.run, { param_norm: sam(r.lr, r.rho, lambdaMin * r.rho) })
   );
   assertEquals(evaluateClaim(spec, data(quad, runs, slow)).verdict, "not reproduced");
   // GD-like: converges through the band to 0 and never stays there
   const gd = runs.flatMap((r) =>
-    rows(r.run, { param_norm: sam(r.run, r.lr, r.rho).map(([t]) => [t, Math.exp(-r.lr * t)]) })
+    rows(r.run, { param_norm: sam(r.lr, r.rho).map(([t]) => [t, Math.exp(-r.lr * t)]) })
   );
   assertEquals(evaluateClaim(spec, data(quad, runs, gd)).verdict, "not reproduced");
 });

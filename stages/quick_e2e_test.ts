@@ -9,6 +9,7 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { loadConfig } from "../pipeline/config.ts";
 import { runCli } from "../pipeline/cli.ts";
 import { stageKinds } from "./registry.ts";
+import { headline } from "./report/headline.ts";
 
 const root = new URL("../", import.meta.url);
 const config = new URL("experiments/quick.yaml", root).pathname;
@@ -188,6 +189,21 @@ Deno.test({
         Object.keys(MUST_HOLD).filter((id) => !set.experiments.some((e) => e.id === id)),
         [],
       );
+      // The headline counts predictions only, by verdict, and sanity checks apart.
+      const all = aq.fromCSV(await Deno.readTextFile(`${tmp}/results/claims.csv`))
+        .objects() as Record<string, unknown>[];
+      const declared = set.experiments.flatMap((e) =>
+        ((e.claims ?? []) as { kind: string }[]).map((c) => c.kind)
+      );
+      assertEquals(
+        all.filter((r) => r.kind === "prediction").length,
+        declared.filter((k) => k === "prediction").length,
+      );
+      const line = headline(all);
+      assert(line.startsWith(`${declared.filter((k) => k === "prediction").length} predictions: `));
+      const report = await Deno.readTextFile(`${tmp}/results/report.md`);
+      assert(report.includes(line), `report.md headline: ${line}`);
+      assert(out.includes("predictions: "), "the end-of-run line counts predictions");
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

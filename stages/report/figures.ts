@@ -8,6 +8,7 @@
  */
 import type { ExperimentTables } from "./tables.ts";
 import { alignmentFigure } from "./figures/alignment.ts";
+import { ascEtaFigure } from "./figures/asc_eta.ts";
 import type { Figure } from "./figures/figure.ts";
 import { normFigure } from "./figures/norm.ts";
 import { planeFigure } from "./figures/plane.ts";
@@ -26,6 +27,7 @@ export function experimentFigures(exp: ExperimentTables): Figure[] {
     alignmentFigure(exp),
     normFigure(exp),
     trackingFigure(exp),
+    ascEtaFigure(exp),
     rhoFigure(exp),
     trajectoryFigure(exp),
   ].filter((f): f is Figure => f !== undefined);

@@ -671,6 +671,13 @@ async function execute(
       const lock = await cache.lock("publish");
       try {
         published = await publishTables(tables, resultsDir);
+      } catch (e) {
+        if (e instanceof PipelineError) throw e;
+        throw new PipelineError(
+          `publishing to ${resultsDir} failed (${
+            (e as Error).message
+          }); the next run finishes or undoes it`,
+        );
       } finally {
         lock.release();
       }

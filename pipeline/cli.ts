@@ -260,6 +260,7 @@ async function liveExamples(
   if (command !== "stage") return undefined;
   const file = (values.config as string | undefined) ?? DEFAULT_CONFIG;
   try {
+    confinePath(file, { what: "--config", access: "read" });
     const plan = planInstances(await loadConfig(file), { report: "report" in opts.registry });
     const config = file === DEFAULT_CONFIG ? "" : ` --config ${file}`;
     const train = plan.find((s) => s.kind === "train") ?? plan[0];

@@ -58,14 +58,13 @@ class UsageError extends Error {}
  */
 async function liveExamples(
   command: Command,
-  values: Record<string, unknown>,
-  opts: CliOptions,
+  { values, registry }: { values: Record<string, unknown>; registry: StageRegistry },
 ): Promise<string[] | undefined> {
   if (command !== "stage") return undefined;
   const file = (values.config as string | undefined) ?? DEFAULT_CONFIG;
   try {
     confinePath(file, { what: "--config", access: "read" });
-    const plan = planInstances(await loadConfig(file), { report: "report" in opts.registry });
+    const plan = planInstances(await loadConfig(file), { report: "report" in registry });
     const config = file === DEFAULT_CONFIG ? "" : ` --config ${file}`;
     const train = plan.find((s) => s.kind === "train") ?? plan[0];
     const tab = plan.find((s) => s.kind === "tabulate") ?? plan[0];
@@ -131,7 +130,7 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
     return 2;
   }
   if (values.help) {
-    write(commandHelp(command, await liveExamples(command, values, opts)));
+    write(commandHelp(command, await liveExamples(command, { values, registry: opts.registry })));
     return 0;
   }
   try {
@@ -366,7 +365,6 @@ async function exportWorkflow(ctx: Ctx): Promise<number> {
   const { runner } = setup(ctx);
   const text = await snakefile(plan, {
     recipes: await runner.recipes(plan),
-    kinds: Object.fromEntries(plan.map((s) => [s.kind, s.kind])),
     workdir: abs(ctx.root ?? "."),
     entry: abs(ctx.entry ?? "main.ts"),
     denoConfig: abs(new URL("../deno.json", import.meta.url).pathname),
@@ -571,7 +569,7 @@ async function status(ctx: Ctx): Promise<number> {
   const statuses = (await runner.status(withUpstream(plan, shown))).filter((s) => shown.has(s.id));
   // Only a stage missing from the cache needs the published files to vouch for it (a fresh clone).
   const missing = new Set(statuses.filter((s) => s.state === "missing").map((s) => s.id));
-  const published = await publishedState(ctx, set, plan, runner, missing);
+  const published = await publishedState(ctx, { set, plan, runner, shown: missing });
   if (ctx.values.json) {
     ctx.write(
       JSON.stringify(
@@ -608,10 +606,12 @@ async function status(ctx: Ctx): Promise<number> {
  */
 async function publishedState(
   ctx: Ctx,
-  set: ExperimentSet,
-  plan: StageInstance[],
-  runner: Runner,
-  shown: ReadonlySet<string>,
+  { set, plan, runner, shown }: {
+    set: ExperimentSet;
+    plan: StageInstance[];
+    runner: Runner;
+    shown: ReadonlySet<string>;
+  },
 ): Promise<{ byId: Map<string, "current" | "stale">; summary: string }> {
   const dir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set);
   const byId = new Map<string, "current" | "stale">();

@@ -44,16 +44,17 @@ export async function hashFile(path: string): Promise<string> {
 /** Relative paths (with `/`) of every regular file under `dir`, sorted; symlinks are refused. */
 export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  async function walk(rel: string): Promise<void> {
-    for await (const e of Deno.readDir(rel ? `${dir}/${rel}` : dir)) {
+  // Synchronous: entries hold a handful of files, and a thread-pool round trip per call costs more.
+  function walk(rel: string): void {
+    for (const e of Deno.readDirSync(rel ? `${dir}/${rel}` : dir)) {
       const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory) await walk(p);
+      if (e.isDirectory) walk(p);
       else if (e.isFile) out.push(p);
       else throw new Error(`${dir}/${p}: only regular files and directories can be artifacts`);
     }
   }
-  await walk("");
-  return out.sort();
+  walk("");
+  return await Promise.resolve(out.sort());
 }
 
 /** Content of one file in a directory hash. */
@@ -72,7 +73,7 @@ export async function hashDir(
   const out: Record<string, FileHash> = {};
   for (const rel of await listFiles(dir)) {
     if (opts.exclude?.includes(rel)) continue;
-    const bytes = await Deno.readFile(`${dir}/${rel}`);
+    const bytes = Deno.readFileSync(`${dir}/${rel}`);
     out[rel] = { sha256: await sha256Hex(bytes), bytes: bytes.length };
   }
   return out;

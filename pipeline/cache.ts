@@ -256,7 +256,11 @@ export class Cache {
   }
 
   /** Whether a writer is working on `key` now, or one died leaving a lock file or temp directory. */
-  async leftover(key: string): Promise<Leftover> {
+  leftover(key: string): Promise<Leftover> {
+    return Promise.resolve(this.leftoverNow(key));
+  }
+
+  private leftoverNow(key: string): Leftover {
     const lockPath = `${this.dir}/${key}.lock`;
     let lockFile = false;
     try {

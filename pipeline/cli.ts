@@ -27,8 +27,11 @@ import type { StageRegistry } from "./stage.ts";
 
 /** Options for {@linkcode runCli}. */
 export interface CliOptions {
-  /** Stage kinds by name. */
-  readonly registry: StageRegistry;
+  /**
+   * Stage kinds by name, or a loader of them: loaded only once the experiment file has been
+   * checked, so that a mistake in it is reported without loading the numerical libraries.
+   */
+  readonly registry: StageRegistry | (() => Promise<StageRegistry>);
   /**
    * URL of a module exporting the same registry as `stageKinds`; when given, `--jobs N > 1` runs
    * stages in N Web Workers (true parallelism). Without it stages run in the calling thread.
@@ -130,11 +133,20 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
     return 2;
   }
   if (values.help) {
-    write(commandHelp(command, await liveExamples(command, { values, registry: opts.registry })));
+    const registry = typeof opts.registry === "function" ? await opts.registry() : opts.registry;
+    write(commandHelp(command, await liveExamples(command, { values, registry })));
     return 0;
   }
   try {
-    const ctx = { ...opts, write, writeErr, values, positionals };
+    const ctx: Ctx = {
+      ...opts,
+      registry: {},
+      load: opts.registry,
+      write,
+      writeErr,
+      values,
+      positionals,
+    };
     if (command === "reproduce") return await reproduce(ctx);
     if (command === "stage") return await stage(ctx);
     if (command === "status") return await status(ctx);
@@ -154,11 +166,23 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
   }
 }
 
-interface Ctx extends CliOptions {
+interface Ctx extends Omit<CliOptions, "registry"> {
+  /** The stage kinds; empty until {@linkcode kinds} has loaded them. */
+  registry: StageRegistry;
+  /** What {@linkcode CliOptions.registry} gave. */
+  readonly load: CliOptions["registry"];
   readonly write: (text: string) => void;
   readonly writeErr: (text: string) => void;
   readonly values: Record<string, string | boolean | string[] | undefined>;
   readonly positionals: string[];
+}
+
+/** Loads the stage kinds into `ctx.registry` (once). */
+async function kinds(ctx: Ctx): Promise<StageRegistry> {
+  if (Object.keys(ctx.registry).length === 0) {
+    ctx.registry = typeof ctx.load === "function" ? await ctx.load() : ctx.load;
+  }
+  return ctx.registry;
 }
 
 function noPositionals(ctx: Ctx, command: string): void {
@@ -181,7 +205,9 @@ function jobsOf(ctx: Ctx): number {
 async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
   const file = (ctx.values.config as string | undefined) ?? DEFAULT_CONFIG;
   confinePath(file, { what: "--config", access: "read" });
-  return await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+  const set = await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+  await kinds(ctx);
+  return set;
 }
 
 /** The cache directory, checked (real path, permissions) before anything runs. */
@@ -622,6 +648,8 @@ async function publishedState(
     if (!shown.has(inst.id) || (inst.kind !== "tabulate" && inst.kind !== "report")) continue;
     const mine = rows.filter((r) => r.stage === inst.id);
     if (mine.length === 0) continue;
+    // A manifest of an earlier version has no recipes: nothing to compare.
+    if (mine.some((r) => r.recipe === "")) continue;
     byId.set(inst.id, mine.every((r) => r.recipe === recipes.get(inst.id)) ? "current" : "stale");
   }
   if (byId.size === 0) return { byId, summary: "" };
@@ -638,6 +666,7 @@ async function publishedState(
 
 async function clean(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "clean");
+  await kinds(ctx);
   if (ctx.values.config && !ctx.values.unused) {
     throw new UsageError("clean: --config only makes sense with --unused");
   }

@@ -111,7 +111,11 @@ export async function cacheKey(c: KeyComponents): Promise<string> {
 const KEY_RE = /^[0-9a-f]{64}$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The store under one directory. */
+/**
+ * The store under one directory. Small metadata operations (manifests, locks, index records) use
+ * the synchronous file API: stages compute in workers, and an asynchronous call per operation
+ * costs a thread-pool round trip that, over 10⁴ stages, outweighs the operations themselves.
+ */
 export class Cache {
   /** Keys verified (or written) by this process: an entry is hashed at most once per process. */
   private readonly verified = new Map<string, Manifest>();
@@ -122,9 +126,9 @@ export class Cache {
   /** @param dir cache directory (created on first write) */
   constructor(readonly dir: string) {}
 
-  private async ensureDir(dir: string): Promise<void> {
+  private ensureDir(dir: string): void {
     if (this.made.has(dir)) return;
-    await Deno.mkdir(dir, { recursive: true });
+    Deno.mkdirSync(dir, { recursive: true });
     this.made.add(dir);
   }
 
@@ -140,10 +144,10 @@ export class Cache {
     const dir = this.entryDir(key);
     let text: string;
     try {
-      text = await Deno.readTextFile(`${dir}/manifest.json`);
+      text = Deno.readTextFileSync(`${dir}/manifest.json`);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      const exists = await Deno.stat(dir).then(() => true, () => false);
+      const exists = existsSync(dir);
       return exists
         ? { ok: false, state: "corrupt", reason: "manifest.json is missing" }
         : { ok: false, state: "missing", reason: "no entry" };
@@ -185,12 +189,12 @@ export class Cache {
    * holds it; `onWait` is called once if it has to wait.
    */
   async lock(key: string, onWait?: () => void): Promise<Lock> {
-    await this.ensureDir(this.dir);
+    this.ensureDir(this.dir);
     const path = `${this.dir}/${key}.lock`;
     let waited = false;
     for (;;) {
-      const f = await Deno.open(path, { create: true, write: true });
-      if (!(await f.tryLock(true))) {
+      const f = Deno.openSync(path, { create: true, write: true });
+      if (!f.tryLockSync(true)) {
         f.close();
         if (!waited) onWait?.();
         waited = true;
@@ -199,13 +203,18 @@ export class Cache {
       }
       // The holder removes the file before unlocking; if our file is no longer the one at `path`,
       // we locked an orphan and must start over (otherwise two processes could both "hold" it).
-      const mine = await f.stat();
-      const current = await Deno.stat(path).catch(() => null);
+      const mine = f.statSync();
+      let current: Deno.FileInfo | null = null;
+      try {
+        current = Deno.statSync(path);
+      } catch {
+        // removed by its holder meanwhile
+      }
       if (current === null || current.ino !== mine.ino) {
         f.close();
         continue;
       }
-      await f.write(new TextEncoder().encode(`${Deno.pid}\n`));
+      f.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
       return {
         release() {
           try {
@@ -231,7 +240,7 @@ export class Cache {
     mode: "shared" | "exclusive",
     opts: { wait?: boolean; onWait?: () => void } = {},
   ): Promise<Lock | null> {
-    await this.ensureDir(this.dir);
+    this.ensureDir(this.dir);
     const f = await Deno.open(`${this.dir}/cache.lock`, { create: true, write: true });
     let waited = false;
     while (!(await f.tryLock(mode === "exclusive"))) {
@@ -247,14 +256,18 @@ export class Cache {
   }
 
   /** Whether a writer is working on `key` now, or one died leaving a lock file or temp directory. */
-  async leftover(key: string): Promise<Leftover> {
+  leftover(key: string): Promise<Leftover> {
+    return Promise.resolve(this.leftoverNow(key));
+  }
+
+  private leftoverNow(key: string): Leftover {
     const lockPath = `${this.dir}/${key}.lock`;
     let lockFile = false;
     try {
-      const f = await Deno.open(lockPath, { read: true });
+      const f = Deno.openSync(lockPath, { read: true });
       lockFile = true;
       try {
-        if (!(await f.tryLock(true))) return "running";
+        if (!f.tryLockSync(true)) return "running";
       } finally {
         f.close();
       }
@@ -262,7 +275,7 @@ export class Cache {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     if (lockFile) return "incomplete";
-    return (await this.temporaries(key)).length > 0 ? "incomplete" : null;
+    return this.temporaries(key).length > 0 ? "incomplete" : null;
   }
 
   /**
@@ -274,7 +287,7 @@ export class Cache {
     if ((await this.leftover(key)) !== "incomplete") return null;
     const lock = await this.lock(key);
     try {
-      for (const name of await this.temporaries(key)) {
+      for (const name of this.temporaries(key)) {
         await Deno.remove(`${this.dir}/${name}`, { recursive: true });
       }
       return null;
@@ -289,10 +302,10 @@ export class Cache {
    * Names of the temporary directories of `key` that exist (`<key>.tmp`, `<key>.old`). Fixed names
    * (only the lock holder writes them) make this two `lstat`s, not a scan of the whole cache.
    */
-  private async temporaries(key: string): Promise<string[]> {
+  private temporaries(key: string): string[] {
     const out: string[] = [];
     for (const name of [`${key}.tmp`, `${key}.old`]) {
-      if (await Deno.lstat(`${this.dir}/${name}`).then(() => true, () => false)) out.push(name);
+      if (existsSync(`${this.dir}/${name}`)) out.push(name);
     }
     return out;
   }
@@ -302,7 +315,7 @@ export class Cache {
    * left behind. Call only while holding the key's lock (then no live writer owns those leftovers).
    */
   async begin(key: string): Promise<string> {
-    for (const name of await this.temporaries(key)) {
+    for (const name of this.temporaries(key)) {
       try {
         await Deno.remove(`${this.dir}/${name}`, { recursive: true });
       } catch (e) {
@@ -313,9 +326,9 @@ export class Cache {
       }
     }
     try {
-      await this.ensureDir(this.dir);
+      this.ensureDir(this.dir);
       const tmp = `${this.dir}/${key}.tmp`;
-      await Deno.mkdir(tmp);
+      Deno.mkdirSync(tmp);
       return tmp;
     } catch (e) {
       throw new PipelineError(`cannot write into the cache ${this.dir} (${reason(e)})`);
@@ -346,24 +359,23 @@ export class Cache {
       deno: Deno.version.deno,
     };
     // The directory is renamed into place after this write: no temporary file needed inside it.
-    await Deno.writeTextFile(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+    Deno.writeTextFileSync(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
     const final = this.entryDir(key);
-    const exists = await Deno.stat(final).then(() => true, () => false);
-    if (exists) {
+    if (existsSync(final)) {
       const old = `${final}.old`;
       try {
-        await Deno.rename(final, old);
+        Deno.renameSync(final, old);
       } catch (e) {
         throw new PipelineError(
           `cannot replace the unusable cache entry ${final} (${reason(e)}); ` +
             `make it writable or remove it, then rerun`,
         );
       }
-      await Deno.rename(tmp, final);
+      Deno.renameSync(tmp, final);
       // The new entry is in place; an old one that cannot be deleted is only clutter for clean.
       await Deno.remove(old, { recursive: true }).catch(() => {});
     } else {
-      await Deno.rename(tmp, final);
+      Deno.renameSync(tmp, final);
     }
     this.verified.set(key, manifest);
     return manifest;
@@ -375,19 +387,20 @@ export class Cache {
   }
 
   /** The key components of the last run of instance `id`, if any. */
-  async readIndex(id: string): Promise<(KeyComponents & { key: string }) | null> {
+  readIndex(id: string): Promise<(KeyComponents & { key: string }) | null> {
     try {
-      return JSON.parse(await Deno.readTextFile(this.indexPath(id)));
+      return Promise.resolve(JSON.parse(Deno.readTextFileSync(this.indexPath(id))));
     } catch {
       // A damaged index only costs the "what changed" detail: treat it as absent.
-      return null;
+      return Promise.resolve(null);
     }
   }
 
   /** Records `key` as the last key of instance `id`. */
-  async writeIndex(key: string, c: KeyComponents): Promise<void> {
-    await this.ensureDir(`${this.dir}/index`);
-    await writeFileAtomic(this.indexPath(c.id), JSON.stringify({ key, ...c }, null, 2) + "\n");
+  writeIndex(key: string, c: KeyComponents): Promise<void> {
+    this.ensureDir(`${this.dir}/index`);
+    writeFileAtomicSync(this.indexPath(c.id), JSON.stringify({ key, ...c }, null, 2) + "\n");
+    return Promise.resolve();
   }
 
   private indexPath(id: string): string {
@@ -456,6 +469,32 @@ export class Cache {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     return removed;
+  }
+}
+
+/** Whether a path exists (without following a final symlink). */
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** {@linkcode writeFileAtomic} for small files, synchronously. */
+function writeFileAtomicSync(path: string, data: string): void {
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    Deno.writeTextFileSync(tmp, data);
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never written
+    }
+    throw e;
   }
 }
 

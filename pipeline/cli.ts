@@ -15,12 +15,23 @@ import { type Executor, workerExecutor } from "./executor.ts";
 import { confinePath } from "./paths.ts";
 import { snakefile } from "./snakemake.ts";
 import { didYouMean } from "./suggest.ts";
+import {
+  type Command,
+  commandHelp,
+  COMMANDS,
+  DEFAULT_CONFIG,
+  mainHelp,
+  SPECS,
+} from "./cli_spec.ts";
 import type { StageRegistry } from "./stage.ts";
 
 /** Options for {@linkcode runCli}. */
 export interface CliOptions {
-  /** Stage kinds by name. */
-  readonly registry: StageRegistry;
+  /**
+   * Stage kinds by name, or a loader of them: loaded only once the experiment file has been
+   * checked, so that a mistake in it is reported without loading the numerical libraries.
+   */
+  readonly registry: StageRegistry | (() => Promise<StageRegistry>);
   /**
    * URL of a module exporting the same registry as `stageKinds`; when given, `--jobs N > 1` runs
    * stages in N Web Workers (true parallelism). Without it stages run in the calling thread.
@@ -41,212 +52,8 @@ export interface CliOptions {
   readonly entry?: string;
 }
 
-const DEFAULT_CONFIG = "experiments/paper.yaml";
-const COMMANDS = ["reproduce", "stage", "status", "clean", "publish", "export"] as const;
-type Command = typeof COMMANDS[number];
-
-interface OptSpec {
-  readonly type: "string" | "boolean";
-  /** One-letter alias (as Snakemake and DVC users expect: -n, -j, -f). */
-  readonly short?: string;
-  readonly multiple?: boolean;
-  readonly arg?: string;
-  readonly help: string;
-}
-
-const COMMON: Record<string, OptSpec> = {
-  "cache-dir": { type: "string", arg: "DIR", help: "cache directory (default .cache)" },
-  help: { type: "boolean", help: "show this help" },
-};
-const CONFIG: OptSpec = {
-  type: "string",
-  arg: "FILE",
-  help: `experiment file (default ${DEFAULT_CONFIG})`,
-};
-const BACKEND: OptSpec = {
-  type: "string",
-  arg: "NAME",
-  help: "backend of every run: auto|f64|cpu|wasm|webgpu (overrides the file)",
-};
-const RESULTS: OptSpec = {
-  type: "string",
-  arg: "DIR",
-  help: "results directory (default results/, or results/<name>/ for a set not named paper)",
-};
-const JOBS: OptSpec = {
-  type: "string",
-  short: "j",
-  arg: "N",
-  help: "stages computing at once (default: number of cores)",
-};
-const YES: OptSpec = {
-  type: "boolean",
-  help: "run even when the plan's total optimizer steps exceed the budget (max_total_steps)",
-};
-
-const SPECS: Record<
-  Command,
-  { usage: string; about: string; opts: Record<string, OptSpec>; examples: string[] }
-> = {
-  reproduce: {
-    usage: "reproduce [options]",
-    about:
-      "Runs every stage of an experiment file, reusing cached stages, and publishes its tables.",
-    opts: {
-      config: CONFIG,
-      backend: BACKEND,
-      only: {
-        type: "string",
-        multiple: true,
-        arg: "PATTERN",
-        help: "run only matching stage ids and what they need (* and ? wildcards; repeatable)",
-      },
-      force: {
-        type: "boolean",
-        short: "f",
-        help: "recompute the selected stages even when cached",
-      },
-      "dry-run": { type: "boolean", short: "n", help: "print what would run and why, run nothing" },
-      jobs: JOBS,
-      "results-dir": RESULTS,
-      yes: YES,
-      ...COMMON,
-    },
-    examples: [
-      "deno task reproduce",
-      "deno task reproduce --config experiments/quick.yaml",
-      "deno task reproduce --only 'train/fig1-toy/*' --dry-run",
-      "deno task reproduce --only '*/fig1-toy' --force --backend f64",
-    ],
-  },
-  stage: {
-    usage: "stage STAGE_ID [options]",
-    about: "Runs exactly one stage instance; its upstream must be in the cache (never recomputed).",
-    opts: {
-      config: CONFIG,
-      backend: BACKEND,
-      force: { type: "boolean", short: "f", help: "recompute it even when cached" },
-      jobs: JOBS,
-      "results-dir": RESULTS,
-      "no-publish": { type: "boolean", help: "do not publish a tabulate or report stage's files" },
-      marker: {
-        type: "string",
-        arg: "FILE",
-        help: "when done, write FILE (stage id and cache key; exported workflows' job outputs)",
-      },
-      yes: YES,
-      ...COMMON,
-    },
-    examples: [
-      "deno task stage train/fig1-toy/sam-rho0.01-seed0",
-      "deno task stage tabulate/fig1-toy --force --config experiments/quick.yaml",
-    ],
-  },
-  status: {
-    usage: "status [TARGET...] [options]",
-    about:
-      "Prints one line per stage instance (or those matching TARGET patterns): up to date / changed (what) / missing / incomplete, and whether the published results are current.",
-    opts: {
-      config: CONFIG,
-      backend: BACKEND,
-      json: { type: "boolean", help: "print a JSON array instead of lines" },
-      "results-dir": RESULTS,
-      ...COMMON,
-    },
-    examples: [
-      "deno task status",
-      "deno task status 'train/fig1-toy/*' --config experiments/quick.yaml",
-      "deno task status --json",
-    ],
-  },
-  clean: {
-    usage: "clean [options]",
-    about:
-      "Removes cache entries: all of them, or with --unused those no experiment file references.",
-    opts: {
-      unused: { type: "boolean", help: "keep the entries the experiment files still use" },
-      wait: {
-        type: "boolean",
-        help: "wait for running reproduce/stage processes instead of refusing",
-      },
-      yes: { type: "boolean", help: "remove every entry without asking (without --unused)" },
-      config: {
-        type: "string",
-        multiple: true,
-        arg: "FILE",
-        help: "experiment files that count for --unused (default: all experiments/*.yaml)",
-      },
-      ...COMMON,
-    },
-    examples: ["deno task clean --unused", "deno task clean --yes", "deno task clean --wait"],
-  },
-  publish: {
-    usage: "publish [options]",
-    about: "Publishes an experiment file's tables from the cache; computes nothing.",
-    opts: {
-      config: CONFIG,
-      backend: BACKEND,
-      "results-dir": RESULTS,
-      marker: { type: "string", arg: "FILE", help: "when done, write FILE" },
-      ...COMMON,
-    },
-    examples: [
-      "deno task publish --config experiments/quick.yaml",
-      "deno task publish --cache-dir /shared/sam-cache   # see README, Running on a cluster",
-    ],
-  },
-  export: {
-    usage: "export snakemake [options]",
-    about: "Writes a Snakefile running the same plan as reproduce, one job per stage instance.",
-    opts: {
-      config: CONFIG,
-      backend: BACKEND,
-      out: { type: "string", arg: "FILE", help: "the Snakefile to write (default Snakefile)" },
-      "results-dir": RESULTS,
-      yes: YES,
-      ...COMMON,
-    },
-    examples: [
-      "deno task export snakemake --config experiments/quick.yaml",
-      "deno task export snakemake --cache-dir /shared/sam-cache --out /shared/Snakefile",
-    ],
-  },
-};
-
 /** A command-line mistake: one line, exit code 2. */
 class UsageError extends Error {}
-
-function mainHelp(): string {
-  return [
-    "Usage: main.ts COMMAND [options]   (deno task COMMAND [options])",
-    "",
-    "Commands:",
-    ...COMMANDS.map((c) => `  ${c.padEnd(10)} ${SPECS[c].about}`),
-    "",
-    "Run `COMMAND --help` for its options and examples.",
-    "",
-  ].join("\n");
-}
-
-function commandHelp(cmd: Command, examples?: string[]): string {
-  const s = SPECS[cmd];
-  const rows = Object.entries(s.opts).map(([name, o]) => {
-    const left = `${o.short ? `-${o.short}, ` : ""}--${name}${o.arg ? ` ${o.arg}` : ""}`;
-    return `  ${left.padEnd(26)} ${o.help}`;
-  });
-  return [
-    `Usage: deno task ${s.usage}`,
-    "",
-    s.about,
-    "",
-    "Options:",
-    ...rows,
-    "",
-    "Examples:",
-    ...(examples ?? s.examples).map((e) => `  ${e}`),
-    "",
-  ].join("\n");
-}
 
 /**
  * `stage --help` examples with ids that exist in the experiment file (`--config` or the default);
@@ -254,13 +61,13 @@ function commandHelp(cmd: Command, examples?: string[]): string {
  */
 async function liveExamples(
   command: Command,
-  values: Record<string, unknown>,
-  opts: CliOptions,
+  { values, registry }: { values: Record<string, unknown>; registry: StageRegistry },
 ): Promise<string[] | undefined> {
   if (command !== "stage") return undefined;
   const file = (values.config as string | undefined) ?? DEFAULT_CONFIG;
   try {
-    const plan = planInstances(await loadConfig(file), { report: "report" in opts.registry });
+    confinePath(file, { what: "--config", access: "read" });
+    const plan = planInstances(await loadConfig(file), { report: "report" in registry });
     const config = file === DEFAULT_CONFIG ? "" : ` --config ${file}`;
     const train = plan.find((s) => s.kind === "train") ?? plan[0];
     const tab = plan.find((s) => s.kind === "tabulate") ?? plan[0];
@@ -326,11 +133,20 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
     return 2;
   }
   if (values.help) {
-    write(commandHelp(command, await liveExamples(command, values, opts)));
+    const registry = typeof opts.registry === "function" ? await opts.registry() : opts.registry;
+    write(commandHelp(command, await liveExamples(command, { values, registry })));
     return 0;
   }
   try {
-    const ctx = { ...opts, write, writeErr, values, positionals };
+    const ctx: Ctx = {
+      ...opts,
+      registry: {},
+      load: opts.registry,
+      write,
+      writeErr,
+      values,
+      positionals,
+    };
     if (command === "reproduce") return await reproduce(ctx);
     if (command === "stage") return await stage(ctx);
     if (command === "status") return await status(ctx);
@@ -350,11 +166,23 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
   }
 }
 
-interface Ctx extends CliOptions {
+interface Ctx extends Omit<CliOptions, "registry"> {
+  /** The stage kinds; empty until {@linkcode kinds} has loaded them. */
+  registry: StageRegistry;
+  /** What {@linkcode CliOptions.registry} gave. */
+  readonly load: CliOptions["registry"];
   readonly write: (text: string) => void;
   readonly writeErr: (text: string) => void;
   readonly values: Record<string, string | boolean | string[] | undefined>;
   readonly positionals: string[];
+}
+
+/** Loads the stage kinds into `ctx.registry` (once). */
+async function kinds(ctx: Ctx): Promise<StageRegistry> {
+  if (Object.keys(ctx.registry).length === 0) {
+    ctx.registry = typeof ctx.load === "function" ? await ctx.load() : ctx.load;
+  }
+  return ctx.registry;
 }
 
 function noPositionals(ctx: Ctx, command: string): void {
@@ -377,7 +205,9 @@ function jobsOf(ctx: Ctx): number {
 async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
   const file = (ctx.values.config as string | undefined) ?? DEFAULT_CONFIG;
   confinePath(file, { what: "--config", access: "read" });
-  return await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+  const set = await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+  await kinds(ctx);
+  return set;
 }
 
 /** The cache directory, checked (real path, permissions) before anything runs. */
@@ -561,7 +391,6 @@ async function exportWorkflow(ctx: Ctx): Promise<number> {
   const { runner } = setup(ctx);
   const text = await snakefile(plan, {
     recipes: await runner.recipes(plan),
-    kinds: Object.fromEntries(plan.map((s) => [s.kind, s.kind])),
     workdir: abs(ctx.root ?? "."),
     entry: abs(ctx.entry ?? "main.ts"),
     denoConfig: abs(new URL("../deno.json", import.meta.url).pathname),
@@ -700,6 +529,13 @@ async function execute(
       const lock = await cache.lock("publish");
       try {
         published = await publishTables(tables, resultsDir);
+      } catch (e) {
+        if (e instanceof PipelineError) throw e;
+        throw new PipelineError(
+          `publishing to ${resultsDir} failed (${
+            (e as Error).message
+          }); the next run finishes or undoes it`,
+        );
       } finally {
         lock.release();
       }
@@ -788,7 +624,7 @@ async function status(ctx: Ctx): Promise<number> {
   const statuses = (await runner.status(withUpstream(plan, shown))).filter((s) => shown.has(s.id));
   // Only a stage missing from the cache needs the published files to vouch for it (a fresh clone).
   const missing = new Set(statuses.filter((s) => s.state === "missing").map((s) => s.id));
-  const published = await publishedState(ctx, set, plan, runner, missing);
+  const published = await publishedState(ctx, { set, plan, runner, shown: missing });
   if (ctx.values.json) {
     ctx.write(
       JSON.stringify(
@@ -825,10 +661,12 @@ async function status(ctx: Ctx): Promise<number> {
  */
 async function publishedState(
   ctx: Ctx,
-  set: ExperimentSet,
-  plan: StageInstance[],
-  runner: Runner,
-  shown: ReadonlySet<string>,
+  { set, plan, runner, shown }: {
+    set: ExperimentSet;
+    plan: StageInstance[];
+    runner: Runner;
+    shown: ReadonlySet<string>;
+  },
 ): Promise<{ byId: Map<string, "current" | "stale">; summary: string }> {
   const dir = (ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set);
   const byId = new Map<string, "current" | "stale">();
@@ -839,6 +677,8 @@ async function publishedState(
     if (!shown.has(inst.id) || (inst.kind !== "tabulate" && inst.kind !== "report")) continue;
     const mine = rows.filter((r) => r.stage === inst.id);
     if (mine.length === 0) continue;
+    // A manifest of an earlier version has no recipes: nothing to compare.
+    if (mine.some((r) => r.recipe === "")) continue;
     byId.set(inst.id, mine.every((r) => r.recipe === recipes.get(inst.id)) ? "current" : "stale");
   }
   if (byId.size === 0) return { byId, summary: "" };
@@ -855,6 +695,7 @@ async function publishedState(
 
 async function clean(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "clean");
+  await kinds(ctx);
   if (ctx.values.config && !ctx.values.unused) {
     throw new UsageError("clean: --config only makes sense with --unused");
   }

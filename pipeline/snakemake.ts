@@ -27,8 +27,6 @@ const DEFAULT_RESOURCES = { mem_mb: 2000 };
 export interface SnakefileOptions {
   /** Instance id → recipe ({@linkcode Runner.recipes}). */
   readonly recipes: ReadonlyMap<string, string>;
-  /** Stage kinds that appear in the plan. */
-  readonly kinds: Readonly<Record<string, string>>;
   /** Directory jobs run in (the repository: stage sources are relative to it). */
   readonly workdir: string;
   /** The CLI module a job runs. */
@@ -56,10 +54,10 @@ const py = (s: string) => JSON.stringify(s);
  * A path as a Python expression: relative to the variable `base` (whose value is `baseDir`) when
  * it lies inside it, so that overriding `repo` moves the code paths too.
  */
-function under(path: string, base: string, baseDir: string): string {
-  if (path === baseDir) return base;
-  if (path.startsWith(`${baseDir}/`)) {
-    return `os.path.join(${base}, ${py(path.slice(baseDir.length + 1))})`;
+function under(path: string, base: { name: string; dir: string }): string {
+  if (path === base.dir) return base.name;
+  if (path.startsWith(`${base.dir}/`)) {
+    return `os.path.join(${base.name}, ${py(path.slice(base.dir.length + 1))})`;
   }
   return py(path);
 }
@@ -78,7 +76,7 @@ export async function snakefile(
     [...plan.map((s) => recipe(s.id)), opts.resultsDir].join("\n"),
   );
   const backend = opts.backend ? ` --backend ${opts.backend}` : "";
-  const kinds = Object.keys(opts.kinds).sort();
+  const kinds = [...new Set(plan.map((s) => s.kind))].sort();
   const rules = kinds.map((kind) => {
     const r = RESOURCES[kind] ?? DEFAULT_RESOURCES;
     return `rule ${kind.replace(/[^A-Za-z0-9_]/g, "_")}:
@@ -104,13 +102,17 @@ import os
 import shlex
 
 WORKDIR = config.get("repo", ${py(opts.workdir)})
-CODE = config.get("code", ${under(opts.codeDir, "WORKDIR", opts.workdir)})
-CACHE = config.get("cache", ${under(opts.cacheDir, "WORKDIR", opts.workdir)})
-CONFIG_FILE = config.get("experiments", ${under(opts.configFile, "WORKDIR", opts.workdir)})
-RESULTS = config.get("results", ${under(opts.resultsDir, "WORKDIR", opts.workdir)})
+CODE = config.get("code", ${under(opts.codeDir, { name: "WORKDIR", dir: opts.workdir })})
+CACHE = config.get("cache", ${under(opts.cacheDir, { name: "WORKDIR", dir: opts.workdir })})
+CONFIG_FILE = config.get("experiments", ${
+    under(opts.configFile, { name: "WORKDIR", dir: opts.workdir })
+  })
+RESULTS = config.get("results", ${under(opts.resultsDir, { name: "WORKDIR", dir: opts.workdir })})
 DENO = config.get("deno", "deno")
-ENTRY = config.get("entry", ${under(opts.entry, "CODE", opts.codeDir)})
-DENO_CONFIG = config.get("deno_config", ${under(opts.denoConfig, "CODE", opts.codeDir)})
+ENTRY = config.get("entry", ${under(opts.entry, { name: "CODE", dir: opts.codeDir })})
+DENO_CONFIG = config.get("deno_config", ${
+    under(opts.denoConfig, { name: "CODE", dir: opts.codeDir })
+  })
 # Absolute, since every job first changes to WORKDIR.
 MARKERS = os.path.abspath("markers")
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Dataset } from "../problems/types.ts";
+import type { WindowStep } from "../optim/types.ts";
 import type { Requirements } from "./requires.ts";
 
 /** How a measured value is compared with its prediction (the tolerance's meaning). */
@@ -77,24 +78,12 @@ export interface MeasureRow {
 }
 
 /**
- * One step of a logged window (consecutive steps after a chosen checkpoint): the sign of
+ * One step of a logged window (consecutive steps after a chosen checkpoint) of a run: the sign of
  * ⟨x − Φ(x₀), v1(x₀)⟩ with Φ and v1 computed once at the window start x₀, the sample drawn, the loss.
  */
-export interface WindowRow {
+export interface WindowRow extends WindowStep {
   /** Run name. */
   readonly run: string;
-  /** Step at which the window starts (Φ and v1 are computed there). */
-  readonly start: number;
-  /** Step t of this row (start, start + 1, …). */
-  readonly step: number;
-  /** ⟨x_t − Φ(x_start), v1(x_start)⟩. */
-  readonly proj: number;
-  /** Sign of proj (−1, 0, 1). */
-  readonly sign: number;
-  /** Index of the sample the step that produced x_t drew, −1 for full-batch methods. */
-  readonly sample: number;
-  /** L(x_t). */
-  readonly loss: number;
 }
 
 /** Everything an evaluator may read. */

@@ -15,7 +15,7 @@ import {
 } from "../tables.ts";
 import { claimsSentence, experimentRuns } from "./context.ts";
 import type { Figure } from "./figure.ts";
-import { CONFIG, extent, groupBy, HEIGHT, logDomain, WIDTH } from "./style.ts";
+import { etaLogLogSpec, extent, groupBy } from "./style.ts";
 import { toyFamily } from "./toy.ts";
 
 /** One run's end point: its η, ρ, start, distance to argmin λ_M and the orbit's |x3|, |x4|. */
@@ -55,36 +55,15 @@ export function ascEtaFigure(exp: ExperimentTables): Figure | undefined {
     lr: g[0].lr,
     distance: mean(g.map((r) => r.distance)),
   }));
-  const [l0, l1] = extent(rows.map((r) => r.lr));
-  const x = {
-    field: "lr",
-    type: "quantitative",
-    title: "η",
-    scale: { type: "log", domain: [l0 / 1.3, l1 * 1.3], nice: false },
-    axis: { format: "~g" },
-  };
-  const y = {
-    field: "distance",
-    type: "quantitative",
-    title: "distance of the endpoint to argmin λ_M",
-    scale: { type: "log", domain: logDomain(rows.map((r) => r.distance)) },
-    axis: { format: "~g" },
-  };
   const color = { field: "rho", type: "ordinal", title: "ρ", scale: { domain: rhos } };
-  const spec = {
+  const spec = etaLogLogSpec({
     title: `${exp.id}: GD on L^Asc, endpoint's distance to argmin λ_M vs η (dots: starts)`,
-    config: CONFIG,
-    width: 2 * WIDTH,
-    height: HEIGHT + 60,
-    layer: [
-      {
-        data: { values: rows },
-        mark: { type: "point", filled: true, size: 40, opacity: 0.7 },
-        encoding: { x, y, color },
-      },
-      { data: { values: means }, mark: { type: "line" }, encoding: { x, y, color } },
-    ],
-  };
+    dots: rows as unknown as Record<string, unknown>[],
+    means,
+    y: { field: "distance", title: "distance of the endpoint to argmin λ_M" },
+    color,
+  });
+  const [l0, l1] = extent(rows.map((r) => r.lr));
   const all = [...groupBy(means, (m) => String(m.lr)).values()].map((g) =>
     [g[0].lr, mean(g.map((m) => m.distance))] as const
   );

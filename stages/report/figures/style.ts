@@ -340,3 +340,53 @@ export function grid(
     ...extra,
   };
 }
+
+/** What {@linkcode etaLogLogSpec} draws: dots (one per run) and a line through their means. */
+export interface EtaLogLogOptions {
+  /** Figure title. */
+  readonly title: string;
+  /** One row per run, with `lr` and the y field. */
+  readonly dots: readonly Record<string, unknown>[];
+  /** One row per line point (mean over the runs sharing η and the colour field). */
+  readonly means: readonly Record<string, unknown>[];
+  /** The y field and its axis title. */
+  readonly y: { readonly field: string; readonly title: string };
+  /** The colour encoding (shared by dots and lines). */
+  readonly color: Record<string, unknown>;
+  /** Extra encodings of the dots (e.g. a shape per seed). */
+  readonly dotEncoding?: Record<string, unknown>;
+}
+
+/** A log–log figure against η with padded domains (tracking errors, GD on L^Asc's distance). */
+export function etaLogLogSpec(opts: EtaLogLogOptions): Record<string, unknown> {
+  const [l0, l1] = extent(opts.dots.map((r) => Number(r.lr)));
+  const x = {
+    field: "lr",
+    type: "quantitative",
+    title: "η",
+    scale: { type: "log", domain: [l0 / 1.3, l1 * 1.3], nice: false },
+    axis: { format: "~g" },
+  };
+  const y = {
+    field: opts.y.field,
+    type: "quantitative",
+    title: opts.y.title,
+    scale: { type: "log", domain: logDomain(opts.dots.map((r) => Number(r[opts.y.field]))) },
+    axis: { format: "~g" },
+  };
+  const color = opts.color;
+  return {
+    title: opts.title,
+    config: CONFIG,
+    width: 2 * WIDTH,
+    height: HEIGHT + 60,
+    layer: [
+      {
+        data: { values: opts.dots },
+        mark: { type: "point", filled: true, size: 40, opacity: 0.7 },
+        encoding: { x, y, color, ...opts.dotEncoding },
+      },
+      { data: { values: opts.means }, mark: { type: "line" }, encoding: { x, y, color } },
+    ],
+  };
+}

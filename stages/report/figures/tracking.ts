@@ -20,15 +20,12 @@ import { claimsSentence, experimentRuns, optimizersRun } from "./context.ts";
 import type { Figure } from "./figure.ts";
 import {
   byOptimizer,
-  CONFIG,
+  etaLogLogSpec,
   evenly,
   extent,
   groupBy,
-  HEIGHT,
-  logDomain,
   OPTIMIZER_COLORS,
   optimizersOf,
-  WIDTH,
 } from "./style.ts";
 import { toyFamily } from "./toy.ts";
 
@@ -146,21 +143,6 @@ export function trackingFigure(exp: ExperimentTables): Figure | undefined {
   const shape = seeds.length > 1 && seeds.length <= 7
     ? { shape: { field: "seed", type: "nominal", title: "seed", scale: { domain: seeds } } }
     : {};
-  const [l0, l1] = extent(rows.map((r) => r.lr));
-  const x = {
-    field: "lr",
-    type: "quantitative",
-    title: "η",
-    scale: { type: "log", domain: [l0 / 1.3, l1 * 1.3], nice: false },
-    axis: { format: "~g" },
-  };
-  const y = {
-    field: "error",
-    type: "quantitative",
-    title: metric,
-    scale: { type: "log", domain: logDomain(rows.map((r) => r.error)) },
-    axis: { format: "~g" },
-  };
   // The line is the mean over every run; a large sweep draws an evenly spaced subset as dots.
   const means = [...groupBy(rows, (r) => `${r.optimizer}\u0000${r.lr}`).values()].map((g) => ({
     optimizer: g[0].optimizer,
@@ -168,20 +150,14 @@ export function trackingFigure(exp: ExperimentTables): Figure | undefined {
     error: mean(g.map((r) => r.error)),
   }));
   const dots = evenly(rows, MAX_DOTS);
-  const spec = {
+  const spec = etaLogLogSpec({
     title: `${exp.id}: ${metric} vs η (dots: runs, line: mean over seeds)`,
-    config: CONFIG,
-    width: 2 * WIDTH,
-    height: HEIGHT + 60,
-    layer: [
-      {
-        data: { values: dots },
-        mark: { type: "point", filled: true, size: 40, opacity: 0.7 },
-        encoding: { x, y, color, ...shape },
-      },
-      { data: { values: means }, mark: { type: "line" }, encoding: { x, y, color } },
-    ],
-  };
+    dots: dots as unknown as Record<string, unknown>[],
+    means,
+    y: { field: "error", title: metric },
+    color,
+    dotEncoding: shape,
+  });
   const slopes = byOptimizer(rows).map(([o, rs]) => {
     const means = [...groupBy(rs, (r) => String(r.lr))].map(([, g]) =>
       [g[0].lr, mean(g.map((r) => r.error))] as const

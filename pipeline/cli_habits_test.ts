@@ -3,16 +3,7 @@
  * published results recognised as current without a cache, `stage --help` with real ids, Ctrl-C.
  */
 import { assert, assertEquals } from "../testing/assert.ts";
-import { TEST_CONFIG, TEST_IDS, TestProject } from "./testing/project.ts";
-
-async function withProject(config: string, fn: (p: TestProject) => Promise<void>): Promise<void> {
-  const p = await TestProject.create(config);
-  try {
-    await fn(p);
-  } finally {
-    await p.remove();
-  }
-}
+import { TEST_CONFIG, TEST_IDS, withProject } from "./testing/project.ts";
 
 Deno.test("short flags -n -j -f and did-you-mean for options, commands and stage ids", async () => {
   await withProject(TEST_CONFIG, async (p) => {

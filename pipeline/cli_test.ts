@@ -1,20 +1,11 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { TEST_CONFIG, TEST_IDS, TestProject } from "./testing/project.ts";
+import { TEST_CONFIG, TEST_IDS, TestProject, withProject } from "./testing/project.ts";
 
 const ALL = TEST_IDS;
 const TABLES = ["trajectory", "spectra", "summary"];
 /** Each train step sleeps 15 ms: a train stage takes ~0.6 s, long enough to be killed inside. */
 const SLOW_CONFIG = TEST_CONFIG.replace("seed: 1 }", "seed: 1, delay_ms: 15 }");
 const sorted = (ids: string[]) => [...ids].sort();
-
-async function withProject(config: string, fn: (p: TestProject) => Promise<void>): Promise<void> {
-  const p = await TestProject.create(config);
-  try {
-    await fn(p);
-  } finally {
-    await p.remove();
-  }
-}
 
 /** Published tables plus manifest.csv of a project. */
 async function published(p: TestProject): Promise<string[]> {

@@ -6,20 +6,11 @@
 import { assert, assertEquals } from "../testing/assert.ts";
 import { sha256Hex } from "./hash.ts";
 import { readManifest } from "./publish.ts";
-import { TEST_CONFIG, TestProject } from "./testing/project.ts";
+import { TEST_CONFIG, TestProject, withProject } from "./testing/project.ts";
 
 /** Each train step sleeps 15 ms: a train stage takes ~0.6 s. */
 const SLOW_CONFIG = TEST_CONFIG.replace("seed: 1 }", "seed: 1, delay_ms: 15 }");
 const TABLES = ["trajectory", "spectra", "summary"];
-
-async function withProject(config: string, fn: (p: TestProject) => Promise<void>): Promise<void> {
-  const p = await TestProject.create(config);
-  try {
-    await fn(p);
-  } finally {
-    await p.remove();
-  }
-}
 
 /** Every file under `dir`, relative, sorted. */
 async function tree(dir: string, prefix = ""): Promise<string[]> {

@@ -141,3 +141,16 @@ function parse(code: number, out: string, err: string): CliResult {
     out.split("\n").filter((l) => l.startsWith(`${word} `)).map((l) => l.split(/\s+/)[1]);
   return { code, out, err, ran: ids("run"), reused: ids("cached") };
 }
+
+/** Runs `fn` on a fresh project made from `config`, and removes the project afterwards. */
+export async function withProject(
+  config: string,
+  fn: (p: TestProject) => Promise<void>,
+): Promise<void> {
+  const p = await TestProject.create(config);
+  try {
+    await fn(p);
+  } finally {
+    await p.remove();
+  }
+}

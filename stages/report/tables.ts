@@ -85,11 +85,11 @@ export interface SeriesPoint {
   readonly value: number;
 }
 
-/** The finite values of one metric of a tidy table, in table order. */
-export function series(rows: readonly Row[], metric: string): SeriesPoint[] {
+/** The rows that pass `keep` with a finite value, as points, in table order. */
+function points(rows: readonly Row[], keep: (r: Row) => boolean): SeriesPoint[] {
   const out: SeriesPoint[] = [];
   for (const r of rows) {
-    if (r.metric !== metric) continue;
+    if (!keep(r)) continue;
     const value = num(r.value);
     if (!Number.isFinite(value)) continue;
     out.push({
@@ -103,26 +103,18 @@ export function series(rows: readonly Row[], metric: string): SeriesPoint[] {
   return out;
 }
 
+/** The finite values of one metric of a tidy table, in table order. */
+export function series(rows: readonly Row[], metric: string): SeriesPoint[] {
+  return points(rows, (r) => r.metric === metric);
+}
+
 /**
  * Coordinate `i` (1-based) of the parameters along training: from `params.csv` when present, else
  * from the trajectory's `x<i>` metric (tables written before parameters had their own table).
  */
 export function coordinateSeries(exp: ExperimentTables, i: number): SeriesPoint[] {
   if (exp.params && exp.params.length > 0) {
-    const out: SeriesPoint[] = [];
-    for (const r of exp.params) {
-      if (num(r.coordinate) !== i) continue;
-      const value = num(r.value);
-      if (!Number.isFinite(value)) continue;
-      out.push({
-        run: String(r.run),
-        optimizer: String(r.optimizer),
-        step: num(r.step),
-        tau: num(r.tau),
-        value,
-      });
-    }
-    return out;
+    return points(exp.params, (r) => num(r.coordinate) === i);
   }
   return series(exp.trajectory, `x${i}`);
 }

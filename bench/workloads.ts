@@ -15,7 +15,7 @@ import { Rng } from "../core/rng.ts";
 import { lanczos } from "../core/spectra/lanczos.ts";
 import { hessianMatvec } from "../core/spectra/linalg.ts";
 import { hutchinson } from "../core/spectra/trace.ts";
-import { type Body, summarize, timePerCall, type TimingOptions } from "./harness.ts";
+import { type Body, calibrate, repetition, summarize, type TimingOptions } from "./harness.ts";
 
 /** The timed operations. Steps are one optimizer step; the rest are calls of the spectral tools. */
 export const OPERATIONS = ["gd", "sam", "1sam", "hvp", "lanczos20", "hutch100"] as const;
@@ -24,6 +24,38 @@ export type Operation = typeof OPERATIONS[number];
 
 /** Matvecs per call of the spectral operations (for cost estimates before running them). */
 export const MATVECS: Partial<Record<Operation, number>> = { lanczos20: 20, hutch100: 100 };
+
+/**
+ * Floating-point operations of one call, counting the products that dominate: for the MLP (n
+ * samples, d inputs, h hidden) a gradient on m samples is 4mdh + 4mh (pre-activations, first-layer
+ * gradient, output and output-layer gradient), an HVP 6ndh + 8nh (R-operator: pre-activations,
+ * their directional derivative, the first-layer product); for the quadratic a matvec is 2D². NaN
+ * for the 4-D toy (no products to speak of).
+ */
+export function gflopOf(dataset: Dataset, op: Operation): number {
+  let grad: (m: number) => number, hvp: number;
+  if (dataset.kind === "mlp") {
+    const [n, d] = dataset.shapes.z;
+    const h = dataset.params.hidden as number;
+    grad = (m) => 4 * m * d * h + 4 * m * h;
+    hvp = 6 * n * d * h + 8 * n * h;
+    const steps: Record<string, number> = { gd: grad(n), sam: 2 * grad(n), "1sam": 2 * grad(1) };
+    return (steps[op] ?? hvp * (op === "hvp" ? 1 : MATVECS[op]!)) / 1e9;
+  }
+  if (dataset.kind === "quadratic") {
+    const dim = dataset.shapes.A[0], mv = 2 * dim * dim;
+    const calls: Record<Operation, number> = {
+      gd: 1,
+      sam: 2,
+      "1sam": 2,
+      hvp: 1,
+      lanczos20: 20,
+      hutch100: 100,
+    };
+    return calls[op] * mv / 1e9;
+  }
+  return Number.NaN;
+}
 
 /** One benchmark workload: a data set, a start point, a direction for HVPs, step sizes. */
 export interface Workload {
@@ -156,10 +188,18 @@ export interface Timed {
   readonly note?: string;
 }
 
+/**
+ * Runs the rounds of one calibrated operation: calls `ours()` once per round (one repetition,
+ * ms per call), interleaved with whatever else the caller times, and returns our per-call times.
+ */
+export type Rounds = (operation: Operation, ours: () => Promise<number>) => Promise<number[]>;
+
 /** Options of {@link measure}. */
 export interface MeasureOptions {
   /** Timing of every operation. */
   readonly timing: TimingOptions;
+  /** Runs the rounds (default: `timing.reps` repetitions of ours alone). */
+  readonly rounds?: Rounds;
   /** Operations to run. */
   readonly operations: readonly Operation[];
   /** Skip a spectral operation whose estimated time per call (matvecs × HVP time) exceeds this. */
@@ -179,6 +219,11 @@ export async function measure<V, S>(
   opts: MeasureOptions,
 ): Promise<Timed[]> {
   const out: Timed[] = [];
+  const rounds: Rounds = opts.rounds ?? (async (_op, ours) => {
+    const times: number[] = [];
+    for (let r = 0; r < opts.timing.reps; r++) times.push(await ours());
+    return times;
+  });
   const x = ops.fromF64(inst.x0);
   const reset = () => ops.set(x, inst.x0);
   let hvpMs = Number.NaN;
@@ -193,7 +238,8 @@ export async function measure<V, S>(
         for (let i = 0; i < n; i++) st.step(x);
         await ops.toF64(x);
       };
-      const { times } = await timePerCall(body, opts.timing, reset);
+      const inner = await calibrate(body, opts.timing, reset);
+      const times = await rounds(op, () => repetition(body, inner, reset));
       st.dispose();
       // The check: one step from x0 with a fresh stream (the reference's draws).
       const check = createStep(ops, objective, spec(inst.workload, op), new Rng(0));
@@ -210,7 +256,8 @@ export async function measure<V, S>(
         for (let i = 0; i < n; i++) objective.hvp(x, v, hv);
         await ops.toF64(hv);
       };
-      const { times } = await timePerCall(body, opts.timing);
+      const inner = await calibrate(body, opts.timing);
+      const times = await rounds(op, () => repetition(body, inner));
       hvpMs = summarize(times).median;
       const result = await ops.toF64(hv);
       ops.dispose(v);
@@ -240,10 +287,11 @@ export async function measure<V, S>(
         };
       // The HVP measurement before already warmed the kernels up; a warm-up call here would
       // double the cost of the slowest rows.
-      const { times } = await timePerCall(body, {
+      const inner = await calibrate(body, {
         ...opts.timing,
         warmup: Number.isFinite(hvpMs) ? 0 : opts.timing.warmup,
       });
+      const times = await rounds(op, () => repetition(body, inner));
       oracle.dispose?.();
       push({ operation: op, times });
     }

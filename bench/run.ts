@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { probeWebGpu } from "../core/engine/backend.ts";
+import { blasStatus, loadBlas } from "../core/engine/blas.ts";
 import { f64Engine } from "../core/engine/f64.ts";
 import { createTfEngine } from "../core/engine/tfjs.ts";
 import type { BackendName } from "../core/engine/types.ts";
@@ -73,10 +74,14 @@ function programsFor(kind: string): BaselineProgram[] {
 }
 
 /** What our engines run on, for the blas column. */
-function oursBlas(backend: BackendName, extra: Record<string, string>): string {
+function oursBlas(backend: BackendName, kind: string, extra: Record<string, string>): string {
   switch (backend) {
-    case "f64":
-      return "none (TypeScript loops)";
+    case "f64": {
+      const blas = loadBlas();
+      return kind === "mlp" && blas
+        ? `${blas.identity}, via FFI (full-batch products; the rest TypeScript)`
+        : `none (TypeScript loops${kind === "mlp" ? `; ${blasStatus()}` : ""})`;
+    }
     case "cpu":
       return "none (JavaScript loops, tfjs cpu)";
     case "wasm":
@@ -316,7 +321,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
           gflops: gflop / s.median * 1e3,
           rooflineGflops: rooflineOf(m.inst.workload.id, "numpy", 1, dtype),
           loadAvg: median(m.loads.get(t.operation) ?? []),
-          blas: oursBlas(m.backend, extra),
+          blas: oursBlas(m.backend, m.inst.dataset.kind, extra),
           baseline: one?.s.label ?? "",
           baselineMs: one?.ms ?? NaN,
           ratio: one?.ratio ?? NaN,

@@ -21,6 +21,7 @@ import {
 } from "./baselines.ts";
 import { type BenchRow, loadAverage, relDiff, summarize, type TimingOptions } from "./harness.ts";
 import {
+  applies,
   gflopOf,
   type Instance,
   instantiate,
@@ -60,7 +61,7 @@ const SCRIPTS: Record<BaselineProgram, string> = {
 function timingFor(backend: BackendName, quick: boolean): TimingOptions {
   const base: TimingOptions = quick
     ? { reps: 3, warmup: 1, targetMs: 10, maxInner: 1e7 }
-    : { reps: 7, warmup: 1, targetMs: 100, maxInner: 1e8 };
+    : { reps: 5, warmup: 1, targetMs: 100, maxInner: 1e8 };
   return backend === "webgpu" ? { ...base, reps: 3, targetMs: 0 } : base;
 }
 
@@ -93,6 +94,7 @@ function oursBlas(backend: BackendName, kind: string, extra: Record<string, stri
 
 /** One baseline task in one process: its calibration check and every repetition of the run. */
 interface Series {
+  readonly key: string;
   readonly proc: BaselineProcess;
   readonly label: string;
   readonly workload: string;
@@ -130,7 +132,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
     workload: w,
     backends: w.backends.map((b) => ({
       backend: b,
-      ops: OPERATIONS.filter((op) => selected(w.id, b, op)),
+      ops: OPERATIONS.filter((op) => selected(w.id, b, op) && applies(w.kind, b, op)),
     })).filter((p) => p.ops.length > 0),
   })).filter((p) => p.backends.length > 0);
   const instances = plans.map((p) => instantiate(p.workload));
@@ -173,7 +175,9 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   const series = new Map<string, Series>();
   const timing = timingFor("f64", quick);
   /** The baseline series interleaved with one of our rows, calibrated on first use. */
-  const seriesFor = async (inst: Instance, dtype: string, op: Operation): Promise<Series[]> => {
+  const seriesFor = async (inst: Instance, dtype: string, rowOp: Operation): Promise<Series[]> => {
+    // The batched runs are compared with the baselines' one-run 1-SAM step.
+    const op: Operation = rowOp === "1sam-x64" ? "1sam" : rowOp;
     const out: Series[] = [];
     for (const proc of procs) {
       if (!programsFor(inst.dataset.kind).includes(proc.program)) continue;
@@ -193,6 +197,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         const label = `${proc.program} ${version(proc)} ${dtype} ${proc.threads} thread` +
           (proc.threads > 1 ? "s" : "");
         s = {
+          key,
           proc,
           label,
           workload: inst.workload.id,
@@ -236,9 +241,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
             times.push(await ours());
             load.push(loadAverage());
             for (const s of base) {
-              const b = await s.proc.rep(
-                `${w.id}|${s.proc.program}|${s.proc.threads}|${dtype}|${op}`,
-              );
+              const b = await s.proc.rep(s.key);
               s.times.push(b.ms);
               s.loads.push(b.load);
               pairs.get(s)!.push(b.ms);
@@ -286,7 +289,9 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
       const dtype = m.backend === "f64" ? "float64" : "float32";
       for (const t of m.timed) {
         const s = t.times.length ? summarize(t.times) : { median: NaN, min: NaN, max: NaN };
-        const expected = t.operation === "hvp" ? ref.hv : ref.deltas[t.operation];
+        const expected = t.operation === "hvp"
+          ? ref.hv
+          : ref.deltas[t.operation === "1sam-x64" ? "1sam" : t.operation];
         const gflop = gflopOf(m.inst.dataset, t.operation);
         const pairs = m.paired.get(t.operation) ?? new Map<Series, number[]>();
         const best = (threads: (n: number) => boolean) => {

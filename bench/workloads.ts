@@ -15,10 +15,30 @@ import { Rng } from "../core/rng.ts";
 import { lanczos } from "../core/spectra/lanczos.ts";
 import { hessianMatvec } from "../core/spectra/linalg.ts";
 import { hutchinson } from "../core/spectra/trace.ts";
+import { mlpOneSamRuns } from "../core/problems/tf_mlp_runs.ts";
 import { type Body, calibrate, repetition, summarize, type TimingOptions } from "./harness.ts";
 
-/** The timed operations. Steps are one optimizer step; the rest are calls of the spectral tools. */
-export const OPERATIONS = ["gd", "sam", "1sam", "hvp", "lanczos20", "hutch100"] as const;
+/**
+ * The timed operations. Steps are one optimizer step; `1sam-x64` is one 1-SAM step of 64 runs
+ * advanced together (tfjs MLP only), timed per run-step; the rest are calls of the spectral tools.
+ */
+export const OPERATIONS = [
+  "gd",
+  "sam",
+  "1sam",
+  "1sam-x64",
+  "hvp",
+  "lanczos20",
+  "hutch100",
+] as const;
+
+/** Runs of the batched 1-SAM operation. */
+export const BATCHED_RUNS = 64;
+
+/** Whether an operation applies to a workload kind on a backend. */
+export function applies(kind: string, backend: BackendName, op: Operation): boolean {
+  return op !== "1sam-x64" || (kind === "mlp" && backend !== "f64");
+}
 /** A timed operation. */
 export type Operation = typeof OPERATIONS[number];
 
@@ -39,7 +59,12 @@ export function gflopOf(dataset: Dataset, op: Operation): number {
     const h = dataset.params.hidden as number;
     grad = (m) => 4 * m * d * h + 4 * m * h;
     hvp = 6 * n * d * h + 8 * n * h;
-    const steps: Record<string, number> = { gd: grad(n), sam: 2 * grad(n), "1sam": 2 * grad(1) };
+    const steps: Record<string, number> = {
+      gd: grad(n),
+      sam: 2 * grad(n),
+      "1sam": 2 * grad(1),
+      "1sam-x64": 2 * grad(1),
+    };
     return (steps[op] ?? hvp * (op === "hvp" ? 1 : MATVECS[op]!)) / 1e9;
   }
   if (dataset.kind === "quadratic") {
@@ -48,6 +73,7 @@ export function gflopOf(dataset: Dataset, op: Operation): number {
       gd: 1,
       sam: 2,
       "1sam": 2,
+      "1sam-x64": 2,
       hvp: 1,
       lanczos20: 20,
       hutch100: 100,
@@ -61,6 +87,8 @@ export function gflopOf(dataset: Dataset, op: Operation): number {
 export interface Workload {
   /** Short id used in the CSV and by `--only`. */
   readonly id: string;
+  /** The data set's problem kind. */
+  readonly kind: string;
   /** What it is. */
   readonly description: string;
   /** The data set (built lazily: the quadratic's matrix takes a moment). */
@@ -91,6 +119,7 @@ const ALL: readonly BackendName[] = ["f64", "cpu", "wasm", "webgpu"];
 export const WORKLOADS: readonly Workload[] = [
   {
     id: "toy4d",
+    kind: "toy4d",
     description: "4-D toy of Figure 1 (paper family), x0 = (1, 1, 0.3, 0.3)",
     dataset: () => makeDataset({ kind: "toy4d", family: "paper" }, { seed: 0 }),
     backends: ["f64"],
@@ -99,6 +128,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "quadratic-1000",
+    kind: "quadratic",
     description: "quadratic ½xᵀAx, D = 1000, eigenvalues 1 … 0.001 (dense A, unrotated)",
     dataset: () =>
       makeDataset({
@@ -113,6 +143,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "mlp-1024",
+    kind: "mlp",
     description: "engineering.md MLP: N = 1024, d = 64, h = 256, tanh, MSE",
     dataset: () =>
       makeDataset({ kind: "mlp", n: 1024, d: 64, hidden: 256, activation: "tanh", nTest: 0 }, {
@@ -124,6 +155,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "mlp-5.1",
+    kind: "mlp",
     description: "Setting 5.1 MLP: n = 64, d = 16, h = 128, tanh, MSE",
     dataset: () =>
       makeDataset({ kind: "mlp", n: 64, d: 16, hidden: 128, activation: "tanh", nTest: 0 }, {
@@ -247,6 +279,28 @@ export async function measure<V, S>(
       check.step(x);
       const result = await ops.toF64(x);
       check.dispose();
+      for (let i = 0; i < result.length; i++) result[i] -= inst.x0[i];
+      push({ operation: op, times, result });
+    } else if (op === "1sam-x64") {
+      const specs = Array.from({ length: BATCHED_RUNS }, (_, r) => ({
+        seed: r,
+        rho: inst.workload.rho,
+        lr: inst.workload.lr,
+      }));
+      const runs = mlpOneSamRuns(inst.dataset, specs, specs.map(() => inst.x0));
+      const body: Body = async (n) => {
+        for (let i = 0; i < n; i++) runs.step();
+        await runs.sync();
+      };
+      // No reset between repetitions: 1-SAM with these η moves the runs little.
+      const inner = await calibrate(body, opts.timing);
+      const times = await rounds(op, async () => await repetition(body, inner) / BATCHED_RUNS);
+      runs.dispose();
+      // The check: run 0 (seed 0, the reference's stream) one step from x0.
+      const one = mlpOneSamRuns(inst.dataset, [specs[0]], [inst.x0]);
+      one.step();
+      const [result] = await one.read();
+      one.dispose();
       for (let i = 0; i < result.length; i++) result[i] -= inst.x0[i];
       push({ operation: op, times, result });
     } else if (op === "hvp") {

@@ -1,6 +1,6 @@
 /**
  * A runs axis for 1-SAM on the two-layer MLP on tfjs: R independent runs on one data set (their own
- * seeds, ρ and η) advance together as one tensor computation over X ∈ R^{R×D}, with the closed-form
+ * seeds, ρ and η) advance together as one tensor computation over R stacked parameter vectors, with the closed-form
  * one-sample step of tf_mlp_sam.ts batched over the runs. Each run draws its sample from its own
  * `Rng` exactly as the unbatched step does (one `rng.int(M)` per step), so run r follows the
  * unbatched run with the same seed, ρ and η up to float32 rounding (tested).
@@ -27,10 +27,10 @@ export interface MlpOneSamRuns {
   readonly runs: number;
   /** Parameters per run D. */
   readonly dim: number;
-  /** The runs' parameters, R×D float32 (replaced by each step). */
-  readonly x: tf.Tensor2D;
   /** One 1-SAM step of every run. Synchronous; nothing is read back. */
   step(): void;
+  /** Waits until every queued step has run (reads back a few values). */
+  sync(): Promise<void>;
   /** The parameters of every run, as float64 rows. */
   read(): Promise<Float64Array[]>;
   /** The sample each run drew in the last step. */
@@ -76,27 +76,41 @@ export function mlpOneSamRuns(
   const e1 = new Float32Array(h);
   e1[0] = 1;
   const unit0 = tf.tensor2d(e1, [1, h]);
-  const flat = new Float32Array(R * D);
-  x0.forEach((x, r) => flat.set(x, r * D));
+  const host = {
+    w: new Float32Array(R * h * d),
+    b: new Float32Array(R * h),
+    a: new Float32Array(R * h),
+  };
+  x0.forEach((x, r) => {
+    host.w.set(x.subarray(0, h * d), r * h * d);
+    host.b.set(x.subarray(h * d, h * d + h), r * h);
+    host.a.set(x.subarray(h * d + h), r * h);
+  });
   const sigma = act === "tanh" ? tf.tanh : tf.softplus;
   const sigmaPrime = act === "tanh"
     ? (_pre: tf.Tensor, s: tf.Tensor) => tf.sub(1, tf.square(s))
     : (pre: tf.Tensor) => tf.sigmoid(pre);
   const rngs = specs.map((s) => new Rng(s.seed));
   const samples = new Int32Array(R);
-  const state = { x: tf.tensor2d(flat, [R, D]) };
+  // The layers as separate tensors (W: R×h×d, b and a: R×h): splitting and re-joining one R×D
+  // tensor every step cost more than the step itself on tfjs-wasm (measured).
+  const state = {
+    w: tf.tensor3d(host.w, [R, h, d]),
+    b: tf.tensor2d(host.b, [R, h]),
+    a: tf.tensor2d(host.a, [R, h]),
+  };
   const rowSum = (t: tf.Tensor) => tf.sum(t, 1, true);
 
   const step = () => {
     for (let r = 0; r < R; r++) samples[r] = rngs[r].int(n);
-    const next = tf.tidy(() => {
+    const [w2, b2, a2] = tf.tidy(() => {
+      const { w, b, a } = state;
       const idx = tf.tensor1d(samples, "int32");
-      const [w, b, a] = tf.split(state.x, [h * d, h, h], 1);
-      const wm = w.reshape([R, h, d]);
       const zk = tf.gather(z, idx);
       const yk = tf.gather(y, idx).reshape([R, 1]);
       const znk = tf.gather(zNormSq1, idx).reshape([R, 1]);
-      const pre = tf.add(tf.sum(tf.mul(wm, zk.reshape([R, 1, d])), 2), b);
+      // Batched products: W_r·z_r (R×h×1) and the rank-one update δ̃_r z_rᵀ (R×h×d).
+      const pre = tf.add(tf.matMul(w, zk.reshape([R, d, 1])).reshape([R, h]), b);
       const s = sigma(pre);
       const ap = tf.mul(a, sigmaPrime(pre, s));
       const e = tf.mul(tf.sub(rowSum(tf.mul(a, s)), yk), 2);
@@ -113,30 +127,38 @@ export function mlpOneSamRuns(
       const sT = sigma(preT);
       const eT = tf.mul(tf.sub(rowSum(tf.mul(aT, sT)), yk), twoLr);
       const dT = tf.mul(tf.mul(aT, sigmaPrime(preT, sT)), eT);
-      return tf.concat([
-        tf.sub(wm, tf.mul(dT.reshape([R, h, 1]), zk.reshape([R, 1, d]))).reshape([R, h * d]),
+      return [
+        tf.sub(w, tf.matMul(dT.reshape([R, h, 1]), zk.reshape([R, 1, d]))),
         tf.sub(b, dT),
         tf.sub(a, tf.mul(sT, eT)),
-      ], 1) as tf.Tensor2D;
+      ];
     });
-    state.x.dispose();
-    state.x = next;
+    tf.dispose([state.w, state.b, state.a]);
+    state.w = w2 as tf.Tensor3D;
+    state.b = b2 as tf.Tensor2D;
+    state.a = a2 as tf.Tensor2D;
   };
 
   return {
     runs: R,
     dim: D,
-    get x() {
-      return state.x;
-    },
     step,
     async read() {
-      const all = await state.x.data();
-      return specs.map((_, r) => Float64Array.from(all.subarray(r * D, (r + 1) * D)));
+      const [w, b, a] = await Promise.all([state.w.data(), state.b.data(), state.a.data()]);
+      return specs.map((_, r) => {
+        const x = new Float64Array(D);
+        x.set(w.subarray(r * h * d, (r + 1) * h * d));
+        x.set(b.subarray(r * h, (r + 1) * h), h * d);
+        x.set(a.subarray(r * h, (r + 1) * h), h * d + h);
+        return x;
+      });
+    },
+    async sync() {
+      await state.a.data();
     },
     lastSamples: samples,
     dispose() {
-      tf.dispose([state.x, z, y, zNormSq1, rho, twoLr, unit0]);
+      tf.dispose([state.w, state.b, state.a, z, y, zNormSq1, rho, twoLr, unit0]);
     },
   };
 }

@@ -107,10 +107,10 @@ export function mlpOneSamRuns(
       const { w, b, a } = state;
       const idx = tf.tensor1d(samples, "int32");
       const zk = tf.gather(z, idx);
-      const yk = tf.gather(y, idx).reshape([R, 1]);
-      const znk = tf.gather(zNormSq1, idx).reshape([R, 1]);
+      const yk = tf.reshape(tf.gather(y, idx), [R, 1]);
+      const znk = tf.reshape(tf.gather(zNormSq1, idx), [R, 1]);
       // Batched products: W_r·z_r (R×h×1) and the rank-one update δ̃_r z_rᵀ (R×h×d).
-      const pre = tf.add(tf.matMul(w, zk.reshape([R, d, 1])).reshape([R, h]), b);
+      const pre = tf.add(tf.reshape(tf.matMul(w, tf.reshape(zk, [R, d, 1])), [R, h]), b);
       const s = sigma(pre);
       const ap = tf.mul(a, sigmaPrime(pre, s));
       const e = tf.mul(tf.sub(rowSum(tf.mul(a, s)), yk), 2);
@@ -128,7 +128,7 @@ export function mlpOneSamRuns(
       const eT = tf.mul(tf.sub(rowSum(tf.mul(aT, sT)), yk), twoLr);
       const dT = tf.mul(tf.mul(aT, sigmaPrime(preT, sT)), eT);
       return [
-        tf.sub(w, tf.matMul(dT.reshape([R, h, 1]), zk.reshape([R, 1, d]))),
+        tf.sub(w, tf.matMul(tf.reshape(dT, [R, h, 1]), tf.reshape(zk, [R, 1, d]))),
         tf.sub(b, dT),
         tf.sub(a, tf.mul(sT, eT)),
       ];

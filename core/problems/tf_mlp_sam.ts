@@ -84,7 +84,7 @@ function fullBatch(m: MlpTensors): FusedSam {
     const s = m.sigma(pre);
     // f = aᵀs as a column-wise reduction (1×n).
     const f = tf.sum(tf.mul(s, a), 0, true);
-    const e = tf.mul(tf.sub(f, y.reshape([1, n])), 2 / n);
+    const e = tf.mul(tf.sub(f, tf.reshape(y, [1, n])), 2 / n);
     const ga = tf.sum(tf.mul(s, e), 1, true);
     const delta = tf.mul(tf.mul(a, e), m.sigmaPrime(pre, s));
     const gW = tf.matMul(delta, z);
@@ -93,10 +93,14 @@ function fullBatch(m: MlpTensors): FusedSam {
   };
   const parts = (x: tf.Tensor1D) => {
     const [w, b, a] = tf.split(x, [h * d, h, h]);
-    return [w.reshape([h, d]) as tf.Tensor2D, b.reshape([h, 1]), a.reshape([h, 1])] as const;
+    return [
+      tf.reshape(w, [h, d]) as tf.Tensor2D,
+      tf.reshape(b, [h, 1]),
+      tf.reshape(a, [h, 1]),
+    ] as const;
   };
   const flat = (gW: tf.Tensor, gb: tf.Tensor, ga: tf.Tensor) =>
-    tf.concat([gW.reshape([-1]), gb.reshape([-1]), ga.reshape([-1])]) as tf.Tensor1D;
+    tf.concat([tf.reshape(gW, [-1]), tf.reshape(gb, [-1]), tf.reshape(ga, [-1])]) as tf.Tensor1D;
   return (x, _batch, lr, rho) => {
     swap(
       x,
@@ -122,7 +126,7 @@ function oneSample(m: MlpTensors): FusedSam {
       x,
       tf.tidy(() => {
         const [w, b, a] = tf.split(x.t, [h * d, h, h]);
-        const wm = w.reshape([h, d]);
+        const wm = tf.reshape(w, [h, d]);
         const zk = tf.slice(z, [k, 0], [1, d]);
         // The sample's pre-activations as a row reduction (no product with a one-column operand).
         const pre = tf.add(tf.sum(tf.mul(wm, zk), 1), b);
@@ -137,14 +141,14 @@ function oneSample(m: MlpTensors): FusedSam {
         const { c, e1 } = ascentScale(normSq, rho);
         const ce = tf.mul(c, e);
         // x̃ = x + c∇L_k (+ ρe₁, which moves W_00 and so pre_0 by ρ·z_k0).
-        const e1pre = tf.mul(unit0, tf.mul(e1, tf.slice(zk, [0, 0], [1, 1]).reshape([])));
+        const e1pre = tf.mul(unit0, tf.mul(e1, tf.reshape(tf.slice(zk, [0, 0], [1, 1]), [])));
         const preT = tf.add(tf.add(pre, tf.mul(ap, tf.mul(ce, zNormSq1[k]))), e1pre);
         const aT = tf.add(a, tf.mul(s, ce));
         const sT = m.sigmaOne(preT);
         const eT = tf.mul(tf.sub(tf.sum(tf.mul(aT, sT)), yHost[k]), 2 * lr);
         const dT = tf.mul(tf.mul(aT, m.sigmaPrime(preT, sT)), eT); // η·δ̃
         return tf.concat([
-          tf.sub(wm, tf.mul(dT.reshape([h, 1]), zk)).reshape([-1]),
+          tf.reshape(tf.sub(wm, tf.mul(tf.reshape(dT, [h, 1]), zk)), [-1]),
           tf.sub(b, dT),
           tf.sub(a, tf.mul(sT, eT)),
         ]) as tf.Tensor1D;

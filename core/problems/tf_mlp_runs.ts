@@ -76,13 +76,17 @@ export function mlpOneSamRuns(
   const e1 = new Float32Array(h);
   e1[0] = 1;
   const unit0 = tf.tensor2d(e1, [1, h]);
+  // Wᵀ per run (R×d×h): the batched products z_rᵀWᵀ_r (R×1×h) and z_r δ̃_rᵀ (R×d×h) then have
+  // no one-column right operand, which tfjs-wasm 4.22 computes wrongly (seen at R = 1).
   const host = {
     w: new Float32Array(R * h * d),
     b: new Float32Array(R * h),
     a: new Float32Array(R * h),
   };
   x0.forEach((x, r) => {
-    host.w.set(x.subarray(0, h * d), r * h * d);
+    for (let j = 0; j < h; j++) {
+      for (let i = 0; i < d; i++) host.w[r * h * d + i * h + j] = x[j * d + i];
+    }
     host.b.set(x.subarray(h * d, h * d + h), r * h);
     host.a.set(x.subarray(h * d + h), r * h);
   });
@@ -92,10 +96,10 @@ export function mlpOneSamRuns(
     : (pre: tf.Tensor) => tf.sigmoid(pre);
   const rngs = specs.map((s) => new Rng(s.seed));
   const samples = new Int32Array(R);
-  // The layers as separate tensors (W: R×h×d, b and a: R×h): splitting and re-joining one R×D
+  // The layers as separate tensors (Wᵀ: R×d×h, b and a: R×h): splitting and re-joining one R×D
   // tensor every step cost more than the step itself on tfjs-wasm (measured).
   const state = {
-    w: tf.tensor3d(host.w, [R, h, d]),
+    w: tf.tensor3d(host.w, [R, d, h]),
     b: tf.tensor2d(host.b, [R, h]),
     a: tf.tensor2d(host.a, [R, h]),
   };
@@ -109,8 +113,8 @@ export function mlpOneSamRuns(
       const zk = tf.gather(z, idx);
       const yk = tf.reshape(tf.gather(y, idx), [R, 1]);
       const znk = tf.reshape(tf.gather(zNormSq1, idx), [R, 1]);
-      // Batched products: W_r·z_r (R×h×1) and the rank-one update δ̃_r z_rᵀ (R×h×d).
-      const pre = tf.add(tf.reshape(tf.matMul(w, tf.reshape(zk, [R, d, 1])), [R, h]), b);
+      // Batched products: z_rᵀWᵀ_r (R×1×h) and the rank-one update z_r δ̃_rᵀ (R×d×h).
+      const pre = tf.add(tf.reshape(tf.matMul(tf.reshape(zk, [R, 1, d]), w), [R, h]), b);
       const s = sigma(pre);
       const ap = tf.mul(a, sigmaPrime(pre, s));
       const e = tf.mul(tf.sub(rowSum(tf.mul(a, s)), yk), 2);
@@ -128,7 +132,7 @@ export function mlpOneSamRuns(
       const eT = tf.mul(tf.sub(rowSum(tf.mul(aT, sT)), yk), twoLr);
       const dT = tf.mul(tf.mul(aT, sigmaPrime(preT, sT)), eT);
       return [
-        tf.sub(w, tf.matMul(tf.reshape(dT, [R, h, 1]), tf.reshape(zk, [R, 1, d]))),
+        tf.sub(w, tf.matMul(tf.reshape(zk, [R, d, 1]), tf.reshape(dT, [R, 1, h]))),
         tf.sub(b, dT),
         tf.sub(a, tf.mul(sT, eT)),
       ];
@@ -147,7 +151,9 @@ export function mlpOneSamRuns(
       const [w, b, a] = await Promise.all([state.w.data(), state.b.data(), state.a.data()]);
       return specs.map((_, r) => {
         const x = new Float64Array(D);
-        x.set(w.subarray(r * h * d, (r + 1) * h * d));
+        for (let j = 0; j < h; j++) {
+          for (let i = 0; i < d; i++) x[j * d + i] = w[r * h * d + i * h + j];
+        }
         x.set(b.subarray(r * h, (r + 1) * h), h * d);
         x.set(a.subarray(r * h, (r + 1) * h), h * d + h);
         return x;

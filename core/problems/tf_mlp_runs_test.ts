@@ -9,17 +9,21 @@ import { mlpOneSamRuns, type RunSpec } from "./tf_mlp_runs.ts";
 
 const engine = await createTfEngine("wasm");
 
-for (const activation of ["tanh", "softplus"] as const) {
-  Deno.test(`mlp 1-SAM runs axis (${activation}): each run equals its unbatched run, no leaks`, async () => {
-    const dataset = makeDataset(
-      { kind: "mlp", n: 20, d: 4, hidden: 6, activation, nTest: 0 },
-      { seed: 8 },
-    );
+const CASES = [
+  { activation: "tanh", n: 20, d: 4, hidden: 6, runs: 3 },
+  { activation: "softplus", n: 20, d: 4, hidden: 6, runs: 3 },
+  // One run and wider layers: tfjs-wasm's batched products take other code paths there.
+  { activation: "tanh", n: 30, d: 16, hidden: 40, runs: 1 },
+] as const;
+
+for (const { activation, n, d, hidden, runs: R } of CASES) {
+  Deno.test(`mlp 1-SAM runs axis (${activation}, ${R} runs, d ${d}, h ${hidden}): each run equals its unbatched run, no leaks`, async () => {
+    const dataset = makeDataset({ kind: "mlp", n, d, hidden, activation, nTest: 0 }, { seed: 8 });
     const specs: RunSpec[] = [
       { seed: 0, rho: 0.05, lr: 0.05 },
       { seed: 1, rho: 0.1, lr: 0.02 },
       { seed: 2, rho: 0.02, lr: 0.1 },
-    ];
+    ].slice(0, R);
     const x0 = specs.map((_, r) => initialPoint(dataset, { seed: r }));
     const ops = engine.ops(x0[0].length); // its cached constant e₁ lives with the engine
     const before = tf.memory().numTensors;

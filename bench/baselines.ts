@@ -1,7 +1,7 @@
 /**
- * Runs the Python baselines (bench/baselines/*.py) as subprocesses: finds an interpreter that can
- * import NumPy / PyTorch, sends the job (JSON header line + raw float64 arrays) on stdin and parses
- * one JSON record per task from stdout.
+ * Runs the Python baselines (bench/baselines/*.py) as long-lived subprocesses: finds an interpreter
+ * that can import NumPy / PyTorch, sends the job (JSON header line + raw float64 arrays) on stdin,
+ * then one command per line (calibrate, rep, roofline) and reads one JSON answer per command.
  * @module
  */
 
@@ -16,20 +16,14 @@ export interface BaselineTask {
   readonly workload: string;
   /** gd, sam, 1sam, hvp, lanczos20, hutch100. */
   readonly op: string;
-  /** "float64" or "float32" (torch only; numpy is always float64). */
+  /** "float64" or "float32". */
   readonly dtype: string;
-  /** Timed repetitions. */
-  readonly reps: number;
   /** Untimed calls first. */
   readonly warmup: number;
   /** Calibration target per repetition (ms). */
   readonly target_ms: number;
   /** Upper bound on calls per repetition. */
   readonly max_inner: number;
-  /** Fewest repetitions when the budget is tight. */
-  readonly min_reps: number;
-  /** Wall-time budget of the timed repetitions (ms). */
-  readonly budget_ms: number;
   /** Sample index of the one-step check for 1sam (the one our Rng drew). */
   readonly sample?: number;
 }
@@ -41,16 +35,6 @@ export interface BaselineWorkload {
   readonly rho: number;
   readonly arrays: Readonly<Record<string, string>>;
   readonly [field: string]: unknown;
-}
-
-/** What a baseline returned for one task. */
-export interface BaselineResult {
-  /** Per-call ms, one per repetition. */
-  readonly timesMs: number[];
-  /** x after one step from x0 (steps), or H·v (hvp); absent otherwise. */
-  readonly check?: number[];
-  /** PyTorch: the thread count of the reported (faster) timing. */
-  readonly threads?: number;
 }
 
 /** A usable interpreter for a program, with the library version, or why there is none. */
@@ -90,58 +74,157 @@ export async function findPython(
   return { program, reason: `no python3 can import ${MODULE[program]}: tried ${tried.join(", ")}` };
 }
 
+/** The BLAS a baseline process loaded, as protocol.py's blas_info reads it from its memory map. */
+export interface BlasInfo {
+  /** "OpenBLAS", "MKL", "BLIS", "reference BLAS (netlib)" or "unknown". */
+  readonly name: string;
+  /** Configuration string (OpenBLAS: version, build options, kernel). */
+  readonly version: string;
+  /** Kernel (core type) the library selected at load time. */
+  readonly core: string;
+  /** The library's own thread count. */
+  readonly threads: number | null;
+  /** True for the netlib reference BLAS: ratios against it are withheld. */
+  readonly reference: boolean;
+  /** Every mapped library whose name mentions blas, mkl or blis. */
+  readonly libraries: readonly string[];
+}
+
+/** The job a baseline process reads first: workloads with their arrays. */
+export interface BaselineJob {
+  readonly workloads: Record<string, BaselineWorkload>;
+  readonly arrays: Record<string, Float64Array>;
+}
+
 /**
- * Runs one baseline program on a job and returns its info record and results by task key.
- * Rejects with the program's stderr when it fails.
+ * One long-lived baseline process (protocol.py's command loop) at a fixed thread count, so its
+ * repetitions can be interleaved with ours round by round.
  */
-export async function runBaseline(
-  python: string,
-  script: string,
-  job: {
-    workloads: Record<string, BaselineWorkload>;
-    tasks: BaselineTask[];
-    arrays: Record<string, Float64Array>;
-  },
-): Promise<{ info: Record<string, unknown>; results: Map<string, BaselineResult> }> {
-  const index: Record<string, [number, number]> = {};
-  let offset = 0;
-  for (const [name, a] of Object.entries(job.arrays)) {
-    index[name] = [offset, a.length];
-    offset += a.length;
+export class BaselineProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: AsyncIterator<string>;
+  readonly #stderr: Promise<string>;
+  /** The info record (library versions, CPU, BLAS). */
+  info: Record<string, unknown> = {};
+
+  private constructor(
+    readonly program: BaselineProgram,
+    readonly threads: number,
+    child: Deno.ChildProcess,
+  ) {
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#lines = lines(child.stdout)[Symbol.asyncIterator]();
+    this.#stderr = new Response(child.stderr).text();
   }
-  const payload = new Float64Array(offset);
-  for (const [name, a] of Object.entries(job.arrays)) payload.set(a, index[name][0]);
-  const header = JSON.stringify({ workloads: job.workloads, tasks: job.tasks, arrays: index });
-  const child = new Deno.Command(python, {
-    args: [script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(header + "\n"));
-  // Little-endian on every platform Deno ships for; protocol.py reads "<f8".
-  await writer.write(new Uint8Array(payload.buffer));
-  await writer.close();
-  const out = await child.output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
-    throw new Error(`${script} failed (exit ${out.code}):\n${err}`);
+
+  /**
+   * Starts `script` under `python` with every BLAS/OpenMP thread variable set to `threads`, sends
+   * the job and reads the info record. Rejects with the program's stderr when it fails.
+   */
+  static async start(
+    python: string,
+    script: string,
+    opts: { program: BaselineProgram; threads: number; job: BaselineJob },
+  ): Promise<BaselineProcess> {
+    const t = String(opts.threads);
+    const child = new Deno.Command(python, {
+      args: [script],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: {
+        OPENBLAS_NUM_THREADS: t,
+        OMP_NUM_THREADS: t,
+        MKL_NUM_THREADS: t,
+        BENCH_THREADS: t,
+      },
+    }).spawn();
+    const proc = new BaselineProcess(opts.program, opts.threads, child);
+    const index: Record<string, [number, number]> = {};
+    let offset = 0;
+    for (const [name, a] of Object.entries(opts.job.arrays)) {
+      index[name] = [offset, a.length];
+      offset += a.length;
+    }
+    const payload = new Float64Array(offset);
+    for (const [name, a] of Object.entries(opts.job.arrays)) payload.set(a, index[name][0]);
+    const header = JSON.stringify({ workloads: opts.job.workloads, arrays: index });
+    await proc.#writer.write(new TextEncoder().encode(header + "\n"));
+    // Little-endian on every platform Deno ships for; protocol.py reads "<f8".
+    await proc.#writer.write(new Uint8Array(payload.buffer));
+    proc.info = (await proc.#read()).info as Record<string, unknown>;
+    return proc;
   }
-  let info: Record<string, unknown> = {};
-  const results = new Map<string, BaselineResult>();
-  for (const line of stdout.split("\n")) {
-    if (!line.trim()) continue;
-    const rec = JSON.parse(line);
-    if (rec.info) info = rec.info;
-    else {
-      results.set(rec.key, {
-        timesMs: rec.times_ms,
-        check: rec.check ?? undefined,
-        threads: rec.threads ?? undefined,
-      });
+
+  /** The BLAS the process loaded. */
+  get blas(): BlasInfo {
+    return this.info.blas as BlasInfo;
+  }
+
+  /** One line naming the BLAS (library, configuration, kernel, threads). */
+  get blasText(): string {
+    return String(this.info.blas_text ?? "unknown");
+  }
+
+  async #read(): Promise<Record<string, unknown>> {
+    const next = await this.#lines.next();
+    if (next.done) {
+      const status = await this.#child.status;
+      const err = (await this.#stderr).trim().split("\n").slice(-5).join("\n");
+      throw new Error(`${this.program} baseline exited (code ${status.code}):\n${err}`);
+    }
+    return JSON.parse(next.value);
+  }
+
+  async #ask(cmd: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.#writer.write(new TextEncoder().encode(JSON.stringify(cmd) + "\n"));
+    return await this.#read();
+  }
+
+  /** Builds, checks and calibrates a task; its one-step check (x1, or H·v) when it has one. */
+  async calibrate(task: BaselineTask): Promise<{ inner: number; check?: number[] }> {
+    const r = await this.#ask({ cmd: "calibrate", task });
+    return { inner: r.inner as number, check: (r.check as number[] | null) ?? undefined };
+  }
+
+  /** One timed repetition of a calibrated task: ms per call and the load average after it. */
+  async rep(key: string): Promise<{ ms: number; load: number }> {
+    const r = await this.#ask({ cmd: "rep", key });
+    return { ms: r.ms as number, load: (r.load as number | null) ?? Number.NaN };
+  }
+
+  /** Measured GEMM GFLOP/s on a workload's shapes in one float width (NaN without GEMMs). */
+  async roofline(workload: string, dtype: string): Promise<number> {
+    const r = await this.#ask({ cmd: "roofline", workload, dtype });
+    return (r.gflops as number | null) ?? Number.NaN;
+  }
+
+  /** Ends the process. */
+  async close(): Promise<void> {
+    try {
+      await this.#writer.write(new TextEncoder().encode(JSON.stringify({ cmd: "quit" }) + "\n"));
+      await this.#writer.close();
+    } catch {
+      // Already gone: its status says why.
+    }
+    await this.#child.status;
+    await this.#stderr;
+  }
+}
+
+/** Lines of a byte stream. */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  let buf = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.trim()) yield line;
     }
   }
-  return { info, results };
+  if (buf.trim()) yield buf;
 }

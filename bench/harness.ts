@@ -6,18 +6,14 @@
 
 /** How one measurement repeats its body. */
 export interface TimingOptions {
-  /** Repetitions wanted (each gives one per-call time). */
+  /** Rounds: each gives one per-call time of every row measured in it. */
   readonly reps: number;
-  /** Fewest repetitions accepted when the budget is tight. */
-  readonly minReps: number;
   /** Untimed calls before calibration (JIT, kernel compilation). */
   readonly warmup: number;
-  /** `inner` doubles until one repetition takes at least this long (ms). */
+  /** `inner` grows until one repetition takes at least this long (ms). */
   readonly targetMs: number;
   /** Upper bound on `inner`. */
   readonly maxInner: number;
-  /** Wall-time budget of the timed repetitions (ms); fewer reps (≥ minReps) when exceeded. */
-  readonly budgetMs: number;
 }
 
 /**
@@ -26,39 +22,44 @@ export interface TimingOptions {
  */
 export type Body = (n: number) => void | Promise<void>;
 
-/** Per-call times in ms of `body`, one per repetition, and the `inner` count used. */
-export async function timePerCall(
+/**
+ * Warms `body` up and returns `inner`, the number of calls per repetition: grown until one
+ * repetition takes at least `targetMs` (or reaches `maxInner`).
+ */
+export async function calibrate(
   body: Body,
   opts: TimingOptions,
   reset?: () => void,
-): Promise<{ times: number[]; inner: number }> {
+): Promise<number> {
   if (opts.warmup > 0) {
     reset?.();
     await body(opts.warmup);
   }
-  let inner = 1, elapsed = 0;
+  let inner = 1;
   for (;;) {
-    reset?.();
-    const t0 = performance.now();
-    await body(inner);
-    elapsed = performance.now() - t0;
-    if (elapsed >= opts.targetMs || inner >= opts.maxInner) break;
+    const elapsed = await repetition(body, inner, reset) * inner;
+    if (elapsed >= opts.targetMs || inner >= opts.maxInner) return inner;
     // Jump close to the target instead of doubling from 1 (microsecond bodies).
     const guess = elapsed > 0 ? Math.ceil((inner * opts.targetMs) / elapsed) : inner * 16;
     inner = Math.min(opts.maxInner, Math.max(inner * 2, guess));
   }
-  let reps = opts.reps;
-  if (elapsed * reps > opts.budgetMs) {
-    reps = Math.max(opts.minReps, Math.floor(opts.budgetMs / Math.max(elapsed, 1e-9)));
+}
+
+/** One timed repetition of `inner` calls (after `reset`): ms per call. */
+export async function repetition(body: Body, inner: number, reset?: () => void): Promise<number> {
+  reset?.();
+  const t0 = performance.now();
+  await body(inner);
+  return (performance.now() - t0) / inner;
+}
+
+/** The 1-minute load average (NaN without `--allow-sys=loadavg` or off Linux/macOS). */
+export function loadAverage(): number {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return Number.NaN;
   }
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    reset?.();
-    const t0 = performance.now();
-    await body(inner);
-    times.push((performance.now() - t0) / inner);
-  }
-  return { times, inner };
 }
 
 /** Median, minimum and maximum of a non-empty list. */
@@ -70,38 +71,59 @@ export function summarize(times: readonly number[]): { median: number; min: numb
   return { median, min: s[0], max: s[s.length - 1] };
 }
 
-/** One row of results/bench.csv. Times in ms per call; NaN where not measured. */
+/**
+ * One row of results/bench.csv: one implementation (ours or a baseline) of one operation on one
+ * workload. Times in ms per call; NaN where not measured.
+ */
 export interface BenchRow {
   /** Workload id (toy4d, quadratic-1000, mlp-1024, mlp-5.1). */
   workload: string;
-  /** "f64" or "tfjs". */
+  /** Ours: "f64" or "tfjs"; baselines: "numpy" or "torch". */
   engine: string;
-  /** f64, cpu, wasm or webgpu. */
+  /** Ours: f64, cpu, wasm or webgpu; baselines: the library version. */
   backend: string;
+  /** float32 or float64. */
+  dtype: string;
+  /** Threads the implementation ran on. */
+  threads: number;
   /** gd, sam, 1sam (one optimizer step), hvp, lanczos20, hutch100. */
   operation: string;
-  /** Median per-call time. */
+  /** Median per-call time over the rounds. */
   medianMs: number;
   /** 1000 / medianMs (calls per second). */
   stepsPerS: number;
-  /** Fastest repetition. */
+  /** Fastest round. */
   minMs: number;
-  /** Slowest repetition. */
+  /** Slowest round. */
   maxMs: number;
-  /** Timed repetitions. */
+  /** Rounds timed. */
   reps: number;
-  /** Baseline program and float width, or "" when none ran. */
+  /** Floating-point operations per call (GEMM-level count, NaN where not counted). */
+  gflop: number;
+  /** gflop / median time: the achieved GFLOP/s. */
+  gflops: number;
+  /** Measured GEMM GFLOP/s on this workload's shapes, float width and thread count, same run. */
+  rooflineGflops: number;
+  /** Median 1-minute load average over the row's rounds. */
+  loadAvg: number;
+  /** The BLAS this implementation actually ran on (library, version, kernel, threads). */
+  blas: string;
+  /** Headline baseline: the fastest 1-thread optimized-BLAS baseline row of the same float width. */
   baseline: string;
-  /** Baseline median per-call time. */
+  /** Its median over the rounds interleaved with this row. */
   baselineMs: number;
-  /** medianMs / baselineMs (below 1: faster than the baseline). */
+  /** Median over rounds of ours / baseline (below 1: faster than the baseline). */
   ratio: number;
+  /** The fastest all-cores optimized-BLAS baseline row of the same float width. */
+  baselineAllCores: string;
+  /** Its median over the rounds interleaved with this row. */
+  baselineAllCoresMs: number;
+  /** Median over rounds of ours / all-cores baseline. */
+  ratioAllCores: number;
   /** CPU, cores, Deno and tfjs versions. */
   machine: string;
-  /** Max-norm relative difference of our result from the float64 closed-form reference. */
-  oursRelDiff: number;
-  /** The same for the baseline's result (shows it computes the same step). */
-  baselineRelDiff: number;
+  /** Max-norm relative difference of the row's result from the float64 closed-form reference. */
+  relDiff: number;
   /** Why a measurement is missing or unusual. */
   note: string;
 }
@@ -111,18 +133,27 @@ export const CSV_COLUMNS = [
   "workload",
   "engine",
   "backend",
+  "dtype",
+  "threads",
   "operation",
   "median_ms",
   "steps_per_s",
   "min_ms",
   "max_ms",
   "reps",
+  "gflop",
+  "gflops",
+  "roofline_gflops",
+  "load_avg",
+  "blas",
   "baseline",
   "baseline_ms",
   "ratio",
+  "baseline_all_cores",
+  "baseline_all_cores_ms",
+  "ratio_all_cores",
+  "rel_diff",
   "machine",
-  "ours_rel_diff",
-  "baseline_rel_diff",
   "note",
 ] as const;
 
@@ -142,18 +173,27 @@ export function toCsv(rows: readonly BenchRow[]): string {
       text(r.workload),
       text(r.engine),
       text(r.backend),
+      text(r.dtype),
+      String(r.threads),
       text(r.operation),
       num(r.medianMs),
       num(r.stepsPerS),
       num(r.minMs),
       num(r.maxMs),
       String(r.reps),
+      num(r.gflop),
+      num(r.gflops),
+      num(r.rooflineGflops),
+      num(r.loadAvg),
+      text(r.blas),
       text(r.baseline),
       num(r.baselineMs),
       num(r.ratio),
+      text(r.baselineAllCores),
+      num(r.baselineAllCoresMs),
+      num(r.ratioAllCores),
+      num(r.relDiff),
       text(r.machine),
-      num(r.oursRelDiff),
-      num(r.baselineRelDiff),
       text(r.note),
     ].join(","));
   }
@@ -165,27 +205,39 @@ function ms(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
+function fixed(x: number, digits: number): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : "-";
+}
+
 /** A short fixed-width table of the rows for the console. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const head = [
     "workload",
+    "engine",
     "backend",
+    "dtype",
+    "thr",
     "op",
     "median ms",
-    "calls/s",
-    "baseline",
-    "base ms",
-    "ratio",
+    "GFLOP/s",
+    "roof",
+    "load",
+    "ratio 1t",
+    "ratio all",
   ];
   const body = rows.map((r) => [
     r.workload,
+    r.engine,
     r.backend,
+    r.dtype,
+    String(r.threads),
     r.operation,
     r.note && !Number.isFinite(r.medianMs) ? "skipped" : ms(r.medianMs),
-    Number.isFinite(r.stepsPerS) ? Number(r.stepsPerS.toPrecision(3)).toLocaleString("en") : "-",
-    r.baseline || "-",
-    ms(r.baselineMs),
+    fixed(r.gflops, 1),
+    fixed(r.rooflineGflops, 0),
+    fixed(r.loadAvg, 2),
     Number.isFinite(r.ratio) ? r.ratio.toPrecision(3) : "-",
+    Number.isFinite(r.ratioAllCores) ? r.ratioAllCores.toPrecision(3) : "-",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();

@@ -1,28 +1,32 @@
 /**
- * The benchmark run: every selected (workload, backend, operation), then the Python baselines on the
- * same data, joined into `BenchRow`s with ratios and result checks.
+ * The benchmark run: every selected (workload, backend, operation) through the project's own code,
+ * each interleaved round by round with the matching NumPy and PyTorch baselines (one long-lived
+ * process per program and thread count), joined into `BenchRow`s: ours, then every baseline.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { probeWebGpu } from "../core/engine/backend.ts";
+import { blasStatus, loadBlas } from "../core/engine/blas.ts";
 import { f64Engine } from "../core/engine/f64.ts";
 import { createTfEngine } from "../core/engine/tfjs.ts";
 import type { BackendName } from "../core/engine/types.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
 import { createTfProblem } from "../core/problems/tf_registry.ts";
 import {
+  type BaselineJob,
+  BaselineProcess,
   type BaselineProgram,
-  type BaselineResult,
-  type BaselineTask,
   type BaselineWorkload,
   findPython,
-  runBaseline,
 } from "./baselines.ts";
-import { type BenchRow, relDiff, summarize, type TimingOptions } from "./harness.ts";
+import { type BenchRow, loadAverage, relDiff, summarize, type TimingOptions } from "./harness.ts";
 import {
+  applies,
+  gflopOf,
   type Instance,
   instantiate,
   measure,
+  type Operation,
   OPERATIONS,
   type Reference,
   reference,
@@ -42,6 +46,8 @@ export interface RunOptions {
   readonly pythons?: readonly string[];
   /** Skip spectral operations estimated to take longer than this per call (ms). */
   readonly maxCallMs?: number;
+  /** Thread counts of the baseline processes (default 1 and all cores). */
+  readonly threads?: readonly number[];
   /** Progress and notices (default: nothing). */
   readonly log?: (line: string) => void;
 }
@@ -54,23 +60,49 @@ const SCRIPTS: Record<BaselineProgram, string> = {
 /** Timing per backend: WebGPU on a software adapter is slow, so it gets few repetitions. */
 function timingFor(backend: BackendName, quick: boolean): TimingOptions {
   const base: TimingOptions = quick
-    ? { reps: 3, minReps: 3, warmup: 1, targetMs: 10, maxInner: 1e7, budgetMs: 2_000 }
-    : { reps: 5, minReps: 5, warmup: 1, targetMs: 100, maxInner: 1e8, budgetMs: 20_000 };
-  return backend === "webgpu" ? { ...base, reps: 3, minReps: 1, targetMs: 0 } : base;
+    ? { reps: 3, warmup: 1, targetMs: 10, maxInner: 1e7 }
+    : { reps: 5, warmup: 1, targetMs: 100, maxInner: 1e8 };
+  return backend === "webgpu" ? { ...base, reps: 3, targetMs: 0 } : base;
 }
 
-/** Which baseline a row is compared with: NumPy float64 or PyTorch in the row's float width. */
-function baselineOf(
-  kind: string,
-  backend: BackendName,
-): { program: BaselineProgram; dtype: string } | undefined {
-  if (kind === "toy4d" || kind === "quadratic") {
-    return backend === "f64" ? { program: "numpy", dtype: "float64" } : undefined;
+/** The programs that implement a workload kind (PyTorch has the MLP only). */
+function programsFor(kind: string): BaselineProgram[] {
+  return kind === "mlp"
+    ? ["numpy", "torch"]
+    : kind === "toy4d" || kind === "quadratic"
+    ? ["numpy"]
+    : [];
+}
+
+/** What our engines run on, for the blas column. */
+function oursBlas(backend: BackendName, kind: string, extra: Record<string, string>): string {
+  switch (backend) {
+    case "f64": {
+      const blas = loadBlas();
+      return kind === "mlp" && blas
+        ? `${blas.identity}, via FFI (full-batch products; the rest TypeScript)`
+        : `none (TypeScript loops${kind === "mlp" ? `; ${blasStatus()}` : ""})`;
+    }
+    case "cpu":
+      return "none (JavaScript loops, tfjs cpu)";
+    case "wasm":
+      return `XNNPACK in tfjs-backend-wasm (${extra.wasm ?? "simd"}), 1 thread`;
+    case "webgpu":
+      return `WebGPU: ${extra.webgpu ?? "adapter"}`;
   }
-  if (kind === "mlp") {
-    return { program: "torch", dtype: backend === "f64" ? "float64" : "float32" };
-  }
-  return undefined;
+}
+
+/** One baseline task in one process: its calibration check and every repetition of the run. */
+interface Series {
+  readonly key: string;
+  readonly proc: BaselineProcess;
+  readonly label: string;
+  readonly workload: string;
+  readonly dtype: string;
+  readonly operation: Operation;
+  readonly check?: number[];
+  readonly times: number[];
+  readonly loads: number[];
 }
 
 /** CPU (from the Python baselines: Deno reads /proc/cpuinfo only with --allow-all), cores, versions. */
@@ -96,146 +128,268 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   const extra: Record<string, string> = {};
   if (gpu.available) extra.webgpu = gpu.description;
 
-  type Measured = { inst: Instance; ref: Reference; backend: BackendName; timed: Timed[] };
-  const measured: Measured[] = [];
-  const instances: Instance[] = [];
-  const refs = new Map<string, Reference>();
-  for (const w of WORKLOADS) {
-    const plan = w.backends.map((b) => ({
+  const plans = WORKLOADS.map((w) => ({
+    workload: w,
+    backends: w.backends.map((b) => ({
       backend: b,
-      ops: OPERATIONS.filter((op) => selected(w.id, b, op)),
-    })).filter((p) => p.ops.length > 0);
-    if (plan.length === 0) continue;
-    const inst = instantiate(w);
-    const ref = reference(inst);
-    instances.push(inst);
-    refs.set(w.id, ref);
-    for (const { backend, ops: operations } of plan) {
-      if (backend === "webgpu" && !gpu.available) {
-        log(`${w.id}/webgpu: skipped (${gpu.description})`);
-        continue;
-      }
-      const onTimed = (t: Timed) => {
-        const s = t.times.length ? summarize(t.times).median : Number.NaN;
-        log(`${w.id}/${backend}/${t.operation}: ${t.note ?? `${s.toPrecision(4)} ms`}`);
-      };
-      const mopts = { timing: timingFor(backend, quick), operations, maxCallMs, onTimed };
-      let timed: Timed[];
-      if (backend === "f64") {
-        const problem = createF64Problem(inst.dataset);
-        timed = await measure(inst, f64Engine.ops(problem.dim), problem, mopts);
-      } else {
-        const engine = await createTfEngine(backend);
-        if (engine.runtime.wasmSimd) {
-          extra.wasm = `simd=${engine.runtime.wasmSimd} threads=${engine.runtime.wasmThreads}`;
-        }
-        const objective = createTfProblem(inst.dataset);
-        timed = await measure(inst, engine.ops(objective.dim), objective, mopts);
-        objective.dispose?.();
-      }
-      measured.push({ inst, ref, backend, timed });
-    }
-  }
+      ops: OPERATIONS.filter((op) => selected(w.id, b, op) && applies(w.kind, b, op)),
+    })).filter((p) => p.ops.length > 0),
+  })).filter((p) => p.backends.length > 0);
+  const instances = plans.map((p) => instantiate(p.workload));
+  const refs = new Map<string, Reference>(instances.map((i) => [i.workload.id, reference(i)]));
 
-  // Baselines, after our timings so the two never compete for the cores.
-  const wanted = new Map<BaselineProgram, BaselineTask[]>();
-  // The baselines get the timing of the f64/cpu rows, so both sides are measured alike.
-  const timing = timingFor("f64", quick);
-  for (const m of measured) {
-    for (const t of m.timed) {
-      const b = baselineOf(m.inst.dataset.kind, m.backend);
-      if (!b || t.times.length === 0) continue;
-      if (b.program === "numpy" && m.inst.dataset.kind === "mlp" && t.operation === "hvp") continue;
-      const key = `${m.inst.workload.id}|${b.program}|${b.dtype}|${t.operation}`;
-      const list = wanted.get(b.program) ?? [];
-      if (list.some((x) => x.key === key)) continue;
-      list.push({
-        key,
-        workload: m.inst.workload.id,
-        op: t.operation,
-        dtype: b.dtype,
-        reps: timing.reps,
-        min_reps: timing.minReps,
-        warmup: timing.warmup,
-        target_ms: timing.targetMs,
-        max_inner: timing.maxInner,
-        budget_ms: timing.budgetMs,
-        sample: m.ref.sample,
-      });
-      wanted.set(b.program, list);
-    }
-  }
-  const baselineResults = new Map<string, BaselineResult>();
-  const baselineNames = new Map<BaselineProgram, string>();
+  // One process per program and thread count, started before anything is timed and kept for the
+  // whole run, so every round of ours is followed by one round of each baseline.
+  const procs: BaselineProcess[] = [];
   let cpu: string | undefined;
   if (opts.baselines ?? true) {
-    const pythons = opts.pythons ?? ["python3", "/usr/bin/python3"];
-    for (const [program, tasks] of wanted) {
-      const found = await findPython(program, pythons);
+    const threads = [...new Set(opts.threads ?? [1, navigator.hardwareConcurrency])];
+    const job = baselineJob(instances);
+    for (const program of ["numpy", "torch"] as const) {
+      if (!instances.some((i) => programsFor(i.dataset.kind).includes(program))) continue;
+      const found = await findPython(program, opts.pythons ?? ["python3", "/usr/bin/python3"]);
       if (!found.python) {
         log(`${program} baseline skipped: ${found.reason}`);
         continue;
       }
-      const job = baselineJob(
-        instances.filter((i) => tasks.some((t) => t.workload === i.workload.id)),
-        tasks,
-      );
-      log(
-        `${program} baseline: ${found.python} (${program} ${found.version}), ${tasks.length} tasks`,
-      );
-      try {
-        const { info, results } = await runBaseline(found.python, SCRIPTS[program], job);
-        if (typeof info.cpu === "string") cpu = info.cpu;
-        baselineNames.set(program, `${program} ${found.version}`);
-        for (const [k, r] of results) baselineResults.set(k, r);
-      } catch (e) {
-        log(`${program} baseline failed: ${e instanceof Error ? e.message : e}`);
+      for (const t of threads) {
+        try {
+          const proc = await BaselineProcess.start(found.python, SCRIPTS[program], {
+            program,
+            threads: t,
+            job,
+          });
+          procs.push(proc);
+          if (typeof proc.info.cpu === "string") cpu = proc.info.cpu;
+          log(`${program} ${found.version} (${found.python}), ${t} thread(s): ${proc.blasText}`);
+          if (proc.blas?.reference) {
+            log(`  ${program} runs on the reference BLAS: its ratios are withheld`);
+          }
+        } catch (e) {
+          log(`${program} baseline failed: ${e instanceof Error ? e.message : e}`);
+        }
       }
     }
   }
+  const version = (p: BaselineProcess) => String(p.info[p.program] ?? "");
+  const series = new Map<string, Series>();
+  const timing = timingFor("f64", quick);
+  /** The baseline series interleaved with one of our rows, calibrated on first use. */
+  const seriesFor = async (inst: Instance, dtype: string, rowOp: Operation): Promise<Series[]> => {
+    // The batched runs are compared with the baselines' one-run 1-SAM step.
+    const op: Operation = rowOp === "1sam-x64" ? "1sam" : rowOp;
+    const out: Series[] = [];
+    for (const proc of procs) {
+      if (!programsFor(inst.dataset.kind).includes(proc.program)) continue;
+      const key = `${inst.workload.id}|${proc.program}|${proc.threads}|${dtype}|${op}`;
+      let s = series.get(key);
+      if (!s) {
+        const { check } = await proc.calibrate({
+          key,
+          workload: inst.workload.id,
+          op,
+          dtype,
+          warmup: timing.warmup,
+          target_ms: timing.targetMs,
+          max_inner: timing.maxInner,
+          sample: refs.get(inst.workload.id)!.sample,
+        });
+        const label = `${proc.program} ${version(proc)} ${dtype} ${proc.threads} thread` +
+          (proc.threads > 1 ? "s" : "");
+        s = {
+          key,
+          proc,
+          label,
+          workload: inst.workload.id,
+          dtype,
+          operation: op,
+          check,
+          times: [],
+          loads: [],
+        };
+        series.set(key, s);
+      }
+      out.push(s);
+    }
+    return out;
+  };
 
-  const machineText = machine(cpu, extra);
-  const rows: BenchRow[] = [];
-  for (const m of measured) {
-    for (const t of m.timed) {
-      const s = t.times.length ? summarize(t.times) : { median: NaN, min: NaN, max: NaN };
-      const b = baselineOf(m.inst.dataset.kind, m.backend);
-      const key = b && `${m.inst.workload.id}|${b.program}|${b.dtype}|${t.operation}`;
-      const br = key ? baselineResults.get(key) : undefined;
-      const bMs = br ? summarize(br.timesMs).median : NaN;
-      const expected = t.operation === "hvp" ? m.ref.hv : m.ref.deltas[t.operation];
-      let baselineCheck: Float64Array | undefined;
-      if (br?.check && t.operation !== "hvp") {
-        baselineCheck = Float64Array.from(br.check, (v, i) => v - m.inst.x0[i]);
-      } else if (br?.check) baselineCheck = Float64Array.from(br.check);
+  type Measured = {
+    inst: Instance;
+    backend: BackendName;
+    timed: Timed[];
+    loads: Map<Operation, number[]>;
+    paired: Map<Operation, Map<Series, number[]>>;
+  };
+  const measured: Measured[] = [];
+  try {
+    for (const [pi, plan] of plans.entries()) {
+      const inst = instances[pi], w = plan.workload;
+      for (const { backend, ops: operations } of plan.backends) {
+        if (backend === "webgpu" && !gpu.available) {
+          log(`${w.id}/webgpu: skipped (${gpu.description})`);
+          continue;
+        }
+        const dtype = backend === "f64" ? "float64" : "float32";
+        const loads = new Map<Operation, number[]>();
+        const paired = new Map<Operation, Map<Series, number[]>>();
+        const rounds = async (op: Operation, ours: () => Promise<number>) => {
+          const base = await seriesFor(inst, dtype, op);
+          const times: number[] = [], load: number[] = [];
+          const pairs = new Map<Series, number[]>(base.map((s) => [s, []]));
+          for (let r = 0; r < timingFor(backend, quick).reps; r++) {
+            times.push(await ours());
+            load.push(loadAverage());
+            for (const s of base) {
+              const b = await s.proc.rep(s.key);
+              s.times.push(b.ms);
+              s.loads.push(b.load);
+              pairs.get(s)!.push(b.ms);
+            }
+          }
+          loads.set(op, load);
+          paired.set(op, pairs);
+          return times;
+        };
+        const onTimed = (t: Timed) => {
+          const s = t.times.length ? summarize(t.times).median : Number.NaN;
+          log(`${w.id}/${backend}/${t.operation}: ${t.note ?? `${s.toPrecision(4)} ms`}`);
+        };
+        const mopts = { timing: timingFor(backend, quick), operations, maxCallMs, onTimed, rounds };
+        let timed: Timed[];
+        if (backend === "f64") {
+          const problem = createF64Problem(inst.dataset);
+          timed = await measure(inst, f64Engine.ops(problem.dim), problem, mopts);
+        } else {
+          const engine = await createTfEngine(backend);
+          if (engine.runtime.wasmSimd) {
+            extra.wasm = `simd=${engine.runtime.wasmSimd} threads=${engine.runtime.wasmThreads}`;
+          }
+          const objective = createTfProblem(inst.dataset);
+          timed = await measure(inst, engine.ops(objective.dim), objective, mopts);
+          objective.dispose?.();
+        }
+        measured.push({ inst, backend, timed, loads, paired });
+      }
+    }
+
+    // Rooflines: GEMM GFLOP/s on each workload's shapes, per process and float width.
+    const roof = new Map<string, number>();
+    for (const s of series.values()) {
+      const key = `${s.workload}|${s.proc.program}|${s.proc.threads}|${s.dtype}`;
+      if (!roof.has(key)) roof.set(key, await s.proc.roofline(s.workload, s.dtype));
+    }
+    const rooflineOf = (workload: string, program: string, threads: number, dtype: string) =>
+      roof.get(`${workload}|${program}|${threads}|${dtype}`) ?? Number.NaN;
+
+    const machineText = machine(cpu, extra);
+    const rows: BenchRow[] = [];
+    for (const m of measured) {
+      const ref = refs.get(m.inst.workload.id)!;
+      const dtype = m.backend === "f64" ? "float64" : "float32";
+      for (const t of m.timed) {
+        const s = t.times.length ? summarize(t.times) : { median: NaN, min: NaN, max: NaN };
+        const expected = t.operation === "hvp"
+          ? ref.hv
+          : ref.deltas[t.operation === "1sam-x64" ? "1sam" : t.operation];
+        const gflop = gflopOf(m.inst.dataset, t.operation);
+        const pairs = m.paired.get(t.operation) ?? new Map<Series, number[]>();
+        const best = (threads: (n: number) => boolean) => {
+          let pick: { s: Series; ms: number; ratio: number } | undefined;
+          for (const [b, times] of pairs) {
+            if (!threads(b.proc.threads) || b.proc.blas?.reference || times.length === 0) continue;
+            const ms = summarize(times).median;
+            const ratio = summarize(t.times.map((x, i) => x / times[i])).median;
+            if (!pick || ms < pick.ms) pick = { s: b, ms, ratio };
+          }
+          return pick;
+        };
+        const one = t.times.length ? best((n) => n === 1) : undefined;
+        const all = t.times.length ? best((n) => n > 1) : undefined;
+        const notes = [t.note ?? ""];
+        if ([...pairs.keys()].some((b) => b.proc.blas?.reference)) {
+          notes.push("reference-BLAS baselines not used for ratios");
+        }
+        rows.push({
+          workload: m.inst.workload.id,
+          engine: m.backend === "f64" ? "f64" : "tfjs",
+          backend: m.backend,
+          dtype,
+          threads: 1,
+          operation: t.operation,
+          medianMs: s.median,
+          stepsPerS: 1000 / s.median,
+          minMs: s.min,
+          maxMs: s.max,
+          reps: t.times.length,
+          gflop,
+          gflops: gflop / s.median * 1e3,
+          rooflineGflops: rooflineOf(m.inst.workload.id, "numpy", 1, dtype),
+          loadAvg: median(m.loads.get(t.operation) ?? []),
+          blas: oursBlas(m.backend, m.inst.dataset.kind, extra),
+          baseline: one?.s.label ?? "",
+          baselineMs: one?.ms ?? NaN,
+          ratio: one?.ratio ?? NaN,
+          baselineAllCores: all?.s.label ?? "",
+          baselineAllCoresMs: all?.ms ?? NaN,
+          ratioAllCores: all?.ratio ?? NaN,
+          machine: machineText,
+          relDiff: relDiff(t.result, expected),
+          note: notes.filter(Boolean).join("; "),
+        });
+      }
+    }
+    for (const s of series.values()) {
+      const ref = refs.get(s.workload)!;
+      const inst = instances.find((i) => i.workload.id === s.workload)!;
+      const st = summarize(s.times);
+      const gflop = gflopOf(inst.dataset, s.operation);
+      let check: Float64Array | undefined;
+      if (s.check && s.operation !== "hvp") {
+        check = Float64Array.from(s.check, (v, i) => v - inst.x0[i]);
+      } else if (s.check) check = Float64Array.from(s.check);
+      const expected = s.operation === "hvp" ? ref.hv : ref.deltas[s.operation];
       rows.push({
-        workload: m.inst.workload.id,
-        engine: m.backend === "f64" ? "f64" : "tfjs",
-        backend: m.backend,
-        operation: t.operation,
-        medianMs: s.median,
-        stepsPerS: 1000 / s.median,
-        minMs: s.min,
-        maxMs: s.max,
-        reps: t.times.length,
-        baseline: br && b
-          ? `${baselineNames.get(b.program)} ${b.dtype}` +
-            (br.threads ? ` ${br.threads} thread${br.threads > 1 ? "s" : ""}` : "")
-          : "",
-        baselineMs: bMs,
-        ratio: s.median / bMs,
+        workload: s.workload,
+        engine: s.proc.program,
+        backend: `${s.proc.program} ${version(s.proc)}`,
+        dtype: s.dtype,
+        threads: s.proc.threads,
+        operation: s.operation,
+        medianMs: st.median,
+        stepsPerS: 1000 / st.median,
+        minMs: st.min,
+        maxMs: st.max,
+        reps: s.times.length,
+        gflop,
+        gflops: gflop / st.median * 1e3,
+        rooflineGflops: rooflineOf(s.workload, s.proc.program, s.proc.threads, s.dtype),
+        loadAvg: median(s.loads),
+        blas: s.proc.blasText,
+        baseline: "",
+        baselineMs: NaN,
+        ratio: NaN,
+        baselineAllCores: "",
+        baselineAllCoresMs: NaN,
+        ratioAllCores: NaN,
         machine: machineText,
-        oursRelDiff: relDiff(t.result, expected),
-        baselineRelDiff: relDiff(baselineCheck, expected),
-        note: t.note ?? "",
+        relDiff: relDiff(check, expected),
+        note: s.proc.blas?.reference ? "reference BLAS: not a fair baseline, no ratio uses it" : "",
       });
     }
+    return rows;
+  } finally {
+    for (const p of procs) await p.close();
   }
-  return rows;
 }
 
-/** The job the baseline programs read: workloads with their arrays, and the tasks. */
-function baselineJob(instances: Instance[], tasks: BaselineTask[]) {
+function median(xs: readonly number[]): number {
+  const f = xs.filter(Number.isFinite);
+  return f.length ? summarize(f).median : Number.NaN;
+}
+
+/** The job the baseline programs read: workloads with their arrays. */
+function baselineJob(instances: Instance[]): BaselineJob {
   const workloads: Record<string, BaselineWorkload> = {};
   const arrays: Record<string, Float64Array> = {};
   for (const inst of instances) {
@@ -263,5 +417,5 @@ function baselineJob(instances: Instance[], tasks: BaselineTask[]) {
       activation: ds.params.activation,
     };
   }
-  return { workloads, tasks, arrays };
+  return { workloads, arrays };
 }

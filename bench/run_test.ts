@@ -20,7 +20,7 @@ Deno.test("bench --quick on the 4-D toy runs end to end and writes every CSV col
     assert(r.workload === "toy4d" && r.engine === "f64" && r.backend === "f64", r.workload);
     assert(r.reps >= 3 && r.minMs <= r.medianMs && r.medianMs <= r.maxMs, `${r.operation} stats`);
     // Our step is the float64 reference itself here.
-    assertEquals(r.oursRelDiff, 0, `${r.operation} check`);
+    assertEquals(r.relDiff, 0, `${r.operation} check`);
   }
   const lines = toCsv(rows).trimEnd().split("\n");
   assertEquals(lines[0], CSV_COLUMNS.join(","));
@@ -35,10 +35,42 @@ Deno.test({
   name: "NumPy baseline computes the same toy SAM step and HVP as the float64 engine",
   ignore: !numpy.python,
   async fn() {
-    const rows = await runBench({ quick: true, only: "^toy4d/f64/(sam|hvp)$" });
-    for (const r of rows) {
-      assert(r.baseline.startsWith("numpy") && r.baselineMs > 0, `${r.operation}: ${r.baseline}`);
-      assert(r.baselineRelDiff < 1e-12, `${r.operation}: baseline rel diff ${r.baselineRelDiff}`);
+    const rows = await runBench({ quick: true, only: "^toy4d/f64/(sam|hvp)$", threads: [1] });
+    const base = rows.filter((r) => r.engine === "numpy");
+    assertEquals(base.map((r) => r.operation).sort(), ["hvp", "sam"]);
+    for (const r of base) {
+      assert(r.medianMs > 0 && r.threads === 1 && r.blas !== "", `${r.operation}: ${r.blas}`);
+      assert(r.relDiff < 1e-12, `${r.operation}: baseline rel diff ${r.relDiff}`);
+    }
+    for (const r of rows.filter((r) => r.engine === "f64")) {
+      assert(r.baseline.startsWith("numpy") && r.ratio > 0, `${r.operation}: ${r.baseline}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "NumPy MLP baselines (float32 and float64) compute the engines' SAM, 1-SAM and HVP",
+  ignore: !numpy.python,
+  async fn() {
+    const rows = await runBench({
+      quick: true,
+      only: "^mlp-5\\.1/(f64|cpu)/(sam|1sam|hvp)$",
+      threads: [1],
+      pythons: [numpy.python!],
+    });
+    const base = rows.filter((r) => r.engine === "numpy");
+    assertEquals(base.length, 6);
+    for (const r of base) {
+      // float32 rounding of a 2×128-unit network: a few ulps of float32 per entry.
+      const tol = r.dtype === "float64" ? 1e-12 : 1e-5;
+      assert(r.relDiff < tol, `${r.dtype} ${r.operation}: rel diff ${r.relDiff}`);
+      assert(/OpenBLAS|BLAS|unknown/.test(r.blas), r.blas);
+      assert(r.gflop > 0 && r.gflops > 0, `${r.operation} gflops`);
+    }
+    for (const r of rows.filter((r) => r.engine !== "numpy")) {
+      const want = r.engine === "f64" ? "float64" : "float32";
+      assert(r.baseline.includes(want), `${r.backend} ${r.operation}: ${r.baseline}`);
+      assert(Number.isFinite(r.loadAvg), "load average recorded");
     }
   },
 });

@@ -15,20 +15,80 @@ import { Rng } from "../core/rng.ts";
 import { lanczos } from "../core/spectra/lanczos.ts";
 import { hessianMatvec } from "../core/spectra/linalg.ts";
 import { hutchinson } from "../core/spectra/trace.ts";
-import { type Body, summarize, timePerCall, type TimingOptions } from "./harness.ts";
+import { mlpOneSamRuns } from "../core/problems/tf_mlp_runs.ts";
+import { type Body, calibrate, repetition, summarize, type TimingOptions } from "./harness.ts";
 
-/** The timed operations. Steps are one optimizer step; the rest are calls of the spectral tools. */
-export const OPERATIONS = ["gd", "sam", "1sam", "hvp", "lanczos20", "hutch100"] as const;
+/**
+ * The timed operations. Steps are one optimizer step; `1sam-x64` is one 1-SAM step of 64 runs
+ * advanced together (tfjs MLP only), timed per run-step; the rest are calls of the spectral tools.
+ */
+export const OPERATIONS = [
+  "gd",
+  "sam",
+  "1sam",
+  "1sam-x64",
+  "hvp",
+  "lanczos20",
+  "hutch100",
+] as const;
+
+/** Runs of the batched 1-SAM operation. */
+export const BATCHED_RUNS = 64;
+
+/** Whether an operation applies to a workload kind on a backend. */
+export function applies(kind: string, backend: BackendName, op: Operation): boolean {
+  return op !== "1sam-x64" || (kind === "mlp" && backend !== "f64");
+}
 /** A timed operation. */
 export type Operation = typeof OPERATIONS[number];
 
 /** Matvecs per call of the spectral operations (for cost estimates before running them). */
 export const MATVECS: Partial<Record<Operation, number>> = { lanczos20: 20, hutch100: 100 };
 
+/**
+ * Floating-point operations of one call, counting the products that dominate: for the MLP (n
+ * samples, d inputs, h hidden) a gradient on m samples is 4mdh + 4mh (pre-activations, first-layer
+ * gradient, output and output-layer gradient), an HVP 6ndh + 8nh (R-operator: pre-activations,
+ * their directional derivative, the first-layer product); for the quadratic a matvec is 2D². NaN
+ * for the 4-D toy (no products to speak of).
+ */
+export function gflopOf(dataset: Dataset, op: Operation): number {
+  let grad: (m: number) => number, hvp: number;
+  if (dataset.kind === "mlp") {
+    const [n, d] = dataset.shapes.z;
+    const h = dataset.params.hidden as number;
+    grad = (m) => 4 * m * d * h + 4 * m * h;
+    hvp = 6 * n * d * h + 8 * n * h;
+    const steps: Record<string, number> = {
+      gd: grad(n),
+      sam: 2 * grad(n),
+      "1sam": 2 * grad(1),
+      "1sam-x64": 2 * grad(1),
+    };
+    return (steps[op] ?? hvp * (op === "hvp" ? 1 : MATVECS[op]!)) / 1e9;
+  }
+  if (dataset.kind === "quadratic") {
+    const dim = dataset.shapes.A[0], mv = 2 * dim * dim;
+    const calls: Record<Operation, number> = {
+      gd: 1,
+      sam: 2,
+      "1sam": 2,
+      "1sam-x64": 2,
+      hvp: 1,
+      lanczos20: 20,
+      hutch100: 100,
+    };
+    return calls[op] * mv / 1e9;
+  }
+  return Number.NaN;
+}
+
 /** One benchmark workload: a data set, a start point, a direction for HVPs, step sizes. */
 export interface Workload {
   /** Short id used in the CSV and by `--only`. */
   readonly id: string;
+  /** The data set's problem kind. */
+  readonly kind: string;
   /** What it is. */
   readonly description: string;
   /** The data set (built lazily: the quadratic's matrix takes a moment). */
@@ -59,6 +119,7 @@ const ALL: readonly BackendName[] = ["f64", "cpu", "wasm", "webgpu"];
 export const WORKLOADS: readonly Workload[] = [
   {
     id: "toy4d",
+    kind: "toy4d",
     description: "4-D toy of Figure 1 (paper family), x0 = (1, 1, 0.3, 0.3)",
     dataset: () => makeDataset({ kind: "toy4d", family: "paper" }, { seed: 0 }),
     backends: ["f64"],
@@ -67,6 +128,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "quadratic-1000",
+    kind: "quadratic",
     description: "quadratic ½xᵀAx, D = 1000, eigenvalues 1 … 0.001 (dense A, unrotated)",
     dataset: () =>
       makeDataset({
@@ -81,6 +143,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "mlp-1024",
+    kind: "mlp",
     description: "engineering.md MLP: N = 1024, d = 64, h = 256, tanh, MSE",
     dataset: () =>
       makeDataset({ kind: "mlp", n: 1024, d: 64, hidden: 256, activation: "tanh", nTest: 0 }, {
@@ -92,6 +155,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "mlp-5.1",
+    kind: "mlp",
     description: "Setting 5.1 MLP: n = 64, d = 16, h = 128, tanh, MSE",
     dataset: () =>
       makeDataset({ kind: "mlp", n: 64, d: 16, hidden: 128, activation: "tanh", nTest: 0 }, {
@@ -156,10 +220,18 @@ export interface Timed {
   readonly note?: string;
 }
 
+/**
+ * Runs the rounds of one calibrated operation: calls `ours()` once per round (one repetition,
+ * ms per call), interleaved with whatever else the caller times, and returns our per-call times.
+ */
+export type Rounds = (operation: Operation, ours: () => Promise<number>) => Promise<number[]>;
+
 /** Options of {@link measure}. */
 export interface MeasureOptions {
   /** Timing of every operation. */
   readonly timing: TimingOptions;
+  /** Runs the rounds (default: `timing.reps` repetitions of ours alone). */
+  readonly rounds?: Rounds;
   /** Operations to run. */
   readonly operations: readonly Operation[];
   /** Skip a spectral operation whose estimated time per call (matvecs × HVP time) exceeds this. */
@@ -179,6 +251,11 @@ export async function measure<V, S>(
   opts: MeasureOptions,
 ): Promise<Timed[]> {
   const out: Timed[] = [];
+  const rounds: Rounds = opts.rounds ?? (async (_op, ours) => {
+    const times: number[] = [];
+    for (let r = 0; r < opts.timing.reps; r++) times.push(await ours());
+    return times;
+  });
   const x = ops.fromF64(inst.x0);
   const reset = () => ops.set(x, inst.x0);
   let hvpMs = Number.NaN;
@@ -193,7 +270,8 @@ export async function measure<V, S>(
         for (let i = 0; i < n; i++) st.step(x);
         await ops.toF64(x);
       };
-      const { times } = await timePerCall(body, opts.timing, reset);
+      const inner = await calibrate(body, opts.timing, reset);
+      const times = await rounds(op, () => repetition(body, inner, reset));
       st.dispose();
       // The check: one step from x0 with a fresh stream (the reference's draws).
       const check = createStep(ops, objective, spec(inst.workload, op), new Rng(0));
@@ -203,6 +281,28 @@ export async function measure<V, S>(
       check.dispose();
       for (let i = 0; i < result.length; i++) result[i] -= inst.x0[i];
       push({ operation: op, times, result });
+    } else if (op === "1sam-x64") {
+      const specs = Array.from({ length: BATCHED_RUNS }, (_, r) => ({
+        seed: r,
+        rho: inst.workload.rho,
+        lr: inst.workload.lr,
+      }));
+      const runs = mlpOneSamRuns(inst.dataset, specs, specs.map(() => inst.x0));
+      const body: Body = async (n) => {
+        for (let i = 0; i < n; i++) runs.step();
+        await runs.sync();
+      };
+      // No reset between repetitions: 1-SAM with these η moves the runs little.
+      const inner = await calibrate(body, opts.timing);
+      const times = await rounds(op, async () => await repetition(body, inner) / BATCHED_RUNS);
+      runs.dispose();
+      // The check: run 0 (seed 0, the reference's stream) one step from x0.
+      const one = mlpOneSamRuns(inst.dataset, [specs[0]], [inst.x0]);
+      one.step();
+      const [result] = await one.read();
+      one.dispose();
+      for (let i = 0; i < result.length; i++) result[i] -= inst.x0[i];
+      push({ operation: op, times, result });
     } else if (op === "hvp") {
       const v = ops.fromF64(inst.v), hv = ops.zeros();
       reset();
@@ -210,7 +310,8 @@ export async function measure<V, S>(
         for (let i = 0; i < n; i++) objective.hvp(x, v, hv);
         await ops.toF64(hv);
       };
-      const { times } = await timePerCall(body, opts.timing);
+      const inner = await calibrate(body, opts.timing);
+      const times = await rounds(op, () => repetition(body, inner));
       hvpMs = summarize(times).median;
       const result = await ops.toF64(hv);
       ops.dispose(v);
@@ -240,10 +341,11 @@ export async function measure<V, S>(
         };
       // The HVP measurement before already warmed the kernels up; a warm-up call here would
       // double the cost of the slowest rows.
-      const { times } = await timePerCall(body, {
+      const inner = await calibrate(body, {
         ...opts.timing,
         warmup: Number.isFinite(hvpMs) ? 0 : opts.timing.warmup,
       });
+      const times = await rounds(op, () => repetition(body, inner));
       oracle.dispose?.();
       push({ operation: op, times });
     }

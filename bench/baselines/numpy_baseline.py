@@ -1,5 +1,6 @@
-"""NumPy float64 baselines for bench/main.ts: the 4-D toy (a plain Python/NumPy loop), the quadratic
-and the two-layer tanh MLP (hand-written backprop), computing the steps of core/optim/step.ts:
+"""NumPy baselines for bench/main.ts, float32 or float64 as the task asks: the 4-D toy (a plain
+Python/NumPy loop), the quadratic and the two-layer tanh MLP (hand-written backprop and R-operator
+with preallocated buffers), computing the steps of core/optim/step.ts:
   gd:   x <- x - lr * grad L_B(x)
   sam:  x <- x - lr * grad L_B(x + rho * g/|g|),  g = grad L_B(x)     (B = all samples)
   1sam: the same with B = one uniformly drawn sample
@@ -7,7 +8,7 @@ and hvp, a 20-step Lanczos and a 100-probe Hutchinson trace where the task asks 
 Protocol: protocol.py."""
 import numpy as np
 
-from protocol import cpu_model, emit, hutchinson, lanczos_top, read_job, time_per_call
+from protocol import hutchinson, lanczos_top, serve
 
 # (p1, q1, p2, q2): F1 = 3 + (a-p1)^2 + (b-q1)^2, F2 = 1 + ((a-p2)^2 + (b-q2)^2)/2.
 TOY_CENTRES = {"paper": (0.0, 0.0, -1.0, 0.0), "shifted": (1.0, 0.0, 0.0, 1.0)}
@@ -18,7 +19,7 @@ class Toy4d:
 
     num_samples = 2
 
-    def __init__(self, w, arrays):
+    def __init__(self, w, arrays, dtype=np.float64):
         self.p1, self.q1, self.p2, self.q2 = TOY_CENTRES[w["family"]]
 
     def grad(self, x, sample=None):
@@ -53,9 +54,9 @@ class Quadratic:
 
     num_samples = 1
 
-    def __init__(self, w, arrays):
+    def __init__(self, w, arrays, dtype=np.float64):
         dim = w["dim"]
-        self.a = arrays[w["arrays"]["A"]].reshape(dim, dim)
+        self.a = arrays[w["arrays"]["A"]].reshape(dim, dim).astype(dtype)
 
     def grad(self, x, sample=None):
         return self.a @ x
@@ -65,72 +66,154 @@ class Quadratic:
 
 
 class Mlp:
-    """f_k = sum_j a_j tanh(W_j . z_k + b_j), L = mean_k (f_k - y_k)^2, x = [W (h x d), b, a]."""
+    """f_k = sum_j a_j tanh(W_j . z_k + b_j), L = mean_k (f_k - y_k)^2, x = [W (h x d), b, a]:
+    hand-written backprop and R-operator with every buffer preallocated (one set per batch size),
+    in the task's float width: the fastest NumPy formulation found for these shapes."""
 
-    def __init__(self, w, arrays):
+    def __init__(self, w, arrays, dtype=np.float64):
         n, d, h = w["n"], w["d"], w["hidden"]
         if w["activation"] != "tanh":
             raise ValueError("numpy mlp baseline implements tanh only")
-        self.n, self.d, self.h = n, d, h
+        self.n, self.d, self.h, self.dtype = n, d, h, dtype
         self.num_samples = n
-        self.z = arrays[w["arrays"]["z"]].reshape(n, d)
-        self.y = arrays[w["arrays"]["y"]]
+        self.z = arrays[w["arrays"]["z"]].reshape(n, d).astype(dtype)
+        self.y = arrays[w["arrays"]["y"]].astype(dtype)
+        self.g = np.empty(h * (d + 2), dtype)
+        self.hv = np.empty(h * (d + 2), dtype)
+        self.bufs = {}
 
-    def grad(self, x, sample=None):
+    def _bufs(self, m):
+        if m not in self.bufs:
+            h, dt = self.h, self.dtype
+            self.bufs[m] = {k: np.empty((m, h), dt) for k in ("s", "t", "u", "r")} | {
+                k: np.empty(m, dt) for k in ("f", "e", "df")
+            }
+        return self.bufs[m]
+
+    def _split(self, x):
         h, d = self.h, self.d
-        W, b, a = x[: h * d].reshape(h, d), x[h * d : h * d + h], x[h * d + h :]
-        z = self.z if sample is None else self.z[sample : sample + 1]
-        y = self.y if sample is None else self.y[sample : sample + 1]
-        s = np.tanh(z @ W.T + b)
-        e = (2.0 / len(y)) * (s @ a - y)
-        delta = np.outer(e, a) * (1 - s * s)
-        return np.concatenate([(delta.T @ z).ravel(), delta.sum(0), s.T @ e])
+        return x[: h * d].reshape(h, d), x[h * d : h * d + h], x[h * d + h :]
+
+    def _data(self, sample):
+        if sample is None:
+            return self.z, self.y
+        return self.z[sample : sample + 1], self.y[sample : sample + 1]
+
+    def grad(self, x, sample=None, out=None):
+        out = self.g if out is None else out
+        W, b, a = self._split(x)
+        gW, gb, ga = self._split(out)
+        z, y = self._data(sample)
+        m = len(y)
+        B = self._bufs(m)
+        s, t, f, e = B["s"], B["t"], B["f"], B["e"]
+        np.matmul(z, W.T, out=s)
+        s += b
+        np.tanh(s, out=s)
+        np.matmul(s, a, out=f)
+        np.subtract(f, y, out=e)
+        e *= 2.0 / m
+        np.matmul(e, s, out=ga)
+        np.multiply(s, s, out=t)
+        np.subtract(1, t, out=t)
+        t *= a
+        t *= e[:, None]
+        np.matmul(t.T, z, out=gW)
+        np.sum(t, axis=0, out=gb)
+        return out
+
+    def hvp(self, x, v):
+        W, b, a = self._split(x)
+        vW, vb, va = self._split(v)
+        oW, ob, oa = self._split(self.hv)
+        z, y = self.z, self.y
+        m = len(y)
+        B = self._bufs(m)
+        s, s1, u, r, f, e, df = B["s"], B["t"], B["u"], B["r"], B["f"], B["e"], B["df"]
+        np.matmul(z, W.T, out=s)
+        s += b
+        np.tanh(s, out=s)
+        np.multiply(s, s, out=s1)
+        np.subtract(1, s1, out=s1)  # sigma'
+        np.matmul(z, vW.T, out=r)
+        r += vb  # R{pre}
+        np.matmul(s, a, out=f)
+        np.subtract(f, y, out=e)
+        e *= 2.0 / m
+        np.multiply(s1, r, out=u)  # sigma' R{pre}
+        np.matmul(s, va, out=df)
+        df += u @ a
+        df *= 2.0 / m  # R{e}
+        np.matmul(df, s, out=oa)
+        oa += e @ u
+        # R{delta} = R{e} a sigma' + e (va sigma' + a sigma'' R{pre}), sigma'' = -2 s sigma'.
+        u *= s
+        u *= -2 * a
+        u += s1 * va
+        u *= e[:, None]
+        s1 *= a
+        s1 *= df[:, None]
+        u += s1
+        np.matmul(u.T, z, out=oW)
+        np.sum(u, axis=0, out=ob)
+        return self.hv
 
 
 KINDS = {"toy4d": Toy4d, "quadratic": Quadratic, "mlp": Mlp}
 
 
-def main():
-    job, arrays = read_job()
-    emit({"info": {"program": "numpy", "numpy": np.__version__, "cpu": cpu_model()}})
-    for task in job["tasks"]:
-        w = job["workloads"][task["workload"]]
-        problem = KINDS[w["kind"]](w, arrays)
-        lr, rho = w["lr"], w["rho"]
-        x0 = arrays[w["arrays"]["x0"]]
-        v0 = arrays[w["arrays"]["v"]]
-        dim = len(x0)
-        rng = np.random.default_rng(0)
-        m = problem.num_samples
+def build(task, w, arrays):
+    """The timed body of one task and its one-step check (x after one step from x0, or H v)."""
+    dtype = np.float32 if task["dtype"] == "float32" else np.float64
+    problem = KINDS[w["kind"]](w, arrays, dtype)
+    lr, rho = dtype(w["lr"]), w["rho"]
+    x0 = arrays[w["arrays"]["x0"]].astype(dtype)
+    v0 = arrays[w["arrays"]["v"]].astype(dtype)
+    dim = len(x0)
+    rng = np.random.default_rng(0)
+    m = problem.num_samples
+    xt, tmp = np.empty(dim, dtype), np.empty(dim, dtype)
+    g2 = np.empty(dim, dtype)
 
-        def step(x, kind, sample):
-            if kind == "gd":
-                x -= lr * problem.grad(x)
-                return
-            s = None if kind == "sam" else sample
-            g = problem.grad(x, s)
-            x -= lr * problem.grad(x + rho * g / np.linalg.norm(g), s)
+    def grad(x, sample, out):
+        if isinstance(problem, Mlp):
+            return problem.grad(x, sample, out)
+        out[:] = problem.grad(x, sample)
+        return out
 
-        op = task["op"]
-        x = x0.copy()
-        check = None
-        if op in ("gd", "sam", "1sam"):
-            fn = lambda: step(x, op, int(rng.integers(m)))  # noqa: E731
-            xc = x0.copy()
-            step(xc, op, task.get("sample", 0))
-            check = xc.tolist()
-        elif op == "hvp":
-            fn = lambda: problem.hvp(x, v0)  # noqa: E731
-            check = problem.hvp(x0, v0).tolist()
-        elif op == "lanczos20":
-            fn = lambda: lanczos_top(lambda v: problem.hvp(x0, v), dim, 20, rng)  # noqa: E731
-        elif op == "hutch100":
-            fn = lambda: hutchinson(lambda v: problem.hvp(x0, v), dim, 100, rng)  # noqa: E731
+    def step(x, kind, sample):
+        if kind == "gd":
+            g = grad(x, None, g2)
         else:
-            raise ValueError(f"unknown op {op}")
-        times = time_per_call(fn, task)
-        emit({"key": task["key"], "times_ms": times, "check": check})
+            s = None if kind == "sam" else sample
+            g = grad(x, s, g2)
+            np.multiply(g, dtype(rho / np.linalg.norm(g)), out=xt)
+            np.add(xt, x, out=xt)
+            g = grad(xt, s, g2)
+        np.multiply(g, lr, out=tmp)
+        x -= tmp
+
+    op = task["op"]
+    x = x0.copy()
+    check = None
+    if op in ("gd", "sam", "1sam"):
+        fn = lambda: step(x, op, int(rng.integers(m)))  # noqa: E731
+        xc = x0.copy()
+        step(xc, op, task.get("sample", 0))
+        check = xc.astype(np.float64).tolist()
+    elif op == "hvp":
+        fn = lambda: problem.hvp(x, v0)  # noqa: E731
+        check = problem.hvp(x0, v0).astype(np.float64).tolist()
+    elif op == "lanczos20":
+        hv = lambda v: problem.hvp(x0, v.astype(dtype)).astype(np.float64)  # noqa: E731
+        fn = lambda: lanczos_top(hv, dim, 20, rng)  # noqa: E731
+    elif op == "hutch100":
+        hv = lambda v: problem.hvp(x0, v.astype(dtype)).astype(np.float64)  # noqa: E731
+        fn = lambda: hutchinson(hv, dim, 100, rng)  # noqa: E731
+    else:
+        raise ValueError(f"unknown op {op}")
+    return fn, check
 
 
 if __name__ == "__main__":
-    main()
+    serve("numpy", {"numpy": np.__version__}, build)

@@ -6,16 +6,17 @@ in the task's float width, by autograd. The steps are those of core/optim/step.t
   1sam: the same with B = one uniformly drawn sample
 hvp is double backprop; lanczos20 / hutch100 keep their vectors in float64 NumPy arrays and run
 only the HVP in the task's float width, as the project's spectral routines do.
-Threads: each task is timed with 1 thread and with all cores (os.cpu_count()), and the faster
-setting is reported (OpenMP's spinning threads lose badly on a shared, loaded machine; one thread
-is also this Debian build's default here). BENCH_TORCH_THREADS=N times N threads only.
+Threads: BENCH_THREADS (set by the bench, one process per thread count; default all cores), with
+OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set alike. torch.__config__ reports BLAS_INFO=generic
+for Debian's build whatever libblas.so.3 resolves to, so the loaded library is read from the
+process's memory map (protocol.blas_info).
 Protocol: protocol.py."""
 import os
 
 import numpy as np
 import torch
 
-from protocol import cpu_model, emit, hutchinson, lanczos_top, read_job, time_per_call
+from protocol import hutchinson, lanczos_top, serve
 
 
 class Mlp:
@@ -47,70 +48,60 @@ class Mlp:
         return hv
 
 
-def thread_settings():
-    """Thread counts to time each task with."""
-    if os.environ.get("BENCH_TORCH_THREADS"):
-        return [int(os.environ["BENCH_TORCH_THREADS"])]
-    return sorted({1, os.cpu_count() or 1})
+def build(task, w, arrays):
+    """The timed body of one task and its one-step check (x after one step from x0, or H v)."""
+    dtype = torch.float64 if task["dtype"] == "float64" else torch.float32
+    problem = Mlp(w, arrays, dtype)
+    lr, rho = w["lr"], w["rho"]
+    x0 = torch.tensor(arrays[w["arrays"]["x0"]], dtype=dtype)
+    v0 = torch.tensor(arrays[w["arrays"]["v"]], dtype=dtype)
+    dim = x0.numel()
+    rng = np.random.default_rng(0)
 
-
-def main():
-    settings = thread_settings()
-    job, arrays = read_job()
-    emit({"info": {"program": "torch", "torch": torch.__version__, "threads": settings, "cpu": cpu_model()}})
-    for task in job["tasks"]:
-        w = job["workloads"][task["workload"]]
-        dtype = torch.float64 if task["dtype"] == "float64" else torch.float32
-        problem = Mlp(w, arrays, dtype)
-        lr, rho = w["lr"], w["rho"]
-        x0 = torch.tensor(arrays[w["arrays"]["x0"]], dtype=dtype)
-        v0 = torch.tensor(arrays[w["arrays"]["v"]], dtype=dtype)
-        dim = x0.numel()
-        rng = np.random.default_rng(0)
-
-        def step(x, kind, sample):
-            if kind == "gd":
-                g = problem.grad(x)
-                with torch.no_grad():
-                    x.sub_(lr * g)
-                return
-            s = None if kind == "sam" else sample
-            g = problem.grad(x, s)
+    def step(x, kind, sample):
+        if kind == "gd":
+            g = problem.grad(x)
             with torch.no_grad():
-                xt = x + (rho / g.norm()) * g
-            gt = problem.grad(xt, s)
-            with torch.no_grad():
-                x.sub_(lr * gt)
+                x.sub_(lr * g)
+            return
+        s = None if kind == "sam" else sample
+        g = problem.grad(x, s)
+        with torch.no_grad():
+            xt = x + (rho / g.norm()) * g
+        gt = problem.grad(xt, s)
+        with torch.no_grad():
+            x.sub_(lr * gt)
 
-        def matvec(v):
-            hv = problem.hvp(x0, torch.from_numpy(v).to(dtype))
-            return hv.to(torch.float64).numpy()
+    def matvec(v):
+        hv = problem.hvp(x0, torch.from_numpy(v).to(dtype))
+        return hv.to(torch.float64).numpy()
 
-        op = task["op"]
-        x = x0.clone()
-        check = None
-        if op in ("gd", "sam", "1sam"):
-            fn = lambda: step(x, op, int(rng.integers(problem.n)))  # noqa: E731
-            xc = x0.clone()
-            step(xc, op, task.get("sample", 0))
-            check = xc.tolist()
-        elif op == "hvp":
-            fn = lambda: problem.hvp(x, v0)  # noqa: E731
-            check = problem.hvp(x0, v0).tolist()
-        elif op == "lanczos20":
-            fn = lambda: lanczos_top(matvec, dim, 20, rng)  # noqa: E731
-        elif op == "hutch100":
-            fn = lambda: hutchinson(matvec, dim, 100, rng)  # noqa: E731
-        else:
-            raise ValueError(f"unknown op {op}")
-        best = None
-        for threads in settings:
-            torch.set_num_threads(threads)
-            times = time_per_call(fn, task)
-            if best is None or np.median(times) < np.median(best[1]):
-                best = (threads, times)
-        emit({"key": task["key"], "times_ms": best[1], "check": check, "threads": best[0]})
+    op = task["op"]
+    x = x0.clone()
+    check = None
+    if op in ("gd", "sam", "1sam"):
+        fn = lambda: step(x, op, int(rng.integers(problem.n)))  # noqa: E731
+        xc = x0.clone()
+        step(xc, op, task.get("sample", 0))
+        check = xc.tolist()
+    elif op == "hvp":
+        fn = lambda: problem.hvp(x, v0)  # noqa: E731
+        check = problem.hvp(x0, v0).tolist()
+    elif op == "lanczos20":
+        fn = lambda: lanczos_top(matvec, dim, 20, rng)  # noqa: E731
+    elif op == "hutch100":
+        fn = lambda: hutchinson(matvec, dim, 100, rng)  # noqa: E731
+    else:
+        raise ValueError(f"unknown op {op}")
+    return fn, check
+
+
+def torch_matmul(a, b, out):
+    """The roofline's GEMM through torch (its own BLAS binding), on NumPy-owned memory."""
+    torch.matmul(torch.from_numpy(a), torch.from_numpy(b), out=torch.from_numpy(out))
 
 
 if __name__ == "__main__":
-    main()
+    threads = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    serve("torch", {"torch": torch.__version__, "torch_threads": threads}, build, torch_matmul)

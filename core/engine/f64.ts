@@ -2,6 +2,7 @@
  * The float64 reference engine: in-place arithmetic over `Float64Array`, scalars as numbers.
  * @module
  */
+import { loadBlas } from "./blas.ts";
 import type { Engine, VecOps } from "./types.ts";
 
 /** In-place float64 vector operations of one dimension. */
@@ -79,9 +80,14 @@ export class F64Ops implements VecOps<Float64Array, number> {
   disposeScalar(_s: number): void {}
 }
 
-/** The float64 engine. */
+/**
+ * The float64 engine. Its runtime names the BLAS of the dense products (engine/blas.ts; "none"
+ * when the loops serve), since the GEMM path rounds differently from the loops.
+ */
 export const f64Engine: Engine<Float64Array, number> = {
   backend: "f64",
-  runtime: { engine: "f64" },
+  get runtime() {
+    return { engine: "f64", blas: loadBlas()?.identity ?? "none" };
+  },
   ops: (dim: number) => new F64Ops(dim),
 };

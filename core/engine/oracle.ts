@@ -5,6 +5,7 @@
  * reductions); only the objective's own evaluations run in the engine's precision.
  * @module
  */
+import { F64Ops } from "./f64.ts";
 import type { Batch, Objective, VecOps } from "./types.ts";
 
 /** Loss, gradient and Hessian-vector product over float64 arrays, possibly async. */
@@ -23,8 +24,12 @@ export interface F64Oracle {
   dispose?(): void;
 }
 
-/** Wraps an engine objective as a float64 oracle (copies in, reads back out). */
+/**
+ * Wraps an engine objective as a float64 oracle: copies in and reads back out on tfjs; on the f64
+ * engine the objective runs on the caller's arrays themselves (no copy per evaluation).
+ */
 export function oracleFrom<V, S>(ops: VecOps<V, S>, objective: Objective<V, S>): F64Oracle {
+  if (ops instanceof F64Ops) return direct(objective as unknown as Objective<Float64Array, number>);
   const xv = ops.zeros(), vv = ops.zeros(), ov = ops.zeros();
   return {
     dim: objective.dim,
@@ -51,4 +56,34 @@ export function oracleFrom<V, S>(ops: VecOps<V, S>, objective: Objective<V, S>):
       for (const v of [xv, vv, ov]) ops.dispose(v);
     },
   };
+}
+
+/** The f64 objective as an oracle without copies (the output is copied only when it aliases). */
+function direct(objective: Objective<Float64Array, number>): F64Oracle {
+  return {
+    dim: objective.dim,
+    numSamples: objective.numSamples,
+    loss: (x, batch) => Promise.resolve(objective.loss(x, batch)),
+    grad(x, out, batch) {
+      if (out === x) objective.grad(x.slice(), out, batch);
+      else objective.grad(x, out, batch);
+      return Promise.resolve();
+    },
+    hvp(x, v, out, batch) {
+      if (out === x || out === v) out.set(hvpCopy(objective, x, v, batch));
+      else objective.hvp(x, v, out, batch);
+      return Promise.resolve();
+    },
+  };
+}
+
+function hvpCopy(
+  objective: Objective<Float64Array, number>,
+  x: Float64Array,
+  v: Float64Array,
+  batch: Batch,
+): Float64Array {
+  const out = new Float64Array(x.length);
+  objective.hvp(x, v, out, batch);
+  return out;
 }

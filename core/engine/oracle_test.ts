@@ -27,6 +27,19 @@ Deno.test("oracleFrom on f64 returns exactly the problem's own loss, gradient an
   assertEquals(hv, hv2);
 });
 
+Deno.test("oracleFrom on f64 is right when the output aliases an input", async () => {
+  const problem = createF64Problem(dataset);
+  const oracle = oracleFrom(new F64Ops(problem.dim), problem);
+  const g = new Float64Array(4), hv = new Float64Array(4);
+  problem.grad(x, g);
+  problem.hvp(x, v, hv);
+  const xa = x.slice(), va = v.slice();
+  await oracle.grad(xa, xa);
+  await oracle.hvp(x, va, va);
+  assertEquals(xa, g);
+  assertEquals(va, hv);
+});
+
 Deno.test("oracleFrom on tfjs agrees with f64 in float32 and frees its vectors on dispose", async () => {
   const engine = await createTfEngine("cpu");
   const problem = createF64Problem(dataset);

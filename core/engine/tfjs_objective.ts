@@ -33,6 +33,8 @@ export interface TfObjectiveOptions {
   readonly numSamples: number;
   /** Label-noise loss; when given, the objective has `labelNoiseGrad`. */
   readonly labelNoiseLoss?: TfLabelNoiseLossFn;
+  /** The objective's fused SAM steps (see `Objective.fusedSam`). */
+  readonly fusedSam?: Objective<TfVec, tf.Scalar>["fusedSam"];
   /** Frees the tensors the loss closes over (data); called by the objective's `dispose`. */
   readonly dispose?: () => void;
 }
@@ -99,6 +101,7 @@ export function tfObjective(
       opts.dispose?.();
     },
   };
+  if (opts.fusedSam) objective.fusedSam = opts.fusedSam;
   const noisy = opts.labelNoiseLoss;
   if (noisy) {
     objective.labelNoiseGrad = (x, out, batch, noise) => {

@@ -171,7 +171,8 @@ export function createStep<V, S>(
   };
 
   // The plans almost every run uses, GD/SGD and SAM/1-SAM/mini-batch SAM, get closures without the
-  // general step's dispatch on the plan: the same operations in the same order. Once createStep
+  // general step's dispatch on the plan: the same operations in the same order (or the objective's
+  // fused SAM step, where it has one, for fewer kernels on tfjs). Once createStep
   // has run more than once, V8 no longer folds the plan's constants into the shared closure code,
   // and that per-step dispatch showed as ~30% of a 4-D toy SAM step.
   let fast: ((x: V) => void) | undefined;
@@ -181,7 +182,8 @@ export function createStep<V, S>(
       ops.axpy(x, -lr, gt);
     };
   } else if (applied === "perturbed" && scaling === "normalized") {
-    fast = (x) => {
+    const fused = objective.fusedSam?.(plan.batch);
+    fast = fused ? (x) => fused(x, draw(), lr, rho) : (x) => {
       const batch = draw();
       objective.grad(x, g, batch);
       ops.setNormalized(xt, g, rho);

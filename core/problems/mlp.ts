@@ -5,6 +5,8 @@
  * Hessian-vector product, and the explicit second-derivative formula for the dense Hessian.
  * @module
  */
+import { type Blas, loadBlas } from "../engine/blas.ts";
+import { tanh as fastTanh } from "../engine/tanh.ts";
 import type { Batch } from "../engine/types.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset, F64Problem } from "./types.ts";
@@ -159,8 +161,25 @@ export function mlpTeacherDataset(spec: MlpSpec, seed: number): Dataset {
 }
 
 /**
+ * Batches of at least this many samples take the GEMM path when a BLAS is loaded; smaller ones
+ * (1-SAM, small SGD batches) stay in the loops, where a library call would cost more than it saves.
+ */
+export const MLP_GEMM_MIN_BATCH = 8;
+
+/** Options of {@link MlpProblem}. */
+export interface MlpProblemOptions {
+  /**
+   * The BLAS of the dense products: undefined loads the process's (see engine/blas.ts), null
+   * forces the plain loops (the oracle of the GEMM path).
+   */
+  readonly blas?: Blas | null;
+}
+
+/**
  * The two-layer network's MSE over `Float64Array` with exact first and second derivatives.
- * Scratch is preallocated per hidden unit, so loss/grad/hvp allocate nothing.
+ * Batches of at least MLP_GEMM_MIN_BATCH samples run their three products (pre-activations, their
+ * directional derivative, the first-layer gradient) as BLAS GEMMs when a BLAS is loaded, and
+ * everything else as loops; scratch is preallocated, so loss/grad/hvp allocate nothing.
  */
 export class MlpProblem implements F64Problem {
   /** Problem kind. */
@@ -185,9 +204,17 @@ export class MlpProblem implements F64Problem {
   readonly #s1: Float64Array;
   readonly #s2: Float64Array;
   readonly #dp: Float64Array;
+  /** The GEMM path's library, or undefined (loops only). */
+  readonly #blas: Blas | undefined;
+  // The GEMM path's per-sample × per-unit scratch (n×h each) and gathered batch rows, made on
+  // first use.
+  #dense?: DenseScratch;
 
-  /** Wraps an "mlp" data set (arrays z, y, optionally zTest, yTest; params hidden, activation). */
-  constructor(dataset: Dataset) {
+  /**
+   * Wraps an "mlp" data set (arrays z, y, optionally zTest, yTest; params hidden, activation).
+   * Throws a BlasError when SAM_BLAS names a library that cannot be loaded.
+   */
+  constructor(dataset: Dataset, opts: MlpProblemOptions = {}) {
     const [n, d] = datasetShape(dataset, "z", 2);
     const h = dataset.params.hidden;
     if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
@@ -208,6 +235,7 @@ export class MlpProblem implements F64Problem {
     this.#s1 = new Float64Array(h);
     this.#s2 = new Float64Array(h);
     this.#dp = new Float64Array(h);
+    this.#blas = opts.blas === null ? undefined : (opts.blas ?? loadBlas());
     if (dataset.arrays.zTest) {
       const [nTest] = datasetShape(dataset, "zTest", 2);
       const zt = datasetArray(dataset, "zTest", [nTest, d]);
@@ -257,9 +285,15 @@ export class MlpProblem implements F64Problem {
     return f;
   }
 
+  /** The BLAS identity of the GEMM path ("none" when the loops serve every batch). */
+  get blas(): string {
+    return this.#blas?.identity ?? "none";
+  }
+
   /** Mean of (f_k − y_k)² over the batch. */
   loss(x: Float64Array, batch?: Batch): number {
     const m = batch ? batch.length : this.numSamples;
+    if (this.#blas && m >= MLP_GEMM_MIN_BATCH) return this.#lossDense(x, batch);
     let s = 0;
     for (let t = 0; t < m; t++) {
       const k = batch ? batch[t] : t;
@@ -274,6 +308,10 @@ export class MlpProblem implements F64Problem {
     const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, z = this.#z;
     const s0 = this.#s0, s1 = this.#s1;
     const m = batch ? batch.length : this.numSamples;
+    if (this.#blas && m >= MLP_GEMM_MIN_BATCH) {
+      this.#backpropDense(this.#blas, x, out, batch, noise);
+      return;
+    }
     out.fill(0);
     for (let t = 0; t < m; t++) {
       const k = batch ? batch[t] : t;
@@ -309,6 +347,10 @@ export class MlpProblem implements F64Problem {
     const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, z = this.#z;
     const s0 = this.#s0, s1 = this.#s1, s2 = this.#s2, dp = this.#dp;
     const m = batch ? batch.length : this.numSamples;
+    if (this.#blas && m >= MLP_GEMM_MIN_BATCH) {
+      this.#hvpDense(this.#blas, x, v, out, batch);
+      return;
+    }
     out.fill(0);
     for (let t = 0; t < m; t++) {
       const k = batch ? batch[t] : t;
@@ -330,6 +372,139 @@ export class MlpProblem implements F64Problem {
         rowAxpy(out, wj, rDelta, z, row, d);
       }
     }
+  }
+
+  /** The GEMM path's scratch, and z restricted to the batch's rows (z itself for the full batch). */
+  #denseScratch(batch: Batch): DenseScratch {
+    const n = this.numSamples, h = this.hidden, d = this.inputDim;
+    this.#dense ??= {
+      p: new Float64Array(n * h),
+      q: new Float64Array(n * h),
+      r: new Float64Array(n * h),
+      t: new Float64Array(n * h),
+      f: new Float64Array(n),
+      zb: new Float64Array(n * d),
+    };
+    const sc = this.#dense;
+    if (!batch) return { ...sc, zb: this.#z };
+    for (let t = 0; t < batch.length; t++) {
+      sc.zb.set(this.#z.subarray(batch[t] * d, batch[t] * d + d), t * d);
+    }
+    return sc;
+  }
+
+  /**
+   * p ← σ(Z Wᵀ + b), q ← σ'(Z Wᵀ + b) and t ← σ'' (each when given) for the m rows of Z, in one
+   * GEMM and one pass, and f[k] = Σ_j a_j σ_kj.
+   */
+  #denseForward(
+    blas: Blas,
+    x: Float64Array,
+    zb: Float64Array,
+    m: number,
+    out: { p: Float64Array; q?: Float64Array; t?: Float64Array; f: Float64Array },
+  ): void {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h, tanh = this.#tanh;
+    const { p, q, t, f } = out;
+    // W is x's first h·d entries, row-major h×d: P = Z·Wᵀ.
+    blas.dgemm(false, true, { m, n: h, k: d }, 1, zb, d, x, d, 0, p, h);
+    for (let k = 0, row = 0; k < m; k++, row += h) {
+      let fk = 0;
+      for (let j = 0; j < h; j++) {
+        const pre = p[row + j] + x[oB + j];
+        let s: number;
+        if (tanh) {
+          s = fastTanh(pre);
+          if (q) {
+            const ds = 1 - s * s;
+            q[row + j] = ds;
+            if (t) t[row + j] = -2 * s * ds;
+          }
+        } else {
+          s = pre > 0 ? pre + Math.log1p(Math.exp(-pre)) : Math.log1p(Math.exp(pre));
+          if (q) {
+            const e = Math.exp(-Math.abs(pre));
+            const sig = pre >= 0 ? 1 / (1 + e) : e / (1 + e);
+            q[row + j] = sig;
+            if (t) t[row + j] = sig * (1 - sig);
+          }
+        }
+        p[row + j] = s;
+        fk += x[oA + j] * s;
+      }
+      f[k] = fk;
+    }
+  }
+
+  /** The loss on the GEMM path. */
+  #lossDense(x: Float64Array, batch: Batch): number {
+    const m = batch ? batch.length : this.numSamples;
+    const sc = this.#denseScratch(batch), f = sc.f;
+    this.#denseForward(this.#blas!, x, sc.zb, m, { p: sc.p, f });
+    let s = 0;
+    for (let t = 0; t < m; t++) {
+      const r = f[t] - this.#y[batch ? batch[t] : t];
+      s += r * r;
+    }
+    return s / m;
+  }
+
+  /** Backprop on the GEMM path: gW = Δᵀ Z with Δ_kj = e_k a_j σ'_kj, e = (2/m)(f − y − noise). */
+  #backpropDense(
+    blas: Blas,
+    x: Float64Array,
+    out: Float64Array,
+    batch: Batch,
+    noise?: Float64Array,
+  ): void {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h;
+    const m = batch ? batch.length : this.numSamples;
+    const sc = this.#denseScratch(batch), p = sc.p, q = sc.q, f = sc.f;
+    this.#denseForward(blas, x, sc.zb, m, { p, q, f });
+    for (let j = oB; j < out.length; j++) out[j] = 0;
+    for (let k = 0, row = 0; k < m; k++, row += h) {
+      let e = f[k] - this.#y[batch ? batch[k] : k];
+      if (noise) e -= noise[k];
+      e *= 2 / m;
+      for (let j = 0; j < h; j++) {
+        out[oA + j] += e * p[row + j];
+        const delta = e * x[oA + j] * q[row + j];
+        q[row + j] = delta;
+        out[oB + j] += delta;
+      }
+    }
+    // gW (out's first h·d entries) = Δᵀ Z, Δ stored m×h.
+    blas.dgemm(true, false, { m: h, n: d, k: m }, 1, q, h, sc.zb, d, 0, out, d);
+  }
+
+  /** The R-operator HVP on the GEMM path (the same formulas as `hvp`'s loops). */
+  #hvpDense(blas: Blas, x: Float64Array, v: Float64Array, out: Float64Array, batch: Batch): void {
+    const h = this.hidden, d = this.inputDim, oB = h * d, oA = oB + h;
+    const m = batch ? batch.length : this.numSamples;
+    const sc = this.#denseScratch(batch), p = sc.p, q = sc.q, t = sc.t, r = sc.r;
+    const fk = sc.f;
+    this.#denseForward(blas, x, sc.zb, m, { p, q, t, f: fk });
+    // R{pre} = Z·V_Wᵀ + v_b.
+    blas.dgemm(false, true, { m, n: h, k: d }, 1, sc.zb, d, v, d, 0, r, h);
+    for (let j = oB; j < out.length; j++) out[j] = 0;
+    const c = 2 / m;
+    for (let k = 0, row = 0; k < m; k++, row += h) {
+      let df = 0;
+      for (let j = 0; j < h; j++) {
+        const rp = r[row + j] + v[oB + j];
+        r[row + j] = rp;
+        df += v[oA + j] * p[row + j] + x[oA + j] * q[row + j] * rp;
+      }
+      const e = c * (fk[k] - this.#y[batch ? batch[k] : k]), de = c * df;
+      for (let j = 0; j < h; j++) {
+        const aj = x[oA + j], s1 = q[row + j], rp = r[row + j];
+        out[oA + j] += de * p[row + j] + e * s1 * rp;
+        const rDelta = de * aj * s1 + e * (v[oA + j] * s1 + aj * t[row + j] * rp);
+        out[oB + j] += rDelta;
+        r[row + j] = rDelta;
+      }
+    }
+    blas.dgemm(true, false, { m: h, n: d, k: m }, 1, r, h, sc.zb, d, 0, out, d);
   }
 
   /**
@@ -407,6 +582,16 @@ export class MlpProblem implements F64Problem {
       }
     }
   }
+}
+
+/** The GEMM path's scratch: per-sample × per-unit values (n×h), outputs f (n), batch rows zb. */
+interface DenseScratch {
+  p: Float64Array;
+  q: Float64Array;
+  r: Float64Array;
+  t: Float64Array;
+  f: Float64Array;
+  zb: Float64Array;
 }
 
 // The innermost loops of the forward pass, backprop and R-operator, as functions of their own: left

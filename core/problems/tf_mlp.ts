@@ -11,6 +11,7 @@ import { tfObjective } from "../engine/tfjs_objective.ts";
 import { activation, withInputDerivative } from "../engine/activations.ts";
 import type { Dataset } from "./types.ts";
 import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
+import { fusedMlpSam, type MlpTensors } from "./tf_mlp_sam.ts";
 
 /**
  * The mlp objective from arrays z (n×d), y (n) and params.hidden = h, params.activation
@@ -28,13 +29,45 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     fallback: "tanh",
   });
   const sigma = name === "tanh" && tf.getBackend() === "wasm" ? wasmTanh : activation(name);
-  const z = tf.tensor2d(Float32Array.from(datasetArray(dataset, "z", [n, d])), [n, d]);
-  const y = tf.tensor1d(Float32Array.from(datasetArray(dataset, "y", [n])));
+  const z64 = datasetArray(dataset, "z", [n, d]);
+  const z = tf.tensor2d(Float32Array.from(z64), [n, d]);
+  const yHost = Float32Array.from(datasetArray(dataset, "y", [n]));
+  const y = tf.tensor1d(yHost);
   // The samples-along-columns form of the full batch (below) is faster on wasm and webgpu, but on
   // the cpu backend its column broadcasts are slow generic loops (grad 290 ms against 180 ms at
   // N = 1024, d = 64, h = 256, measured), so cpu keeps the plain form.
   const zT = tf.getBackend() === "cpu" ? undefined : tf.transpose(z);
   const inputLayer = zT && rightMul(zT, z);
+  // The fused SAM steps (tf_mlp_sam.ts), on the backends with the samples-along-columns form.
+  let fused: MlpTensors | undefined;
+  if (zT) {
+    const zNormSq1 = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      let s = 1;
+      for (let i = 0; i < d; i++) s += Math.fround(z64[k * d + i]) ** 2;
+      zNormSq1[k] = s;
+    }
+    fused = {
+      z,
+      zT,
+      y,
+      yHost,
+      zNormSq1,
+      hidden: h,
+      inputDim: d,
+      // Forward only here, so plain ops: no custom-gradient wrappers. On wasm the sigmoid form of
+      // tanh pays off for the n×h full batch, not for one sample's h values.
+      sigma: name === "softplus"
+        ? tf.softplus
+        : tf.getBackend() === "wasm"
+        ? (x) => tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1)
+        : tf.tanh,
+      sigmaOne: name === "softplus" ? tf.softplus : tf.tanh,
+      sigmaPrime: name === "tanh" ? (_pre, s) => tf.sub(1, tf.square(s)) : (pre) => tf.sigmoid(pre),
+      e1: unitVector(h * (d + 2)),
+      unit0: unitVector(h),
+    };
+  }
   /** Residuals f_k − y_k over the batch (all samples when `batch` is undefined). */
   const residuals = (x: tf.Tensor1D, batch?: tf.Tensor1D) => {
     const [w, b, a] = tf.split(x, [h * d, h, h]);
@@ -56,8 +89,17 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     dim: h * (d + 2),
     numSamples: n,
     labelNoiseLoss: (x, batch, noise) => tf.mean(tf.square(tf.sub(residuals(x, batch), noise))),
-    dispose: () => tf.dispose(zT ? [z, zT, y] : [z, y]),
+    fusedSam: fused && ((batchSize) => fusedMlpSam(fused!, batchSize)),
+    dispose: () =>
+      tf.dispose(fused ? [z, zT!, y, fused.e1, fused.unit0] : zT ? [z, zT, y] : [z, y]),
   });
+}
+
+/** e₁ of length `n`, float32. */
+function unitVector(n: number): tf.Tensor1D {
+  const e = new Float32Array(n);
+  e[0] = 1;
+  return tf.tensor1d(e);
 }
 
 /**

@@ -115,7 +115,7 @@ export interface Instance {
 
 const ALL: readonly BackendName[] = ["f64", "cpu", "wasm", "webgpu"];
 
-/** The workloads of issue #5: the 4-D toy, a quadratic with D = 1000, two MLPs. */
+/** The benchmark workloads: the 4-D toy, a quadratic with D = 1000, two MLPs. */
 export const WORKLOADS: readonly Workload[] = [
   {
     id: "toy4d",
@@ -144,7 +144,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     id: "mlp-1024",
     kind: "mlp",
-    description: "engineering.md MLP: N = 1024, d = 64, h = 256, tanh, MSE",
+    description: "large MLP: N = 1024, d = 64, h = 256, tanh, MSE",
     dataset: () =>
       makeDataset({ kind: "mlp", n: 1024, d: 64, hidden: 256, activation: "tanh", nTest: 0 }, {
         seed: 0,

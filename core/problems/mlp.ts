@@ -1,5 +1,5 @@
 /**
- * Two-layer scalar-output network with MSE (common.md problem 6):
+ * Two-layer scalar-output network with MSE (Setting 5.1; docs/theory.md §5):
  * f_k = Σ_j a_j σ(Σ_i W_ji z_ki + b_j), L_k = (f_k − y_k)², x = [W (h×d), b (h), a (h)].
  * Derivatives are hand-written: backprop for the gradient, Pearlmutter's R-operator for the exact
  * Hessian-vector product, and the explicit second-derivative formula for the dense Hessian.

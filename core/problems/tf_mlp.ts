@@ -1,5 +1,5 @@
 /**
- * The two-layer network (common.md problem 6) on the tfjs engine, by autodiff:
+ * The two-layer network (Setting 5.1; docs/theory.md §5) on the tfjs engine, by autodiff:
  * x = [W (h×d row-major), b (h), a (h)], f_k = Σ_j a_j σ(Σ_i W_ji z_ki + b_j), L_k = (f_k − y_k)².
  * σ comes from activations.ts (custom gradients), so Hessian-vector products are exact.
  * @module

@@ -4,8 +4,7 @@
  * baselines (subprocesses at 1 thread and at all cores, each naming the BLAS it loaded), writes
  * results/bench.csv and prints a short table and the performance targets.
  *
- * Flags: --quick (fewer repetitions), --only REGEX (on "workload/backend/operation"),
- * --no-baselines, --python PATH (interpreter to try first), --max-call-s S, --out FILE.
+ * Flags: see `deno task bench --help` ({@linkcode BENCH_HELP}).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -67,24 +66,51 @@ export function targetLines(rows: readonly BenchRow[]): string[] {
   return lines;
 }
 
+/** `deno task bench --help`. */
+export const BENCH_HELP = `usage: deno task bench [options]
+
+Times the project's GD, SAM and 1-SAM steps, HVP, Lanczos and trace against NumPy and PyTorch
+baselines run in the same rounds (1 thread and all cores, each naming the BLAS it loaded), and
+writes results/bench.csv.
+
+options:
+  --quick            fewer repetitions (a smoke run)
+  --only REGEX       only rows whose "workload/backend/operation" matches, e.g. 'mlp-1024/.*/sam'
+  --no-baselines     skip the NumPy and PyTorch programs
+  --python PATH      the Python interpreter to try first (then python3, /usr/bin/python3)
+  --max-call-s S     give up on a row whose single call takes longer than S seconds
+  --out FILE         where to write the table (default results/bench.csv)
+  -h, --help         this text
+
+examples:
+  deno task bench --quick --only 'toy4d'
+  deno task bench --only 'mlp-1024/(f64|wasm)/sam' --out /tmp/bench.csv`;
+
+/** Parses bench's flags; an unknown or malformed one is a one-line error (exit 2), not a trace. */
+function parseBenchArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string" },
+        "no-baselines": { type: "boolean", default: false },
+        python: { type: "string" },
+        "max-call-s": { type: "string" },
+        out: { type: "string", default: "results/bench.csv" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`error: ${(e as Error).message.split("\n")[0]} (see deno task bench --help)`);
+    Deno.exit(2);
+  }
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      only: { type: "string" },
-      "no-baselines": { type: "boolean", default: false },
-      python: { type: "string" },
-      "max-call-s": { type: "string" },
-      out: { type: "string", default: "results/bench.csv" },
-      help: { type: "boolean", default: false },
-    },
-  });
+  const values = parseBenchArgs(Deno.args);
   if (values.help) {
-    console.log(
-      "usage: deno task bench [--quick] [--only REGEX] [--no-baselines] [--python PATH] " +
-        "[--max-call-s S] [--out FILE]",
-    );
+    console.log(BENCH_HELP);
     Deno.exit(0);
   }
   const maxCallS = values["max-call-s"] === undefined ? undefined : Number(values["max-call-s"]);

@@ -272,9 +272,10 @@ async function validatedPlan(
   const byId = new Map(full.map((s) => [s.id, s]));
   // A single-stage job validates only what it runs, so that 10⁴ jobs do not each check 10⁴ stages.
   const plan = select ? select(full) : full;
+  const notes = new Map<string, string[]>();
   for (const inst of plan) {
     const kind = ctx.registry[inst.kind];
-    if (!kind?.validate && !kind?.runtime) continue;
+    if (!kind?.validate && !kind?.runtime && !kind?.warnings) continue;
     const upstream = Object.fromEntries(
       Object.entries(inst.inputs).map((
         [role, ids],
@@ -284,10 +285,17 @@ async function validatedPlan(
       await kind.validate?.(inst.params, upstream);
       // Resolving the runtime here turns e.g. "webgpu requested, no adapter" into a one-line error.
       await kind.runtime?.(inst.params);
+      for (const note of (await kind.warnings?.(inst.params, upstream)) ?? []) {
+        notes.set(note, [...(notes.get(note) ?? []), inst.id]);
+      }
     } catch (e) {
       const where = inst.origin ?? `${set.file}: ${inst.id}`;
       throw new ConfigError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+  for (const [note, ids] of notes) {
+    const more = ids.length > 1 ? ` and ${ids.length - 1} more` : "";
+    ctx.writeErr(`warning: ${note} (${ids[0]}${more})\n`);
   }
   return plan;
 }

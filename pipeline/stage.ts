@@ -54,6 +54,14 @@ export interface StageKind {
     params: Readonly<Record<string, unknown>>,
     upstream: Readonly<Record<string, readonly Readonly<Record<string, unknown>>[]>>,
   ): Promise<void> | void;
+  /**
+   * Notes on an instance's params that are not mistakes but that a user should hear before the
+   * run (a swept value that cannot change the result, say); printed once per distinct note.
+   */
+  warnings?(
+    params: Readonly<Record<string, unknown>>,
+    upstream: Readonly<Record<string, readonly Readonly<Record<string, unknown>>[]>>,
+  ): Promise<string[]> | string[];
   /** Computes the artifacts of one instance into `ctx.outDir`. */
   run(ctx: StageContext): Promise<void>;
 }

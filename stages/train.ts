@@ -39,6 +39,31 @@ interface TrainParams {
   window?: { at: number[]; length: number };
 }
 
+/** Optimizers whose steps use no random draw (a full batch, no random direction). */
+const DETERMINISTIC: readonly OptimizerKind[] = ["gd", "sam", "usam", "asc-exact", "max"];
+
+/**
+ * What a run's params cannot change: a seed of a deterministic run from a given x0, one-sample or
+ * minibatch methods that take the full batch (M = 1, or batch = M).
+ */
+function sweepNotes(p: TrainParams, numSamples: number): string[] {
+  const notes: string[] = [];
+  const fullBatch = (p.optimizer === "1sam" && numSamples === 1) ||
+    (["sgd", "minibatch-sam"].includes(p.optimizer) && p.batch === numSamples);
+  if (
+    p.seed !== undefined && p.x0 !== undefined && (DETERMINISTIC.includes(p.optimizer) || fullBatch)
+  ) {
+    notes.push(`${p.optimizer} from a given x0 draws nothing at random: its seed cannot matter`);
+  }
+  if (p.optimizer === "1sam" && numSamples === 1) {
+    notes.push("1sam on a data set with M = 1 sample takes SAM's step");
+  }
+  if (["sgd", "minibatch-sam"].includes(p.optimizer) && p.batch === numSamples) {
+    notes.push(`${p.optimizer} with batch = M = ${numSamples} is full-batch (GD's or SAM's step)`);
+  }
+  return notes;
+}
+
 /** Checks a run's `window` field: a mapping { at, length } whose windows fit in the run. */
 function windowField(p: TrainParams): { at: number[]; length: number } | undefined {
   const w = p.window as unknown;
@@ -103,6 +128,10 @@ export const trainStage: StageKind = {
     validateOptimizerSpec(optimizerSpec(p), createF64Problem(dataset).numSamples);
     windowField(p);
     initialPoint(dataset, { seed: p.seed ?? 0, x0: p.x0, scale: p.init_scale });
+  },
+  async warnings(params, upstream) {
+    const p = params as unknown as TrainParams;
+    return sweepNotes(p, createF64Problem(await datasetFor(upstream.dataset[0])).numSamples);
   },
   async runtime(params) {
     return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;

@@ -3,7 +3,7 @@
  * params, optimizer hyper-parameters, x0, the spectral block) are reported before anything runs,
  * as one line naming file, line and key, with exit code 2.
  */
-import { assertEquals } from "../testing/assert.ts";
+import { assert, assertEquals } from "../testing/assert.ts";
 import { type ConfigRun, runConfig } from "./testing/run_config.ts";
 
 const GOOD = `name: v
@@ -15,7 +15,7 @@ experiments:
       defaults: { steps: 100, lr: 0.05, x0: [1, 1, 0.3, 0.3] }
       runs:
         - { name: sam, optimizer: sam, rho: 0.01 }
-        - { name: mb, optimizer: minibatch-sam, rho: 0.01, batch: 2 }
+        - { name: mb, optimizer: minibatch-sam, rho: 0.01, batch: 1 }
     spectral: { checkpoints: [0, 100], k: 2 }
     tables: [trajectory]
 `;
@@ -41,7 +41,7 @@ const cases: [string, string, string][] = [
     'DIR/x.yaml:5: experiments[0].dataset: toy4d: family must be one of paper, shifted (got "papr")',
   ],
   [
-    "batch: 2 }",
+    "batch: 1 }",
     "batch: 3 }",
     "DIR/x.yaml:10: experiments[0].train.runs[1]: optimizer minibatch-sam: batch must be an integer in [1, M = 2] (got 3)",
   ],
@@ -77,3 +77,25 @@ for (const [from, to, message] of cases) {
     assertEquals(await status(GOOD.replace(from, to)), { code: 2, err: `error: ${message}\n` });
   });
 }
+
+Deno.test("a sweep that cannot matter is warned about before the run, once per kind of note", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = GOOD.replace(
+      "- { name: sam, optimizer: sam, rho: 0.01 }",
+      "- { name: sam, optimizer: sam, rho: 0.01, seed: [0, 1, 2] }",
+    ).replace("batch: 1 }", "batch: 2, seed: 1 }");
+    const r = await runConfig(dir, text, "status");
+    assertEquals(r.code, 0, r.err);
+    const warnings = r.err.split("\n").filter((l) => l.startsWith("warning: "));
+    assertEquals(warnings, [
+      "warning: sam from a given x0 draws nothing at random: its seed cannot matter (train/toy/sam-seed0 and 2 more)",
+      "warning: minibatch-sam from a given x0 draws nothing at random: its seed cannot matter (train/toy/mb)",
+      "warning: minibatch-sam with batch = M = 2 is full-batch (GD's or SAM's step) (train/toy/mb)",
+    ]);
+    const quiet = await runConfig(dir, GOOD, "status");
+    assert(!quiet.err.includes("warning: "), quiet.err);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

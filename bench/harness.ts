@@ -3,6 +3,7 @@
  * the CSV of `results/bench.csv`, and the short console table.
  * @module
  */
+import * as aq from "arquero";
 
 /** How one measurement repeats its body. */
 export interface TimingOptions {
@@ -157,47 +158,41 @@ export const CSV_COLUMNS = [
   "note",
 ] as const;
 
-function num(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : "";
+/** A finite number to 6 significant digits; a missing value (NaN) is an empty field. */
+function num(x: number): number | null {
+  return Number.isFinite(x) ? Number(x.toPrecision(6)) : null;
 }
 
-function text(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** The rows as CSV (header line, one line per row, one trailing newline). */
+/** The rows as CSV (header line, one line per row, one trailing newline), written by arquero. */
 export function toCsv(rows: readonly BenchRow[]): string {
-  const lines = [CSV_COLUMNS.join(",")];
-  for (const r of rows) {
-    lines.push([
-      text(r.workload),
-      text(r.engine),
-      text(r.backend),
-      text(r.dtype),
-      String(r.threads),
-      text(r.operation),
-      num(r.medianMs),
-      num(r.stepsPerS),
-      num(r.minMs),
-      num(r.maxMs),
-      String(r.reps),
-      num(r.gflop),
-      num(r.gflops),
-      num(r.rooflineGflops),
-      num(r.loadAvg),
-      text(r.blas),
-      text(r.baseline),
-      num(r.baselineMs),
-      num(r.ratio),
-      text(r.baselineAllCores),
-      num(r.baselineAllCoresMs),
-      num(r.ratioAllCores),
-      num(r.relDiff),
-      text(r.machine),
-      text(r.note),
-    ].join(","));
-  }
-  return lines.join("\n") + "\n";
+  const records = rows.map((r) => ({
+    workload: r.workload,
+    engine: r.engine,
+    backend: r.backend,
+    dtype: r.dtype,
+    threads: r.threads,
+    operation: r.operation,
+    median_ms: num(r.medianMs),
+    steps_per_s: num(r.stepsPerS),
+    min_ms: num(r.minMs),
+    max_ms: num(r.maxMs),
+    reps: r.reps,
+    gflop: num(r.gflop),
+    gflops: num(r.gflops),
+    roofline_gflops: num(r.rooflineGflops),
+    load_avg: num(r.loadAvg),
+    blas: r.blas,
+    baseline: r.baseline,
+    baseline_ms: num(r.baselineMs),
+    ratio: num(r.ratio),
+    baseline_all_cores: r.baselineAllCores,
+    baseline_all_cores_ms: num(r.baselineAllCoresMs),
+    ratio_all_cores: num(r.ratioAllCores),
+    rel_diff: num(r.relDiff),
+    machine: r.machine,
+    note: r.note,
+  }));
+  return aq.from(records, [...CSV_COLUMNS]).toCSV();
 }
 
 function ms(x: number): string {

@@ -3,6 +3,7 @@
  * calls {@linkcode runCli} with the real stage registry; tests call it with small test stage kinds.
  * @module
  */
+import * as aq from "arquero";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, type ExperimentSet, loadConfig, totalSteps } from "./config.ts";
@@ -10,7 +11,7 @@ import { matchesPattern, planInstances, type StageInstance, withUpstream } from 
 import { Cache, PipelineError, writeFileAtomic } from "./cache.ts";
 import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
 import { createReporter, formatDuration, type Reporter, shortKey } from "./progress.ts";
-import { parseCsv, type PublishedFile, publishTables, readManifest } from "./publish.ts";
+import { type PublishedFile, publishTables, readManifest } from "./publish.ts";
 import { type Executor, workerExecutor } from "./executor.ts";
 import { confinePath } from "./paths.ts";
 import { snakefile } from "./snakemake.ts";
@@ -436,19 +437,18 @@ export function resultsRoot(set: ExperimentSet): string {
  * from a published claims.csv (rows without a kind count as predictions).
  */
 async function verdictLine(path: string): Promise<string> {
-  const [header, ...rows] = parseCsv(await Deno.readTextFile(path));
-  const col = header?.indexOf("verdict") ?? -1;
-  const kindCol = header?.indexOf("kind") ?? -1;
+  const rows = aq.fromCSV(await Deno.readTextFile(path), { autoType: false })
+    .objects() as Record<string, string | null>[];
   const counts = new Map<string, number>();
   let sanity = 0, sanityPassed = 0;
-  for (const r of rows) {
-    if (col < 0 || !r[col]) continue;
-    if (kindCol >= 0 && r[kindCol] === "sanity") {
+  for (const { verdict, kind } of rows) {
+    if (!verdict) continue;
+    if (kind === "sanity") {
       sanity++;
-      if (r[col] === "reproduced") sanityPassed++;
+      if (verdict === "reproduced") sanityPassed++;
       continue;
     }
-    counts.set(r[col], (counts.get(r[col]) ?? 0) + 1);
+    counts.set(verdict, (counts.get(verdict) ?? 0) + 1);
   }
   const order = ["reproduced", "not reproduced", "inconclusive"];
   const words = [...counts.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));

@@ -12,6 +12,7 @@
  * first finishes a ready journal an interrupted run left (roll forward) and deletes an unready one.
  * @module
  */
+import * as aq from "arquero";
 import { PipelineError } from "./cache.ts";
 import type { Manifest } from "./cache.ts";
 
@@ -113,12 +114,7 @@ export async function publishTables(
     const sorted = [...rows.values()].sort((a, b) =>
       a.path < b.path ? -1 : a.path > b.path ? 1 : 0
     );
-    const text = [
-      COLUMNS.join(","),
-      ...sorted.map((r) => COLUMNS.map((c) => csvField(r[c])).join(",")),
-    ]
-      .join("\n") + "\n";
-    await Deno.writeTextFile(`${journal}/manifest.csv`, text);
+    await Deno.writeTextFile(`${journal}/manifest.csv`, aq.from(sorted, [...COLUMNS]).toCSV());
     await Deno.writeTextFile(`${journal}/plan.json.part`, JSON.stringify(plan) + "\n");
     await Deno.rename(`${journal}/plan.json.part`, `${journal}/plan.json`);
   } catch (e) {
@@ -225,59 +221,19 @@ export async function readManifest(path: string): Promise<PublishedFile[]> {
     if (e instanceof Deno.errors.NotFound) return [];
     throw e;
   }
-  const [header, ...lines] = parseCsv(text);
-  const width = header?.join(",") === COLUMNS.join(",")
-    ? COLUMNS.length
-    : header?.join(",") === OLD_COLUMNS.join(",")
-    ? OLD_COLUMNS.length
-    : 0;
-  if (width === 0) return [];
-  return lines.filter((l) => l.length === width).map(([path, stage, key, sha256, recipe]) => ({
-    path,
-    stage,
-    key,
-    sha256,
-    recipe: recipe ?? "",
-  }));
-}
-
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** RFC 4180 CSV → rows of fields (quoted fields may hold commas, quotes and newlines). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [], field = "", quoted = false, i = 0;
-  while (i < text.length) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (ch === '"') quoted = false;
-      else field += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += ch;
-    i++;
+  let table: aq.ColumnTable;
+  try {
+    table = aq.fromCSV(text, { autoType: false });
+  } catch {
+    return [];
   }
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+  const header = table.columnNames().join(",");
+  if (header !== COLUMNS.join(",") && header !== OLD_COLUMNS.join(",")) return [];
+  return (table.objects() as Record<string, string | null>[]).map((r) => ({
+    path: r.path ?? "",
+    stage: r.stage ?? "",
+    key: r.key ?? "",
+    sha256: r.sha256 ?? "",
+    recipe: r.recipe ?? "",
+  })).filter((r) => r.path !== "" && r.sha256 !== "");
 }

@@ -1,7 +1,7 @@
 import * as aq from "arquero";
 import { assertEquals } from "../testing/assert.ts";
 import { sha256Hex } from "./hash.ts";
-import { parseCsv, publishTables, readManifest } from "./publish.ts";
+import { publishTables, readManifest } from "./publish.ts";
 import { TestProject } from "./testing/project.ts";
 import type { Manifest } from "./cache.ts";
 
@@ -76,8 +76,18 @@ Deno.test("republishing drops tables an experiment no longer makes and keeps oth
   }
 });
 
-Deno.test("parseCsv handles quotes, embedded commas and newlines, CRLF", () => {
-  assertEquals(parseCsv('a,"b,c"\r\n"d ""e""","f\ng"\nh'), [["a", "b,c"], ['d "e"', "f\ng"], [
-    "h",
-  ]]);
+Deno.test("manifest.csv round-trips paths with commas and quotes; a foreign file reads as empty", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const row = { path: 'a,"b".csv', stage: "s", key: "0123", sha256: "00ff", recipe: "" };
+    await Deno.writeTextFile(
+      `${dir}/manifest.csv`,
+      'path,stage,key,sha256,recipe\n"a,""b"".csv",s,0123,00ff,\n',
+    );
+    assertEquals(await readManifest(`${dir}/manifest.csv`), [row]);
+    await Deno.writeTextFile(`${dir}/other.csv`, "x,y\n1,2\n");
+    assertEquals(await readManifest(`${dir}/other.csv`), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

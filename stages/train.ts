@@ -17,7 +17,8 @@ import { hessianMatvec } from "../core/spectra/linalg.ts";
 import { phi } from "../core/spectra/manifold.ts";
 import { datasetFor } from "./dataset.ts";
 import type { OptimizerKind, OptimizerSpec } from "../core/optim/types.ts";
-import type { BackendRequest } from "../core/engine/types.ts";
+import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
+import { OPTIMIZER_KINDS } from "../core/optim/spec.ts";
 import type { StageKind } from "../pipeline/stage.ts";
 import { readDataset, writeCheckpoints, writeCsv, writeJson } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
@@ -124,6 +125,18 @@ export const trainStage: StageKind = {
   ),
   async validate(params, upstream) {
     const p = params as unknown as TrainParams;
+    if (!OPTIMIZER_KINDS.includes(p.optimizer)) {
+      throw new RangeError(
+        `optimizer must be one of ${OPTIMIZER_KINDS.join(", ")} (got ${
+          JSON.stringify(p.optimizer)
+        })`,
+      );
+    }
+    if (p.backend !== undefined && !BACKEND_REQUESTS.includes(p.backend)) {
+      throw new RangeError(
+        `backend must be one of ${BACKEND_REQUESTS.join(", ")} (got ${JSON.stringify(p.backend)})`,
+      );
+    }
     const dataset = await datasetFor(upstream.dataset[0]);
     validateOptimizerSpec(optimizerSpec(p), createF64Problem(dataset).numSamples);
     windowField(p);

@@ -36,6 +36,16 @@ Deno.test("a valid file passes validation", async () => {
 
 const cases: [string, string, string][] = [
   [
+    "optimizer: sam, rho",
+    "optimizer: adam, rho",
+    'DIR/x.yaml:9: experiments[0].train.runs[0]: optimizer must be one of gd, sgd, sam, usam, 1sam, minibatch-sam, asc-exact, max, avg, label-noise-sgd (got "adam")',
+  ],
+  [
+    "lr: 0.05, x0",
+    "lr: 0.05, backend: tpu, x0",
+    'DIR/x.yaml:9: experiments[0].train.runs[0]: backend must be one of auto, f64, cpu, wasm, webgpu (got "tpu")',
+  ],
+  [
     "family: paper",
     "family: papr",
     'DIR/x.yaml:5: experiments[0].dataset: toy4d: family must be one of paper, shifted (got "papr")',

@@ -20,7 +20,7 @@
  * @module
  */
 import * as aq from "arquero";
-import { evaluateClaims, parseClaims } from "../core/claims/evaluate.ts";
+import { checkClaimArgs, evaluateClaims, parseClaims } from "../core/claims/evaluate.ts";
 import { toyTrackingErrors } from "../core/claims/toy.ts";
 import type { ClaimData, MeasureRow, RunRecord, WindowRow } from "../core/claims/types.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
@@ -36,6 +36,7 @@ import {
 } from "./artifacts.ts";
 import { type ColumnDef, metricsCodebook, RUN_COLUMNS } from "./codebook.ts";
 import { headline } from "./report/headline.ts";
+import { datasetFor } from "./dataset.ts";
 import { sourceFiles } from "./sources.ts";
 
 export { RUN_COLUMNS };
@@ -160,7 +161,7 @@ export const TABLES = ["trajectory", "spectra", "summary"];
 export const tabulateStage: StageKind = {
   kind: "tabulate",
   version: 3,
-  validate(params, upstream) {
+  async validate(params, upstream) {
     for (const t of params.tables as string[]) {
       if (!TABLES.includes(t)) {
         throw new Error(`tables: unknown table ${JSON.stringify(t)} (valid: ${TABLES.join(", ")})`);
@@ -170,7 +171,12 @@ export const tabulateStage: StageKind = {
       throw new Error("tables: spectra needs a spectral block in the experiment");
     }
     // A claim typo fails before any stage runs, with the claim's index.
-    if (params.claims !== undefined) parseClaims(params.claims, "claims");
+    if (params.claims !== undefined) {
+      checkClaimArgs(
+        parseClaims(params.claims, "claims"),
+        await datasetFor(upstream.dataset[0]),
+      );
+    }
   },
   sources: sourceFiles(
     "stages/tabulate.ts",

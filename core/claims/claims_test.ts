@@ -1,7 +1,7 @@
 import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { toyPhi } from "../theory/toy4d_flows.ts";
 import { fitSlope, matchesRun, valueAt } from "./data.ts";
-import { badness, evaluateClaim, parseClaims } from "./evaluate.ts";
+import { badness, checkClaimArgs, evaluateClaim, parseClaims } from "./evaluate.ts";
 import { toyTrackingErrors } from "./toy.ts";
 import { claim, data, quad, rows, run, toy } from "./testing_data.ts";
 
@@ -441,4 +441,27 @@ Deno.test("toyTrackingErrors: one row per run a flow-error claim covers, the cla
   const corrected = evaluateClaim(claims[1], d);
   assertClose(rowsOut[0].tracking_error_corrected, corrected.measured, { rtol: 1e-12 });
   assert(Math.abs(rowsOut[0].tracking_error_corrected - 0.05) > 1e-6);
+});
+
+Deno.test("checkClaimArgs: a malformed argument names the claim before anything runs", () => {
+  const spec = (args: Record<string, unknown>, metric = "final_value") =>
+    parseClaims([{
+      id: "c",
+      kind: "prediction",
+      source: "s",
+      statement: "t",
+      metric,
+      args,
+      predicted: 0,
+      tolerance: 0,
+    }]);
+  checkClaimArgs(spec({ runs: "sam", metric: "loss" }), quad);
+  assertThrows(
+    () => checkClaimArgs(spec({ runs: 5, metric: "loss" }), quad),
+    /claims\[0\] \(c\): final_value: claim argument runs must be a non-empty string/,
+  );
+  assertThrows(
+    () => checkClaimArgs(spec({ runs: "sam", target: "lambda1" }, "toy_endpoint"), quad),
+    /needs a toy4d data set/,
+  );
 });

@@ -25,6 +25,7 @@ import {
   toyGdStays,
   toySharpnessFlow,
 } from "./toy.ts";
+import type { Dataset } from "../problems/types.ts";
 import {
   type ClaimCase,
   type ClaimData,
@@ -231,4 +232,24 @@ function judge(spec: ClaimSpec, data: ClaimData): ClaimRow {
 /** Evaluates every claim of an experiment, in declaration order. */
 export function evaluateClaims(specs: readonly ClaimSpec[], data: ClaimData): ClaimRow[] {
   return specs.map((s) => evaluateClaim(s, data));
+}
+
+/**
+ * Checks each claim's evaluator arguments against the data set before anything runs: the evaluator
+ * is run on tables without runs, so a malformed argument (a wrong type, an unknown target, a data
+ * set the evaluator does not apply to) is a TypeError naming the claim, while the missing data is
+ * only the expected "no run matches".
+ */
+export function checkClaimArgs(specs: readonly ClaimSpec[], dataset: Dataset): void {
+  const empty: ClaimData = { dataset, runs: [], trajectory: [], spectra: [], window: [] };
+  specs.forEach((spec, i) => {
+    try {
+      CLAIM_EVALUATORS[spec.metric](empty, spec.args, spec.predicted);
+    } catch (e) {
+      if (e instanceof Inconclusive) return;
+      throw new TypeError(
+        `claims[${i}] (${spec.id}): ${spec.metric}: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+  });
 }

@@ -2,7 +2,7 @@ import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
 import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
 import { type ReportParams, reportStage } from "./report.ts";
-import { checkPage, CHROMIUM } from "./report/browser.ts";
+import { checkPage, haveChromium } from "./report/browser.ts";
 
 type Cells = Record<string, string | number>;
 
@@ -398,13 +398,7 @@ Deno.test("report stage: no tabulate input still writes an empty claims table an
   }
 });
 
-const HAVE_CHROMIUM = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+const HAVE_CHROMIUM = haveChromium();
 
 Deno.test({
   name: "report stage: report.html in headless Chromium: no errors, every figure drawn, fits",

@@ -10,6 +10,15 @@
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
 
+/** Whether Chromium is installed where {@linkcode CHROMIUM} says (the browser tests need it). */
+export function haveChromium(): boolean {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+}
+
 /** What the probe found. */
 export interface PageCheck {
   /** Errors: uncaught exceptions, failed resource loads, `console.error` calls. */

@@ -1,13 +1,7 @@
 import { assert, assertEquals } from "../../testing/assert.ts";
-import { checkPage, CHROMIUM } from "./browser.ts";
+import { checkPage, haveChromium } from "./browser.ts";
 
-const HAVE_CHROMIUM = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+const HAVE_CHROMIUM = haveChromium();
 
 Deno.test({
   name: "checkPage: reports thrown and logged errors, empty figures, broken links, overflow",

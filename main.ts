@@ -4,12 +4,14 @@
  * @module
  */
 import { runCli } from "./pipeline/cli.ts";
+import { TRAIN_RUNS } from "./stages/run_fields.ts";
 
 if (import.meta.main) {
   Deno.exit(
     await runCli(Deno.args, {
       // Loaded after the experiment file is checked: its mistakes are reported in milliseconds.
       registry: async () => (await import("./stages/registry.ts")).stageKinds,
+      runs: TRAIN_RUNS,
       registryUrl: new URL("./stages/registry.ts", import.meta.url).href,
       entry: new URL(import.meta.url).pathname,
     }),

@@ -6,7 +6,13 @@
 import * as aq from "arquero";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, type ExperimentSet, loadConfig, totalSteps } from "./config.ts";
+import {
+  ConfigError,
+  type ExperimentSet,
+  loadConfig,
+  type RunSchema,
+  totalSteps,
+} from "./config.ts";
 import { matchesPattern, planInstances, type StageInstance, withUpstream } from "./plan.ts";
 import { Cache, PipelineError, writeFileAtomic } from "./cache.ts";
 import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
@@ -33,6 +39,8 @@ export interface CliOptions {
    * checked, so that a mistake in it is reported without loading the numerical libraries.
    */
   readonly registry: StageRegistry | (() => Promise<StageRegistry>);
+  /** The fields a run may set in an experiment file, as the stage kinds declare them. */
+  readonly runs: RunSchema;
   /**
    * URL of a module exporting the same registry as `stageKinds`; when given, `--jobs N > 1` runs
    * stages in N Web Workers (true parallelism). Without it stages run in the calling thread.
@@ -62,13 +70,17 @@ class UsageError extends Error {}
  */
 async function liveExamples(
   command: Command,
-  { values, registry }: { values: Record<string, unknown>; registry: StageRegistry },
+  { values, registry, runs }: {
+    values: Record<string, unknown>;
+    registry: StageRegistry;
+    runs: RunSchema;
+  },
 ): Promise<string[] | undefined> {
   if (command !== "stage") return undefined;
   const file = (values.config as string | undefined) ?? DEFAULT_CONFIG;
   try {
     confinePath(file, { what: "--config", access: "read" });
-    const plan = planInstances(await loadConfig(file), { report: "report" in registry });
+    const plan = planInstances(await loadConfig(file, { runs }), { report: "report" in registry });
     const config = file === DEFAULT_CONFIG ? "" : ` --config ${file}`;
     const train = plan.find((s) => s.kind === "train") ?? plan[0];
     const tab = plan.find((s) => s.kind === "tabulate") ?? plan[0];
@@ -135,7 +147,9 @@ export async function runCli(args: readonly string[], opts: CliOptions): Promise
   }
   if (values.help) {
     const registry = typeof opts.registry === "function" ? await opts.registry() : opts.registry;
-    write(commandHelp(command, await liveExamples(command, { values, registry })));
+    write(
+      commandHelp(command, await liveExamples(command, { values, registry, runs: opts.runs })),
+    );
     return 0;
   }
   try {
@@ -206,7 +220,10 @@ function jobsOf(ctx: Ctx): number {
 async function loadSet(ctx: Ctx): Promise<ExperimentSet> {
   const file = (ctx.values.config as string | undefined) ?? DEFAULT_CONFIG;
   confinePath(file, { what: "--config", access: "read" });
-  const set = await loadConfig(file, { backend: ctx.values.backend as string | undefined });
+  const set = await loadConfig(file, {
+    runs: ctx.runs,
+    backend: ctx.values.backend as string | undefined,
+  });
   await kinds(ctx);
   return set;
 }
@@ -752,7 +769,9 @@ async function cleanLocked(ctx: Ctx, cache: Cache, runner: Runner): Promise<numb
       confinePath(f, { what: "--config", access: "read" });
       for (
         const s of await runner.status(
-          planInstances(await loadConfig(f), { report: "report" in ctx.registry }),
+          planInstances(await loadConfig(f, { runs: ctx.runs }), {
+            report: "report" in ctx.registry,
+          }),
         )
       ) {
         if (s.state === "up to date" && s.key) keep.add(s.key);

@@ -30,14 +30,6 @@ export const LIMITS = {
   aliasCount: 1000,
   /** Stage instances of one file after sweeps (a sweep of 10 000 runs with spectra fits). */
   instances: 100_000,
-  /** Steps of one train run. */
-  steps: 1_000_000_000,
-  /** `log_per_decade` of a run. */
-  logPerDecade: 1000,
-  /** `inner_steps` of the `max` optimizer (each step runs that many inner steps). */
-  innerSteps: 10_000,
-  /** `batch` of the minibatch optimizers. */
-  batch: 10_000_000,
   /** Default budget of total optimizer steps of a plan; above it `--yes` or `max_total_steps`. */
   totalSteps: 10_000_000_000,
 } as const;
@@ -105,21 +97,41 @@ export interface ExperimentSet {
   readonly budgetLine: number;
 }
 
+/**
+ * The fields a run may set, declared by the stage kind that runs them (the pipeline knows only
+ * `name` and `backend`): each field's check, whether its value is itself a list (so that only a
+ * list of lists sweeps), and which fields a run must have. The order of `fields` is the order of
+ * swept values in instance labels.
+ */
+export interface RunSchema {
+  /** Field name → its spec. */
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  /** Fields every run must have (in the run or in the defaults). */
+  readonly required: readonly string[];
+}
+
 /** Options for {@linkcode parseConfig} and {@linkcode loadConfig}. */
 export interface ConfigOptions {
+  /** The run fields (from the stage kinds). */
+  readonly runs: RunSchema;
   /** Replaces the backend of every run (the `--backend` flag). */
   readonly backend?: string;
 }
 
-type Check = (v: Json) => string | null;
+/** A field check: null when the value is valid, else what is wrong ("must be …"). */
+export type Check = (v: Json) => string | null;
 
 const ID_RE = /^[a-z0-9-]+$/;
 const TABLE_RE = /^[a-z0-9_-]+$/;
 
 const isNum = (v: Json): v is number => typeof v === "number";
-const num = (pred: (x: number) => boolean, what: string): Check => (v) =>
+
+/** A number satisfying `pred`, described as `what` ("> 0"). */
+export const numberField = (pred: (x: number) => boolean, what: string): Check => (v) =>
   !isNum(v) ? "must be a number" : pred(v) ? null : `must be ${what}`;
-const int = (min: number | null, max?: number): Check => (v) =>
+
+/** An integer ≥ `min` (none when null) and, when given, ≤ `max`. */
+export const integerField = (min: number | null, max?: number): Check => (v) =>
   !isNum(v) || !Number.isInteger(v)
     ? "must be an integer"
     : max !== undefined && (v > max || (min !== null && v < min))
@@ -129,43 +141,34 @@ const int = (min: number | null, max?: number): Check => (v) =>
     : !Number.isSafeInteger(v)
     ? `must be an integer of at most ${Number.MAX_SAFE_INTEGER}`
     : null;
-const name: Check = (v) =>
+
+/** A name (a-z, 0-9, -): which names exist is for the stage kinds to judge. */
+export const nameField: Check = (v) =>
   typeof v === "string" && /^[a-z0-9-]+$/.test(v) ? null : "must be a name (a-z, 0-9, -)";
 
-interface FieldSpec {
+/** A non-empty list of numbers (a vector field). */
+export const numberListField: Check = (v) =>
+  Array.isArray(v) && v.length > 0 && v.every(isNum) ? null : "must be a non-empty list of numbers";
+
+/** A mapping (its fields are for the stage kind to check). */
+export const mappingField: Check = (v) =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? null : "must be a mapping";
+
+/** One run field: its check, and whether its value is itself a list. */
+export interface FieldSpec {
+  /** Null when valid, else the problem. */
   readonly check: Check;
   /** The value itself is a list, so only a list of lists sweeps. */
   readonly vector?: boolean;
 }
 
-/** Run fields in the order used for instance labels. */
-const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
-  // Which optimizers and backends exist is the train stage's to judge (its validate).
-  optimizer: { check: name },
-  lr: { check: num((x) => x > 0, "> 0") },
-  rho: { check: num((x) => x >= 0, ">= 0") },
-  steps: { check: int(1, LIMITS.steps) },
-  seed: { check: int(null) },
-  batch: { check: int(1, LIMITS.batch) },
-  sigma: { check: num((x) => x >= 0, ">= 0") },
-  inner_steps: { check: int(1, LIMITS.innerSteps) },
-  x0: {
-    check: (v) =>
-      Array.isArray(v) && v.length > 0 && v.every(isNum)
-        ? null
-        : "must be a non-empty list of numbers",
-    vector: true,
-  },
-  init_scale: { check: num((x) => x > 0, "> 0") },
-  backend: { check: name },
-  log_per_decade: { check: int(1, LIMITS.logPerDecade) },
-  // The train stage checks the window's fields against the run (steps, bounds).
-  window: {
-    check: (v) =>
-      typeof v === "object" && v !== null && !Array.isArray(v) ? null : "must be a mapping",
-  },
-};
-const REQUIRED_RUN_FIELDS = ["optimizer", "lr", "steps"];
+/** The run fields every schema has: the backend a run asks for (`--backend` overrides it). */
+const BACKEND_FIELD: FieldSpec = { check: nameField };
+
+/** The schema's fields plus `backend` (last unless the schema places it). */
+function runFieldsOf(schema: RunSchema): Readonly<Record<string, FieldSpec>> {
+  return "backend" in schema.fields ? schema.fields : { ...schema.fields, backend: BACKEND_FIELD };
+}
 
 const TOP_KEYS = ["name", "description", "backend", "max_total_steps", "experiments"];
 const EXPERIMENT_KEYS = ["id", "description", "dataset", "train", "spectral", "tables", "claims"];
@@ -175,7 +178,7 @@ const TRAIN_KEYS = ["defaults", "runs"];
  * Reads and validates an experiment file; a missing, unreadable, oversized or non-text file is a
  * {@linkcode ConfigError} (the size is checked before reading, and at most the limit is read).
  */
-export async function loadConfig(path: string, opts: ConfigOptions = {}): Promise<ExperimentSet> {
+export async function loadConfig(path: string, opts: ConfigOptions): Promise<ExperimentSet> {
   let bytes: Uint8Array;
   try {
     const f = await Deno.open(path, { read: true });
@@ -216,7 +219,7 @@ function tooBig(path: string, size: number): ConfigError {
 }
 
 /** Validates the YAML text of an experiment file named `file` (used in messages). */
-export function parseConfig(text: string, file: string, opts: ConfigOptions = {}): ExperimentSet {
+export function parseConfig(text: string, file: string, opts: ConfigOptions): ExperimentSet {
   const nul = text.indexOf("\0");
   if (nul >= 0) {
     const line = text.slice(0, nul).split("\n").length;
@@ -418,12 +421,12 @@ class Validator {
       backend = this.checked(
         backendNode.value,
         "backend",
-        RUN_FIELDS.backend.check,
+        BACKEND_FIELD.check,
         backendNode.key,
       ) as string;
     }
     if (opts.backend !== undefined) {
-      const problem = RUN_FIELDS.backend.check(opts.backend);
+      const problem = BACKEND_FIELD.check(opts.backend);
       if (problem) {
         throw new ConfigError(`--backend ${problem} (got ${JSON.stringify(opts.backend)})`);
       }
@@ -444,7 +447,12 @@ class Validator {
     let budgetLine = 1;
     const budget = m.get("max_total_steps");
     if (budget) {
-      maxTotalSteps = this.checked(budget.value, "max_total_steps", int(1), budget.key) as number;
+      maxTotalSteps = this.checked(
+        budget.value,
+        "max_total_steps",
+        integerField(1),
+        budget.key,
+      ) as number;
       budgetLine = this.line(budget.key);
     }
     const seen = new Map<string, number>();
@@ -562,7 +570,11 @@ class Validator {
     const { backend, opts, parent } = ctx;
     const m = this.map(node, path, { valid: TRAIN_KEYS, parent });
     const defaults = m.has("defaults")
-      ? this.runFields(m.get("defaults")!.value, `${path}.defaults`, false, m.get("defaults")!.key)
+      ? this.runFields(m.get("defaults")!.value, `${path}.defaults`, {
+        isRun: false,
+        fields: runFieldsOf(ctx.opts.runs),
+        parent: m.get("defaults")!.key,
+      })
       : new Map<string, Json | Sweep>();
     const runsNode = m.get("runs");
     if (!runsNode) this.fail(node, `${path}.runs is required`);
@@ -578,13 +590,17 @@ class Validator {
     runsNode.value.items.forEach((item, i) => {
       const rnode = this.deref(item);
       const rpath = `${path}.runs[${i}]`;
-      const fields = this.runFields(rnode, rpath, true, runsNode.value);
+      const fields = this.runFields(rnode, rpath, {
+        isRun: true,
+        fields: runFieldsOf(ctx.opts.runs),
+        parent: runsNode.value,
+      });
       const name = fields.get("name") as string;
       const merged = new Map<string, Json | Sweep>(defaults);
       for (const [k, v] of fields) if (k !== "name") merged.set(k, v);
       if (!merged.has("backend")) merged.set("backend", backend);
       if (opts.backend !== undefined) merged.set("backend", opts.backend);
-      for (const req of REQUIRED_RUN_FIELDS) {
+      for (const req of opts.runs.required) {
         if (!merged.has(req)) {
           this.fail(rnode, `${rpath}.${req} is required (in the run or in ${path}.defaults)`);
         }
@@ -599,7 +615,7 @@ class Validator {
           `${rpath} expands to ${count} runs, which takes the file past the limit of ${LIMITS.instances} stage instances`,
         );
       }
-      for (const inst of expand(name, merged)) {
+      for (const inst of expand(name, merged, runFieldsOf(ctx.opts.runs))) {
         const prev = owner.get(inst.label);
         if (prev !== undefined) {
           this.fail(
@@ -623,10 +639,13 @@ class Validator {
   private runFields(
     node: Node | null,
     path: string,
-    isRun: boolean,
-    parent: Node | null,
+    { isRun, fields, parent }: {
+      isRun: boolean;
+      fields: Readonly<Record<string, FieldSpec>>;
+      parent: Node | null;
+    },
   ): Map<string, Json | Sweep> {
-    const valid = isRun ? ["name", ...Object.keys(RUN_FIELDS)] : Object.keys(RUN_FIELDS);
+    const valid = isRun ? ["name", ...Object.keys(fields)] : Object.keys(fields);
     const m = this.map(node, path, { valid, parent });
     const out = new Map<string, Json | Sweep>();
     if (isRun) {
@@ -637,7 +656,7 @@ class Validator {
     }
     for (const [k, { key, value }] of m) {
       if (k === "name") continue;
-      const spec = RUN_FIELDS[k];
+      const spec = fields[k];
       const p = `${path}.${k}`;
       const sweeps = isSeq(value) &&
         (!spec.vector || value.items.some((n) => isSeq(this.deref(n))));
@@ -660,9 +679,13 @@ class Sweep {
   constructor(readonly values: readonly Json[]) {}
 }
 
-/** Cartesian product over the swept fields, in {@linkcode RUN_FIELDS} order (the last one fastest). */
-function expand(name: string, fields: Map<string, Json | Sweep>): RunInstance[] {
-  const order = Object.keys(RUN_FIELDS).filter((k) => fields.has(k));
+/** Cartesian product over the swept fields, in the schema's order (the last one fastest). */
+function expand(
+  name: string,
+  fields: Map<string, Json | Sweep>,
+  schema: Readonly<Record<string, FieldSpec>>,
+): RunInstance[] {
+  const order = Object.keys(schema).filter((k) => fields.has(k));
   let combos: { label: string; params: Record<string, Json> }[] = [{
     label: name,
     params: { name },

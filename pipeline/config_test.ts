@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../testing/assert.ts";
 import { ConfigError, loadConfig, parseConfig } from "./config.ts";
+import { TRAIN_RUNS } from "../stages/run_fields.ts";
 
 const BASE = `name: quick
 backend: auto
@@ -19,7 +20,7 @@ experiments:
 /** The message of the ConfigError that parsing `text` raises. */
 function errorOf(text: string, file = "experiments/x.yaml"): string {
   try {
-    parseConfig(text, file);
+    parseConfig(text, file, { runs: TRAIN_RUNS });
   } catch (e) {
     assert(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
     return e.message;
@@ -28,7 +29,7 @@ function errorOf(text: string, file = "experiments/x.yaml"): string {
 }
 
 Deno.test("a valid file expands sweeps in field order, last field fastest, with defaults applied", () => {
-  const set = parseConfig(BASE, "q.yaml");
+  const set = parseConfig(BASE, "q.yaml", { runs: TRAIN_RUNS });
   assertEquals(set.name, "quick");
   const exp = set.experiments[0];
   assertEquals(exp.runs.map((r) => r.label), [
@@ -55,7 +56,7 @@ Deno.test("a valid file expands sweeps in field order, last field fastest, with 
 
 Deno.test("a list of lists sweeps a vector field; a plain list is one vector", () => {
   const text = BASE.replace("rho: 0 }", "rho: 0, x0: [[1, 2], [-3, 0.5]] }");
-  const runs = parseConfig(text, "q.yaml").experiments[0].runs;
+  const runs = parseConfig(text, "q.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
   assertEquals(runs.slice(4).map((r) => [r.label, r.params.x0]), [
     ["gd-x0_1_2", [1, 2]],
     ["gd-x0_-3_0.5", [-3, 0.5]],
@@ -65,7 +66,7 @@ Deno.test("a list of lists sweeps a vector field; a plain list is one vector", (
 Deno.test("backend: run, then defaults, then the file's default; --backend overrides all", () => {
   const text = BASE.replace(", backend: f64 }", " }").replace("rho: 0 }", "rho: 0, backend: wasm }")
     .replace("k: 2 }", "k: 2, backend: cpu }");
-  const set = parseConfig(text, "q.yaml");
+  const set = parseConfig(text, "q.yaml", { runs: TRAIN_RUNS });
   assertEquals(set.experiments[0].runs.map((r) => r.params.backend), [
     "auto",
     "auto",
@@ -73,7 +74,7 @@ Deno.test("backend: run, then defaults, then the file's default; --backend overr
     "auto",
     "wasm",
   ]);
-  const forced = parseConfig(text, "q.yaml", { backend: "f64" });
+  const forced = parseConfig(text, "q.yaml", { runs: TRAIN_RUNS, backend: "f64" });
   assertEquals(forced.experiments[0].runs.map((r) => r.params.backend), [
     "f64",
     "f64",
@@ -178,7 +179,7 @@ Deno.test("validation errors name file:line and the key path", () => {
 Deno.test("--backend is checked too (as a name: which backends exist is the stages' to say)", () => {
   let msg = "";
   try {
-    parseConfig(BASE, "q.yaml", { backend: "TPU" });
+    parseConfig(BASE, "q.yaml", { runs: TRAIN_RUNS, backend: "TPU" });
   } catch (e) {
     msg = (e as Error).message;
   }
@@ -222,7 +223,7 @@ Deno.test("limits: oversized numbers, alias bombs, huge sweeps and files fail in
   try {
     const big = `${dir}/big.yaml`;
     await Deno.writeTextFile(big, BASE + `# ${"x".repeat(8 << 20)}\n`);
-    const e = await loadConfig(big).catch((e) => e);
+    const e = await loadConfig(big, { runs: TRAIN_RUNS }).catch((e) => e);
     assert(e instanceof ConfigError);
     assertEquals(
       e.message,
@@ -255,7 +256,7 @@ Deno.test("top-level mistakes name the top level and never echo raw or binary co
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${dir}/bin.yaml`, new Uint8Array([0x6e, 0x3a, 0xff, 0xfe, 0x80, 0x0a]));
-    const e = await loadConfig(`${dir}/bin.yaml`).catch((e) => e);
+    const e = await loadConfig(`${dir}/bin.yaml`, { runs: TRAIN_RUNS }).catch((e) => e);
     assertEquals(
       e.message,
       `${dir}/bin.yaml:1: the file is not UTF-8 text (an experiment file is YAML)`,

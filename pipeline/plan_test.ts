@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../testing/assert.ts";
 import { parseConfig } from "./config.ts";
 import { matchesPattern, planInstances, withUpstream } from "./plan.ts";
+import { TRAIN_RUNS } from "../stages/run_fields.ts";
 
 const TEXT = `name: t
 experiments:
@@ -22,7 +23,7 @@ experiments:
 `;
 
 Deno.test("plan: ids, kinds, inputs by role, upstream before downstream", () => {
-  const plan = planInstances(parseConfig(TEXT, "t.yaml"));
+  const plan = planInstances(parseConfig(TEXT, "t.yaml", { runs: TRAIN_RUNS }));
   assertEquals(plan.map((s) => s.id), [
     "dataset/a",
     "train/a/sam-rho0.01",
@@ -56,7 +57,9 @@ Deno.test("plan: ids, kinds, inputs by role, upstream before downstream", () => 
 });
 
 Deno.test("plan: params of each kind", () => {
-  const byId = new Map(planInstances(parseConfig(TEXT, "t.yaml")).map((s) => [s.id, s]));
+  const byId = new Map(
+    planInstances(parseConfig(TEXT, "t.yaml", { runs: TRAIN_RUNS })).map((s) => [s.id, s]),
+  );
   assertEquals(byId.get("dataset/a")!.params, { kind: "toy", n: 2 });
   assertEquals(byId.get("train/a/sam-rho0.02")!.params, {
     name: "sam",
@@ -93,7 +96,7 @@ Deno.test("matchesPattern: globs on whole ids or /-bounded prefixes", () => {
 });
 
 Deno.test("withUpstream adds exactly the transitive inputs", () => {
-  const plan = planInstances(parseConfig(TEXT, "t.yaml"));
+  const plan = planInstances(parseConfig(TEXT, "t.yaml", { runs: TRAIN_RUNS }));
   assertEquals(withUpstream(plan, new Set(["spectral/a/gd"])).map((s) => s.id), [
     "dataset/a",
     "train/a/gd",
@@ -107,7 +110,7 @@ Deno.test("withUpstream adds exactly the transitive inputs", () => {
 });
 
 Deno.test("plan with report: one report instance after every tabulate, reading all of them", () => {
-  const plan = planInstances(parseConfig(TEXT, "t.yaml"), { report: true });
+  const plan = planInstances(parseConfig(TEXT, "t.yaml", { runs: TRAIN_RUNS }), { report: true });
   const report = plan.at(-1)!;
   assertEquals(report.id, "report/t");
   assertEquals(report.inputs, { tabulate: ["tabulate/a", "tabulate/b"] });
@@ -115,11 +118,18 @@ Deno.test("plan with report: one report instance after every tabulate, reading a
     (report.params.experiments as { id: string }[]).map((e) => e.id),
     ["a", "b"],
   );
-  assertEquals(planInstances(parseConfig(TEXT, "t.yaml")).some((s) => s.kind === "report"), false);
+  assertEquals(
+    planInstances(parseConfig(TEXT, "t.yaml", { runs: TRAIN_RUNS })).some((s) =>
+      s.kind === "report"
+    ),
+    false,
+  );
 });
 
 Deno.test("plan: instances carry the file:line of the block their params come from", () => {
-  const byId = new Map(planInstances(parseConfig(TEXT, "t.yaml")).map((s) => [s.id, s]));
+  const byId = new Map(
+    planInstances(parseConfig(TEXT, "t.yaml", { runs: TRAIN_RUNS })).map((s) => [s.id, s]),
+  );
   assertEquals(byId.get("dataset/a")!.origin, "t.yaml:4: experiments[0].dataset");
   assertEquals(byId.get("train/a/sam-rho0.02")!.origin, "t.yaml:8: experiments[0].train.runs[0]");
   assertEquals(byId.get("train/a/gd")!.origin, "t.yaml:9: experiments[0].train.runs[1]");

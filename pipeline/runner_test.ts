@@ -5,6 +5,7 @@ import { Runner } from "./runner.ts";
 import { planInstances } from "./plan.ts";
 import { loadConfig } from "./config.ts";
 import { testStageKinds } from "./testing/test_stages.ts";
+import { TRAIN_RUNS } from "../stages/run_fields.ts";
 
 const ALL = TEST_IDS;
 const sorted = (ids: string[]) => [...ids].sort();
@@ -195,7 +196,7 @@ Deno.test("status words: missing, incomplete and running from leftovers", async 
     // With the dataset cached, the train keys are known: fake a killed writer, then a live one.
     const cache = new Cache(`${p.dir}/.cache`);
     const runner = new Runner({ registry: testStageKinds, cache, root: p.dir });
-    const plan = planInstances(await loadConfig(`${p.dir}/t.yaml`));
+    const plan = planInstances(await loadConfig(`${p.dir}/t.yaml`, { runs: TRAIN_RUNS }));
     const key = (await runner.status(plan)).find((s) => s.id === "train/toy/gd")!.key!;
     await Deno.mkdir(`${cache.dir}/${key}.tmp`);
     assertEquals(

@@ -8,6 +8,7 @@ import { runCli } from "./cli.ts";
 import { stageKinds } from "../stages/registry.ts";
 import { TEST_CONFIG, TEST_IDS, TestProject } from "./testing/project.ts";
 import { testStageKinds } from "./testing/test_stages.ts";
+import { TRAIN_RUNS } from "../stages/run_fields.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const HAS_SNAKEMAKE = await new Deno.Command("snakemake", { args: ["--version"], stdout: "null" })
@@ -51,6 +52,7 @@ async function cli(
 ): Promise<Captured> {
   let out = "";
   const code = await runCli(args, {
+    runs: TRAIN_RUNS,
     registry: opts.test ? testStageKinds : stageKinds,
     root: opts.root,
     entry: opts.test ? `${REPO}/pipeline/testing/cli_entry.ts` : `${REPO}/main.ts`,

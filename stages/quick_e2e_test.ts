@@ -10,6 +10,7 @@ import { loadConfig } from "../pipeline/config.ts";
 import { runCli } from "../pipeline/cli.ts";
 import { stageKinds } from "./registry.ts";
 import { headline } from "./report/headline.ts";
+import { TRAIN_RUNS } from "./run_fields.ts";
 
 const root = new URL("../", import.meta.url);
 const config = new URL("experiments/quick.yaml", root).pathname;
@@ -140,6 +141,7 @@ Deno.test({
         ],
         {
           registry: stageKinds,
+          runs: TRAIN_RUNS,
           registryUrl: new URL("./registry.ts", import.meta.url).href,
           write: (t) => void (out += t),
           writeErr: (t) => void (out += t),
@@ -148,7 +150,7 @@ Deno.test({
         },
       );
       assertEquals(code, 0, out.slice(-2000));
-      const set = await loadConfig(config);
+      const set = await loadConfig(config, { runs: TRAIN_RUNS });
       for (const exp of set.experiments) {
         if (!exp.claims) continue;
         const csv = await Deno.readTextFile(`${tmp}/results/${exp.id}/claims.csv`);

@@ -5,6 +5,7 @@
  */
 import { runCli } from "../cli.ts";
 import { testStageKinds } from "./test_stages.ts";
+import { TRAIN_RUNS } from "../../stages/run_fields.ts";
 
 /** The stage instance ids of TEST_CONFIG, in plan order. */
 export const TEST_IDS = [
@@ -87,6 +88,7 @@ export class TestProject {
     let out = "", err = "";
     const code = await runCli([...args, ...this.flags(args)], {
       registry: testStageKinds,
+      runs: TRAIN_RUNS,
       root: this.dir,
       tty: false,
       write: (t) => void (out += t),

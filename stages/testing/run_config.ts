@@ -5,6 +5,7 @@
  */
 import { runCli } from "../../pipeline/cli.ts";
 import { stageKinds } from "../registry.ts";
+import { TRAIN_RUNS } from "../run_fields.ts";
 
 /** Exit code and standard error (with `dir` replaced by `DIR`) of one CLI command. */
 export interface ConfigRun {
@@ -27,6 +28,7 @@ export async function runConfig(
   if (command === "reproduce") args.push("--results-dir", `${dir}/r`, "--jobs", "1");
   let err = "";
   const code = await runCli(args, {
+    runs: TRAIN_RUNS,
     registry: stageKinds,
     write: () => {},
     writeErr: (t) => err += t.replaceAll(dir, "DIR"),

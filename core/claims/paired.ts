@@ -30,7 +30,8 @@ function pairKey(r: RunRecord): string {
  * run with the baseline run of the same seed and x0 and counts the pairs where the run's metric is
  * strictly lower (or higher) than the baseline's. One case: measured = the one-sided sign-test
  * p-value of that count (ties count against), compared with the claim's predicted level
- * (`at_most`); the label lists k of n and every pair's ratio.
+ * (`at_most`); the label lists k of n and every pair's ratio. Inconclusive when there are too
+ * few pairs for even a unanimous result to reach that level.
  */
 export const pairedSign: Evaluator = (data, args, predicted) => {
   if (predicted === undefined) throw new TypeError("paired_sign: the claim must give predicted");
@@ -50,6 +51,14 @@ export const pairedSign: Evaluator = (data, args, predicted) => {
       b: metricAt(data, b.run, metric, at),
     };
   });
+  // With too few pairs even a unanimous result cannot reach the level: no evidence either way.
+  if (signTestP(pairs.length, pairs.length) > predicted) {
+    throw new Inconclusive(
+      `${pairs.length} pairs cannot reach p ≤ ${predicted} (a sign test needs ≥ ${
+        Math.ceil(Math.log2(1 / predicted))
+      } pairs)`,
+    );
+  }
   const wins = pairs.filter((p) => direction === "lower" ? p.a < p.b : p.a > p.b).length;
   const ratios = pairs.map((p) => `${p.run} ${(p.a / p.b).toPrecision(4)}`).join(", ");
   const c: ClaimCase = {

@@ -62,3 +62,24 @@ Deno.test("paired_sign: pairs by start x0 as well as seed; a missing partner is 
   assertEquals(row.verdict, "inconclusive");
   assert(/no baseline run with the initialization of sam-a/.test(row.note));
 });
+
+Deno.test("paired_sign: three pairs cannot reach p ≤ 0.05, so the claim is inconclusive", () => {
+  const runs = [0, 1, 2].flatMap((
+    s,
+  ) => [run(`sam-s${s}`, { seed: s }), run(`gd-s${s}`, { seed: s })]);
+  const spectra = [0, 1, 2].flatMap((s) => [
+    ...rows(`sam-s${s}`, { phi_lambda_1: [[9, 1]] }),
+    ...rows(`gd-s${s}`, { phi_lambda_1: [[9, 2]] }),
+  ]);
+  const row = evaluateClaim(
+    claim({
+      metric: "paired_sign",
+      args: { runs: "sam-*", baseline: "gd-*", metric: "phi_lambda_1" },
+      predicted: 0.05,
+      compare: "at_most",
+    }),
+    data(quad, runs, [], spectra),
+  );
+  assertEquals(row.verdict, "inconclusive");
+  assert(/3 pairs cannot reach p ≤ 0.05 \(a sign test needs ≥ 5 pairs\)/.test(row.note), row.note);
+});

@@ -9,6 +9,7 @@ import type { InputArtifact, StageContext, StageKind } from "../pipeline/stage.t
 import { datasetStage } from "./dataset.ts";
 import { tabulateStage } from "./tabulate.ts";
 import { trainStage } from "./train.ts";
+import { RUN_COLUMNS } from "./codebook.ts";
 
 async function runStage(
   kind: StageKind,
@@ -77,17 +78,7 @@ Deno.test("window: train writes window.csv, tabulate gathers it with the run col
     dirs.push(tab.dir);
     const gathered = aq.fromCSV(await Deno.readTextFile(`${tab.dir}/window.csv`));
     assertEquals(gathered.columnNames(), [
-      "experiment",
-      "run",
-      "optimizer",
-      "lr",
-      "rho",
-      "batch",
-      "seed",
-      "steps",
-      "sigma",
-      "init_scale",
-      "x0",
+      ...RUN_COLUMNS,
       "start",
       "step",
       "proj",

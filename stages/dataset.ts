@@ -4,7 +4,7 @@
  * @module
  */
 import { type DatasetSpec, makeDataset } from "../core/problems/registry.ts";
-import { loadCarsRows, loadIrisRows } from "../data/real_datasets.ts";
+import { loadCarsRows, loadIrisRows, loadMnistRows } from "../data/real_datasets.ts";
 import type { StageKind } from "../pipeline/stage.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import { writeDataset } from "./artifacts.ts";
@@ -27,6 +27,8 @@ export async function buildDataset(params: Readonly<Record<string, unknown>>): P
     ? await loadCarsRows()
     : source === "iris"
     ? await loadIrisRows()
+    : source === "mnist"
+    ? await loadMnistRows()
     : undefined;
   return makeDataset(spec, { seed, rows });
 }

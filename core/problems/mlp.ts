@@ -25,7 +25,7 @@ export const MLP_ACTIVATIONS = ["tanh", "softplus"] as const;
 /** An activation name. */
 export type MlpActivation = typeof MLP_ACTIVATIONS[number];
 /** Where an mlp data set's samples come from. */
-export const MLP_SOURCES = ["teacher", "cars", "iris"] as const;
+export const MLP_SOURCES = ["teacher", "cars", "iris", "mnist"] as const;
 /** A data source name. */
 export type MlpSource = typeof MLP_SOURCES[number];
 

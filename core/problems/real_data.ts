@@ -6,6 +6,7 @@
  */
 import { Rng } from "../rng.ts";
 import { mlpModelFields, type MlpSpec } from "./mlp.ts";
+import type { MnistRows } from "./mnist_data.ts";
 import type { Dataset } from "./types.ts";
 import { checkFields, fail, intField, regressionArrays } from "./validate.ts";
 
@@ -51,7 +52,8 @@ export type RealRows =
     readonly rows: readonly IrisRow[];
     /** package, file, license, source, … (copied into the data set). */
     readonly provenance: Readonly<Record<string, string>>;
-  };
+  }
+  | MnistRows;
 
 /** Numeric inputs used from cars.json (Year becomes the model year as a number). */
 export const CARS_FEATURES = [

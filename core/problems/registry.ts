@@ -5,7 +5,14 @@
  */
 import { Rng } from "../rng.ts";
 import { diagnetDataset, DiagnetProblem, type DiagnetSpec } from "./diagnet.ts";
-import { MlpProblem, mlpRandomParams, type MlpSpec, mlpTeacherDataset } from "./mlp.ts";
+import {
+  MLP_SOURCES,
+  MlpProblem,
+  mlpRandomParams,
+  type MlpSpec,
+  mlpTeacherDataset,
+} from "./mlp.ts";
+import { mnistDataset, type MnistRows } from "./mnist_data.ts";
 import { quadraticDataset, QuadraticProblem, type QuadraticSpec } from "./quadratic.ts";
 import { carsDataset, irisDataset, type RealRows } from "./real_data.ts";
 import { sanity2dDataset, Sanity2dProblem, type Sanity2dSpec } from "./sanity2d.ts";
@@ -46,7 +53,7 @@ export type DatasetSpec =
 export interface MakeDatasetOptions {
   /** Seed of every random draw (rotations, samples, teacher, subsample). */
   readonly seed: number;
-  /** Raw rows for real-data specs (mlp with source "cars" or "iris"), from data/real_datasets.ts. */
+  /** Raw rows for real-data specs (mlp with source cars, iris or mnist), from data/real_datasets.ts. */
   readonly rows?: RealRows;
 }
 
@@ -85,12 +92,16 @@ export function makeDataset(spec: DatasetSpec, opts: MakeDatasetOptions): Datase
     case "mlp": {
       const source = spec.source ?? "teacher";
       if (source === "teacher") return mlpTeacherDataset(spec, opts.seed);
-      if (source !== "cars" && source !== "iris") {
-        fail("mlp", `source must be one of teacher, cars, iris (got ${JSON.stringify(source)})`);
+      if (!MLP_SOURCES.includes(source)) {
+        fail(
+          "mlp",
+          `source must be one of ${MLP_SOURCES.join(", ")} (got ${JSON.stringify(source)})`,
+        );
       }
       if (!opts.rows) {
         fail("mlp", `source "${source}" needs opts.rows (load them with data/real_datasets.ts)`);
       }
+      if (source === "mnist") return mnistDataset(spec, opts.rows as MnistRows, opts.seed);
       return source === "cars"
         ? carsDataset(spec, opts.rows, opts.seed)
         : irisDataset(spec, opts.rows, opts.seed);

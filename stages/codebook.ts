@@ -244,6 +244,23 @@ const METRICS: readonly [RegExp, Def][] = [
   }],
   [/^r_avg_se$/, { type: "number", unit: "1", description: "standard error of r_avg" }],
   [/^phi_x_\d+$/, { type: "number", unit: "1", description: "coordinate i of Φ(x)" }],
+  [/^phi_lambda_(1|2|m)_gram$/, {
+    type: "number",
+    unit: "1",
+    description:
+      "λ1, λ2 or λ_M at Φ(x) from the M×M Gram matrix c·JJᵀ of per-sample output gradients (exact on Γ)",
+  }],
+  [/^phi_trace_gram$/, {
+    type: "number",
+    unit: "1",
+    description: "Tr ∇²L at Φ(x) from the Gram matrix c·JJᵀ (exact on Γ)",
+  }],
+  [/^phi_method$/, {
+    type: "number",
+    unit: "",
+    description:
+      "how Φ(x) was found: 1 explicit Dormand–Prince, 2 stiff exponential Rosenbrock, 3 Gauss–Newton projection",
+  }],
   [/^phi_(.+)$/, {
     type: "number",
     unit: "1",

@@ -30,6 +30,7 @@ interface SpectralParams {
   mc_samples?: number;
   seed?: number;
   backend?: BackendRequest;
+  manifold?: "flow" | "gauss-newton";
 }
 
 /** Upper bounds of the spectral block's counts: cost grows with each, no real analysis nears them. */
@@ -53,6 +54,7 @@ const SPECTRAL_KEYS: Record<string, (v: unknown) => boolean> = {
   mc_samples: (v) => intIn(v, 1, MAX.mc),
   seed: (v) => Number.isInteger(v),
   backend: (v) => BACKEND_REQUESTS.includes(v as BackendRequest),
+  manifold: (v) => v === "flow" || v === "gauss-newton",
   experiment: (v) => typeof v === "string",
 };
 
@@ -68,6 +70,7 @@ const EXPECTED: Record<string, string> = {
   mc_samples: `an integer in [1, ${MAX.mc}]`,
   seed: "an integer",
   backend: "auto, f64, cpu, wasm or webgpu",
+  manifold: "flow or gauss-newton",
   experiment: "a string",
 };
 
@@ -117,7 +120,13 @@ export const spectralStage: StageKind = {
       }
     }
     // Lanczos finds at most D eigenvalues, and λ_M needs M ≤ D.
-    const dim = problemDim(await datasetFor(upstream.dataset[0]));
+    const dataset = await datasetFor(upstream.dataset[0]);
+    const dim = problemDim(dataset);
+    if (params.manifold === "gauss-newton" && !createF64Problem(dataset).residuals) {
+      throw new Error(
+        `manifold: gauss-newton needs a model with residuals (mlp, diagnet, sanity2d; got ${dataset.kind})`,
+      );
+    }
     for (const key of ["k", "m"]) {
       const v = params[key] as number | undefined;
       if (v !== undefined && v > dim) {
@@ -193,6 +202,7 @@ export const spectralStage: StageKind = {
           seed: p.seed ?? 0,
           residualModel,
           pointMetrics,
+          phiVia: p.manifold,
           ...float32,
         });
         rows.push({ step: c.step, ...metrics });

@@ -57,10 +57,17 @@ export interface AnalyzeOptions {
    * at Φ(x) (the stage passes the held-out `test_loss` and the problem's point metrics).
    */
   pointMetrics?: (x: Float64Array) => Record<string, number>;
+  /**
+   * How Φ(x) is found: "flow" (default) integrates the gradient flow; "gauss-newton" (needs
+   * `residualModel`) takes the Levenberg–Marquardt projection P_GN(x) onto Γ = {r = 0} instead,
+   * which agrees with Φ(x) to first order in ‖x − Φ(x)‖ (its error is O(‖x − Φ(x)‖²)) at the cost of
+   * a few Jacobians: the route for networks whose flow to Γ costs thousands of gradients.
+   */
+  phiVia?: "flow" | "gauss-newton";
 }
 
 /** Codes of `phi_method`. */
-export const PHI_METHOD_CODE = { explicit: 1, stiff: 2 } as const;
+export const PHI_METHOD_CODE = { explicit: 1, stiff: 2, gaussNewton: 3 } as const;
 /** Codes of `phi_rank_method`: how λ_M and λ_{M+1} at Φ were computed. */
 export const RANK_METHOD_CODE = { dense: 1, lanczos: 2, gram: 3 } as const;
 
@@ -81,8 +88,10 @@ export const RANK_METHOD_CODE = { dense: 1, lanczos: 2, gram: 3 } as const;
  *   m-th Lanczos vector; NaN when ∇L = 0).
  * - `dist_to_manifold`: ‖x − Φ(x)‖ (Φ by gradient flow; NaN if it did not converge).
  * - `phi_converged`: 1 if the flow reached ‖∇L‖ < phiGradTol, else 0.
- * - `phi_method` (1 explicit Dormand–Prince, 2 stiff exponential Rosenbrock), `phi_flow_time`,
- *   `phi_steps` (attempted, both integrators), `phi_grad_norm` = ‖∇L(Φ)‖.
+ * - `phi_method` (1 explicit Dormand–Prince, 2 stiff exponential Rosenbrock, 3 the Gauss–Newton
+ *   projection of `phiVia: "gauss-newton"`), `phi_flow_time` (NaN for 3), `phi_steps` (attempted,
+ *   both integrators; Levenberg–Marquardt iterations for 3), `phi_grad_norm` = ‖∇L(Φ)‖. With
+ *   method 3, `phi_converged` is 1 when the RMS residual reached 1e-10 and ‖∇L‖ < phiGradTol.
  * - `phi_gn_distance`: ‖Φ(x) − P_GN(x)‖, P_GN the Levenberg–Marquardt projection of x onto Γ (only
  *   with `residualModel`; NaN when it did not converge or Φ did not).
  *
@@ -105,7 +114,9 @@ export const RANK_METHOD_CODE = { dense: 1, lanczos: 2, gram: 3 } as const;
  *   Lanczos with k = M + 1, 3 neither fits but a residual model exists (λ_{M+1} and the ratio
  *   NaN: `phi_lambda_m_gram` still gives λ_M); NaN when M ≥ D.
  * - with `residualModel`: `phi_lambda_m_gram` = the M-th eigenvalue of c·JJᵀ at Φ, which on Γ is
- *   λ_M exactly whatever D (the non-zero spectrum of ∇²L = c·JᵀJ).
+ *   λ_M exactly whatever D (the non-zero spectrum of ∇²L = c·JᵀJ), and likewise
+ *   `phi_lambda_1_gram`, `phi_lambda_2_gram` (λ1, λ2; NaN when M = 1) and `phi_trace_gram` (Tr,
+ *   the sum of the M eigenvalues): the exact values the Lanczos and Hutch++ ones are checked against.
  * - `dist_top_k` = ‖P(x − Φ)‖ and `dist_rest` = ‖(I − P)(x − Φ)‖, P the projection onto
  *   span(v1…vk) at Φ.
  *
@@ -180,11 +191,7 @@ export async function analyzePoint(
     : eig.vectors[m - 1];
   out.cos_align_m = gradNorm > 0 ? Math.abs(dot(g, vm)) / gradNorm : Number.NaN;
 
-  const flow = await phi(oracle, x, {
-    gradTol: opts.phiGradTol ?? 1e-10,
-    maxSteps: opts.phiMaxSteps,
-    stiffMaxSteps: opts.phiStiffMaxSteps,
-  });
+  const flow = await manifoldPoint(oracle, x, opts);
   const displacement = x.map((xi, i) => xi - flow.x[i]);
   out.dist_to_manifold = flow.converged ? norm(displacement) : Number.NaN;
   out.phi_converged = flow.converged ? 1 : 0;
@@ -193,7 +200,7 @@ export async function analyzePoint(
   out.phi_steps = flow.steps;
   out.phi_grad_norm = flow.gradNorm;
   out.phi_gn_distance = Number.NaN;
-  if (opts.residualModel && flow.converged) {
+  if (opts.residualModel && flow.converged && flow.method !== "gaussNewton") {
     const gn = gaussNewtonProjection(opts.residualModel.model, x);
     if (gn.converged) out.phi_gn_distance = norm(gn.x.map((v, i) => v - flow.x[i]));
   }
@@ -254,7 +261,11 @@ export async function analyzePoint(
     out.phi_rank_method = rank.method;
     if (opts.residualModel) {
       const { model, scale } = opts.residualModel;
-      out.phi_lambda_m_gram = gramEigenvalues(model, flow.x, scale)[model.numSamples - 1];
+      const gram = gramEigenvalues(model, flow.x, scale);
+      out.phi_lambda_m_gram = gram[model.numSamples - 1];
+      out.phi_lambda_1_gram = gram[0];
+      out.phi_lambda_2_gram = gram.length > 1 ? gram[1] : Number.NaN;
+      out.phi_trace_gram = gram.reduce((a, b) => a + b, 0);
     }
     const basis = rank.vectors ?? phiEig.vectors;
     let top = 0;
@@ -264,6 +275,44 @@ export async function analyzePoint(
     out.dist_rest = Math.sqrt(Math.max(0, total - top));
   }
   return out;
+}
+
+/** Φ(x) by the route `opts.phiVia` names, with the record the tables report. */
+async function manifoldPoint(
+  oracle: F64Oracle,
+  x: Float64Array,
+  opts: AnalyzeOptions,
+): Promise<{
+  x: Float64Array;
+  converged: boolean;
+  method: keyof typeof PHI_METHOD_CODE;
+  time: number;
+  steps: number;
+  gradNorm: number;
+}> {
+  const gradTol = opts.phiGradTol ?? 1e-10;
+  if ((opts.phiVia ?? "flow") === "flow") {
+    return await phi(oracle, x, {
+      gradTol,
+      maxSteps: opts.phiMaxSteps,
+      stiffMaxSteps: opts.phiStiffMaxSteps,
+    });
+  }
+  if (!opts.residualModel) {
+    throw new RangeError('phiVia "gauss-newton" needs a model with residuals (Setting 5.1)');
+  }
+  const gn = gaussNewtonProjection(opts.residualModel.model, x, { tol: 1e-10 });
+  const g = new Float64Array(oracle.dim);
+  await oracle.grad(gn.x, g);
+  const gradNorm = norm(g);
+  return {
+    x: gn.x,
+    converged: gn.converged && gradNorm < gradTol,
+    method: "gaussNewton",
+    time: Number.NaN,
+    steps: gn.iterations,
+    gradNorm,
+  };
 }
 
 /** (λ1 − λ2)/λ1 of descending eigenvalues; NaN with fewer than two or λ1 = 0. */
@@ -299,7 +348,9 @@ async function rankAtManifold(
       vectors: eig.vectors,
     };
   }
-  if (mm + 1 <= Math.min(dim, opts.lanczos.maxIter)) {
+  // Lanczos resolves λ_{M+1} only with room to spare beyond its M + 1 Ritz pairs: past half its
+  // iteration cap the values would be unconverged Ritz values, so the Gram route serves instead.
+  if (2 * (mm + 1) <= Math.min(dim, opts.lanczos.maxIter)) {
     const eig = await lanczos(hessianMatvec(oracle, at), dim, { ...opts.lanczos, k: mm + 1 });
     return { next: eig.values[mm], ratio: ratio(eig.values), method: RANK_METHOD_CODE.lanczos };
   }

@@ -1,6 +1,10 @@
-import { assert, assertClose, assertEquals } from "../../testing/assert.ts";
+import { assert, assertClose, assertEquals, assertRejects } from "../../testing/assert.ts";
+import { f64Engine } from "../engine/f64.ts";
+import { oracleFrom } from "../engine/oracle.ts";
+import { createF64Problem, initialPoint, makeDataset } from "../problems/registry.ts";
+import { Rng } from "../rng.ts";
 import { analyzePoint } from "./analyze.ts";
-import type { ResidualModel } from "./gauss_newton.ts";
+import { gaussNewtonProjection, type ResidualModel } from "./gauss_newton.ts";
 import { symmetricEigen } from "./linalg.ts";
 import { denseMul, matrixWithSpectrum, quadraticsOracle, sanityOracle } from "./testing_oracles.ts";
 
@@ -185,4 +189,56 @@ Deno.test("analyzePoint: r_max_sample_mean is the mean of the per-sample trust-r
   denseMul(mean, 3, x, g);
   const cos = Math.abs(eig.vectors[1].reduce((acc, v, i) => acc + v * g[i], 0)) / Math.hypot(...g);
   assertClose(r.cos_align_m, cos, { rtol: 1e-10 });
+});
+
+Deno.test("analyzePoint: the Gauss–Newton route to Φ agrees with the flow to O(δ²), Gram values with Lanczos and the exact trace", async () => {
+  const ds = makeDataset({ kind: "mlp", source: "teacher", hidden: 6, d: 3, n: 5, nTest: 0 }, {
+    seed: 2,
+  });
+  const problem = createF64Problem(ds);
+  const model = {
+    dim: problem.dim,
+    numSamples: problem.numSamples,
+    residuals: problem.residuals!.bind(problem),
+    jacobian: problem.jacobian!.bind(problem),
+  };
+  const oracle = oracleFrom(f64Engine.ops(problem.dim), problem);
+  const onGamma = gaussNewtonProjection(model, initialPoint(ds, { seed: 1 }), { tol: 1e-13 }).x;
+  const direction = new Rng(5).fillNormal(new Float64Array(problem.dim));
+  const scaleTo = (delta: number) => {
+    const n = Math.hypot(...direction);
+    return onGamma.map((v, i) => v + delta * direction[i] / n);
+  };
+  const opts = { seed: 0, k: 2, atManifold: true, perSample: false, exactTraceUpTo: 64 };
+  const residualModel = { model, scale: problem.gaussNewtonScale! };
+  const gaps: number[] = [];
+  for (const delta of [2e-2, 1e-2]) {
+    const x = scaleTo(delta);
+    const flow = await analyzePoint(oracle, x, { ...opts, residualModel });
+    const gn = await analyzePoint(oracle, x, { ...opts, residualModel, phiVia: "gauss-newton" });
+    assertEquals([flow.phi_converged, gn.phi_converged, gn.phi_method], [1, 1, 3]);
+    assert(Number.isNaN(gn.phi_gn_distance) && Number.isNaN(gn.phi_flow_time));
+    // On Γ (both routes end there) the Gram spectrum is the Hessian's non-zero spectrum.
+    for (const r of [flow, gn]) {
+      assertClose(r.phi_lambda_1_gram, r.phi_lambda_1, { rtol: 1e-7 });
+      assertClose(r.phi_lambda_2_gram, r.phi_lambda_2, { rtol: 1e-7 });
+      assertClose(r.phi_trace_gram, r.phi_trace, { rtol: 1e-7 });
+    }
+    gaps.push(flow.phi_gn_distance);
+    assertClose(gn.phi_lambda_1, flow.phi_lambda_1, { rtol: 20 * delta ** 2 });
+  }
+  // Halving δ quarters the gap between the two end points (second order): ratio 4 within 30%.
+  assertClose(gaps[0] / gaps[1], 4, { rtol: 0.3 });
+});
+
+Deno.test("analyzePoint: phiVia gauss-newton without residuals is a RangeError", async () => {
+  const s = matrixWithSpectrum([2, 1], 1);
+  await assertRejects(
+    () =>
+      analyzePoint(quadraticsOracle([s.a], 2), new Float64Array([0.1, 0.2]), {
+        seed: 0,
+        phiVia: "gauss-newton",
+      }),
+    /needs a model with residuals/,
+  );
 });

@@ -11,6 +11,7 @@ import { Rng } from "../rng.ts";
 import { createF64Problem, initialPoint, makeDataset } from "./registry.ts";
 import { tfMlp } from "./tf_mlp.ts";
 import { tfMlp3 } from "./tf_mlp3.ts";
+import { mlpOneSamRuns } from "./tf_mlp_runs.ts";
 import { createTfProblem } from "./tf_registry.ts";
 import { relErr, toF32 } from "./tf_testing.ts";
 
@@ -80,11 +81,16 @@ Deno.test("tf mlp depth 3: no tensors left behind; dispose frees the data", asyn
   assertEquals(tf.memory().numTensors, before - 2);
 });
 
-Deno.test("tf mlp: each depth's builder rejects the other's data set", () => {
+Deno.test("tf mlp: each depth's builders reject the other's data set", () => {
   const ds = makeDataset({ kind: "mlp", hidden: 2, n: 3, d: 2 }, { seed: 0 });
   assertThrows(() => tfMlp3(ds), /^RangeError: mlp: tfMlp3 needs params.depth = 3$/);
   assertThrows(
     () => tfMlp({ ...ds, params: { ...ds.params, depth: 3 } }),
     /^RangeError: mlp: params.depth 3 is tfMlp3's/,
+  );
+  const deep = makeDataset({ kind: "mlp", depth: 3, hidden: 2, n: 3, d: 2 }, { seed: 0 });
+  assertThrows(
+    () => mlpOneSamRuns(deep, [{ seed: 0, rho: 0.1, lr: 0.1 }], [initialPoint(deep, { seed: 0 })]),
+    /^RangeError: mlp: the 1-SAM runs axis is for the depth-2 network$/,
   );
 });

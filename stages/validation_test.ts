@@ -109,3 +109,24 @@ Deno.test("a sweep that cannot matter is warned about before the run, once per k
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const DEEP = `name: v
+backend: f64
+experiments:
+  - id: deep
+    dataset: { kind: mlp, source: teacher, depth: 3, hidden: 8, n: 4, d: 3 }
+    train:
+      defaults: { steps: 10, lr: 0.05 }
+      runs:
+        - { name: sam, optimizer: sam, rho: 0.01 }
+    spectral: { checkpoints: [0, 10], k: 2 }
+    tables: [trajectory]
+`;
+
+Deno.test("an mlp data set of depth 3 passes validation; a bad depth is one line", async () => {
+  assertEquals(await status(DEEP), { code: 0, err: "" });
+  assertEquals(await status(DEEP.replace("depth: 3", "depth: 4")), {
+    code: 2,
+    err: "error: DIR/x.yaml:5: experiments[0].dataset: mlp: depth must be 2 or 3 (got 4)\n",
+  });
+});

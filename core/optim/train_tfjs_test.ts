@@ -81,3 +81,33 @@ Deno.test("tfjs cpu: every optimizer's step leaves the tensor count where it was
     objective.dispose?.();
   }
 });
+
+// The mlp at both depths (depth 3 is mlp3.ts / tf_mlp3.ts), GD and SAM from one float32 x0.
+// Tolerance: a step x ← x − η·g(x̃) rounds each coordinate of x once in float32 (≤ u·|x|,
+// u = 2⁻²⁴) and adds η·δg, where tfjs's float32 gradient is off by a relative ~1e-6 (the tf tests'
+// bound), i.e. ≲ u·|x| again here (η = 0.1, |g| ≲ |x|). The step's Jacobian I − η∇²L has norm
+// ≤ 1 + η·|λ_min| ≈ 1 on these small, nearly convex instances, so errors add up rather than grow:
+// after T steps |Δx| ≤ 2·T·u·max|x| (≈ 3.6e-6·max|x| at T = 30; measured ≈ 2e-7·max|x|).
+for (const depth of [2, 3] as const) {
+  const mlp = makeDataset(
+    { kind: "mlp", depth, hidden: 4, d: 3, n: 8, nTest: 0, teacherHidden: 2 },
+    { seed: 6 },
+  );
+  const sgdLike = [{ kind: "gd", lr: 0.1, rho: 0 }, { kind: "sam", lr: 0.1, rho: 0.05 }] as const;
+  for (const spec of sgdLike) {
+    Deno.test(`tfjs cpu ${spec.kind} on mlp depth ${depth}: same x0, same final parameters as float64`, async () => {
+      const x0 = Float64Array.from(initialPoint(mlp, { seed: 2 }), Math.fround);
+      const steps = 30, opts = { steps, seed: 9, logSteps: [0, steps] };
+      const f64Obj = createF64Problem(mlp);
+      const ref = await train(new F64Ops(f64Obj.dim), f64Obj, x0, spec, opts);
+      const tfObj = createTfProblem(mlp);
+      const got = await train(engine.ops(tfObj.dim), tfObj, x0, spec, opts);
+      tfObj.dispose?.();
+      const scale = ref.final.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const tol = 2 * steps * 2 ** -24 * scale;
+      assertClose(got.final, ref.final, { rtol: 0, atol: tol });
+      const moved = ref.final.reduce((m, v, i) => Math.max(m, Math.abs(v - x0[i])), 0);
+      assert(moved > 1e3 * tol, `the run moved (${moved})`);
+    });
+  }
+}

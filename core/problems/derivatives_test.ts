@@ -27,6 +27,14 @@ const CASES: { name: string; spec: DatasetSpec }[] = [
     name: "mlp softplus",
     spec: { kind: "mlp", n: 6, d: 3, hidden: 4, activation: "softplus", nTest: 5 },
   },
+  {
+    name: "mlp depth 3 tanh",
+    spec: { kind: "mlp", depth: 3, n: 6, d: 3, hidden: 3, activation: "tanh", nTest: 5 },
+  },
+  {
+    name: "mlp depth 3 softplus",
+    spec: { kind: "mlp", depth: 3, n: 6, d: 3, hidden: 3, activation: "softplus", nTest: 5 },
+  },
 ];
 
 /** A generic point (not an initialization with zeros/symmetries that could hide a wrong term). */

@@ -28,6 +28,10 @@ export type MlpActivation = typeof MLP_ACTIVATIONS[number];
 export const MLP_SOURCES = ["teacher", "cars", "iris", "mnist"] as const;
 /** A data source name. */
 export type MlpSource = typeof MLP_SOURCES[number];
+/** Network depths: 2 (one hidden layer) or 3 (two hidden layers of width h). */
+export const MLP_DEPTHS = [2, 3] as const;
+/** A network depth. */
+export type MlpDepth = typeof MLP_DEPTHS[number];
 
 /**
  * Spec of an mlp data set. `source` "teacher" draws synthetic data (n, d, nTest, teacherHidden
@@ -43,6 +47,12 @@ export interface MlpSpec {
   readonly hidden?: number;
   /** Activation σ of the student (and of the teacher) (default "tanh"). */
   readonly activation?: MlpActivation;
+  /**
+   * Student depth (default 2): 2 is f = aᵀσ(Wz + b) with D = h(d + 2); 3 adds a second hidden
+   * layer of width h, f = aᵀσ(W2 σ(W1 z + b1) + b2) with D = h(d + h + 3) (mlp3.ts). The teacher
+   * keeps its two-layer form, so a depth-3 teacher data set holds the same samples as depth 2's.
+   */
+  readonly depth?: MlpDepth;
   /** Training samples n (default 32 for teacher, 64 for real data). */
   readonly n?: number;
   /** Held-out samples (teacher default 256; real data default: every row not used for training). */
@@ -54,14 +64,45 @@ export interface MlpSpec {
 }
 
 /** Validated model fields shared by every mlp source. */
-export function mlpModelFields(spec: MlpSpec): { hidden: number; activation: MlpActivation } {
+export function mlpModelFields(
+  spec: MlpSpec,
+): { hidden: number; activation: MlpActivation; depth: MlpDepth } {
   return {
     hidden: intField("mlp", "hidden", spec.hidden, { fallback: 16, min: 1 }),
     activation: enumField("mlp", "activation", spec.activation, {
       allowed: MLP_ACTIVATIONS,
       fallback: "tanh",
     }),
+    depth: depthField("depth", spec.depth),
   };
+}
+
+/** 2 when absent, else 2 or 3; anything else is a RangeError naming `name`. */
+function depthField(name: string, value: unknown): MlpDepth {
+  if (value === undefined) return 2;
+  if (!MLP_DEPTHS.includes(value as MlpDepth)) {
+    fail("mlp", `${name} must be 2 or 3 (got ${JSON.stringify(value)})`);
+  }
+  return value as MlpDepth;
+}
+
+/** The validated depth of an mlp data set (params.depth; absent means 2). */
+export function mlpDepth(dataset: Dataset): MlpDepth {
+  return depthField("params.depth", dataset.params.depth);
+}
+
+/** D of the network: h(d + 2) at depth 2, h(d + h + 3) at depth 3. */
+export function mlpDim(shape: { hidden: number; inputDim: number; depth: MlpDepth }): number {
+  const { hidden: h, inputDim: d } = shape;
+  return shape.depth === 3 ? h * (d + h + 3) : h * (d + 2);
+}
+
+/**
+ * The depth entry of a data set's params: `{ depth: 3 }` at depth 3 and nothing at depth 2, so
+ * depth-2 data sets (and the cache keys derived from them) stay as they were before depth existed.
+ */
+export function mlpDepthParam(depth: MlpDepth): { depth?: MlpDepth } {
+  return depth === 3 ? { depth } : {};
 }
 
 /** σ(t) of an activation (numerically stable softplus). */
@@ -116,6 +157,7 @@ export function mlpTeacherDataset(spec: MlpSpec, seed: number): Dataset {
     "source",
     "hidden",
     "activation",
+    "depth",
     "n",
     "nTest",
     "d",
@@ -124,7 +166,7 @@ export function mlpTeacherDataset(spec: MlpSpec, seed: number): Dataset {
   if (spec.source !== undefined && spec.source !== "teacher") {
     fail(kind, `mlpTeacherDataset needs source "teacher" (got ${JSON.stringify(spec.source)})`);
   }
-  const { hidden, activation } = mlpModelFields(spec);
+  const { hidden, activation, depth } = mlpModelFields(spec);
   const n = intField(kind, "n", spec.n, { fallback: 32, min: 1 });
   const nTest = intField(kind, "nTest", spec.nTest, { fallback: 256, min: 0 });
   const d = intField(kind, "d", spec.d, { fallback: 8, min: 1 });
@@ -149,11 +191,12 @@ export function mlpTeacherDataset(spec: MlpSpec, seed: number): Dataset {
       source: "teacher",
       hidden,
       activation,
+      ...mlpDepthParam(depth),
       n,
       d,
       nTest,
       teacherHidden,
-      dim: hidden * (d + 2),
+      dim: mlpDim({ hidden, inputDim: d, depth }),
     },
     arrays,
     shapes,
@@ -220,6 +263,7 @@ export class MlpProblem implements F64Problem {
     if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
       fail("mlp", `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
     }
+    if (mlpDepth(dataset) !== 2) fail("mlp", "params.depth 3 is Mlp3Problem's (mlp3.ts)");
     this.activation = enumField("mlp", "params.activation", dataset.params.activation, {
       allowed: MLP_ACTIVATIONS,
       fallback: "tanh",
@@ -600,13 +644,26 @@ interface DenseScratch {
 // 4–5× slower. Same arithmetic in the same order.
 
 /** Σ_{i<d} a[ai + i]·b[bi + i]. */
-function rowDot(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
+export function rowDot(
+  a: Float64Array,
+  ai: number,
+  b: Float64Array,
+  bi: number,
+  d: number,
+): number {
   let s = 0;
   for (let i = 0; i < d; i++) s += a[ai + i] * b[bi + i];
   return s;
 }
 
 /** out[oi + i] += c·b[bi + i] for i < d. */
-function rowAxpy(out: Float64Array, oi: number, c: number, b: Float64Array, bi: number, d: number) {
+export function rowAxpy(
+  out: Float64Array,
+  oi: number,
+  c: number,
+  b: Float64Array,
+  bi: number,
+  d: number,
+) {
   for (let i = 0; i < d; i++) out[oi + i] += c * b[bi + i];
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import { Rng } from "../rng.ts";
-import { mlpModelFields, type MlpSpec } from "./mlp.ts";
+import { mlpDepthParam, mlpDim, mlpModelFields, type MlpSpec } from "./mlp.ts";
 import type { Dataset } from "./types.ts";
 import { checkFields, fail, intField, regressionArrays } from "./validate.ts";
 
@@ -158,10 +158,11 @@ export function mnistDataset(spec: MlpSpec, table: MnistRows, seed: number): Dat
       source: "mnist",
       hidden: model.hidden,
       activation: model.activation,
+      ...mlpDepthParam(model.depth),
       n,
       d,
       nTest,
-      dim: model.hidden * (d + 2),
+      dim: mlpDim({ hidden: model.hidden, inputDim: d, depth: model.depth }),
       classes: classes === "parity" ? "parity" : [...classes],
       downsample: s,
       target: classes === "parity"

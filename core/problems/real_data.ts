@@ -5,7 +5,7 @@
  * @module
  */
 import { Rng } from "../rng.ts";
-import { mlpModelFields, type MlpSpec } from "./mlp.ts";
+import { mlpDepthParam, mlpDim, mlpModelFields, type MlpSpec } from "./mlp.ts";
 import type { MnistRows } from "./mnist_data.ts";
 import type { Dataset } from "./types.ts";
 import { checkFields, fail, intField, regressionArrays } from "./validate.ts";
@@ -73,7 +73,7 @@ export const IRIS_FEATURES = [
   "petal_width",
 ] as const;
 
-const REAL_FIELDS = ["kind", "source", "hidden", "activation", "n", "nTest"];
+const REAL_FIELDS = ["kind", "source", "hidden", "activation", "depth", "n", "nTest"];
 
 /**
  * Cars as regression: rows with any null among the target and CARS_FEATURES are dropped; a seeded
@@ -152,7 +152,7 @@ function realDataset(
 ): Dataset {
   const kind = "mlp";
   checkFields(kind, spec, REAL_FIELDS);
-  const { hidden, activation } = mlpModelFields(spec);
+  const { hidden, activation, depth } = mlpModelFields(spec);
   const total = src.records.length, d = src.features.length;
   const n = intField(kind, "n", spec.n, { fallback: Math.min(64, total - 1), min: 1 });
   if (n > total) fail(kind, `n must be ≤ ${total}, the usable ${src.source} rows (got ${n})`);
@@ -202,10 +202,11 @@ function realDataset(
       source: src.source,
       hidden,
       activation,
+      ...mlpDepthParam(depth),
       n,
       d,
       nTest,
-      dim: hidden * (d + 2),
+      dim: mlpDim({ hidden, inputDim: d, depth }),
       features: [...src.features],
       target: src.target,
       featureMean: Array.from(mean.subarray(0, d)),

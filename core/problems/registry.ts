@@ -7,11 +7,14 @@ import { Rng } from "../rng.ts";
 import { diagnetDataset, DiagnetProblem, type DiagnetSpec } from "./diagnet.ts";
 import {
   MLP_SOURCES,
+  mlpDepth,
+  mlpDim,
   MlpProblem,
   mlpRandomParams,
   type MlpSpec,
   mlpTeacherDataset,
 } from "./mlp.ts";
+import { Mlp3Problem, mlp3RandomParams } from "./mlp3.ts";
 import { mnistDataset, type MnistRows } from "./mnist_data.ts";
 import { quadraticDataset, QuadraticProblem, type QuadraticSpec } from "./quadratic.ts";
 import { carsDataset, irisDataset, type RealRows } from "./real_data.ts";
@@ -124,7 +127,7 @@ export function createF64Problem(dataset: Dataset): F64Problem {
     case "diagnet":
       return new DiagnetProblem(dataset);
     case "mlp":
-      return new MlpProblem(dataset);
+      return mlpDepth(dataset) === 3 ? new Mlp3Problem(dataset) : new MlpProblem(dataset);
   }
 }
 
@@ -161,7 +164,11 @@ export function problemDim(dataset: Dataset): number {
       if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
         fail("mlp", `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
       }
-      return h * (datasetShape(dataset, "z", 2)[1] + 2);
+      return mlpDim({
+        hidden: h,
+        inputDim: datasetShape(dataset, "z", 2)[1],
+        depth: mlpDepth(dataset),
+      });
     }
   }
 }
@@ -169,7 +176,8 @@ export function problemDim(dataset: Dataset): number {
 /**
  * The initial point of a run: `x0` when given (length-checked), else the kind's seeded default:
  * quadratics N(0, I)/√D·scale; toy4d (1, 1, 0.3, 0.3) (docs/theory.md §7); sanity2d (2, 0.3), off Γ;
- * diagnet u = v = scale·1 (scale 0.1); mlp W ~ N(0, 1/d), b = 0, a ~ N(0, 1/h) (times scale).
+ * diagnet u = v = scale·1 (scale 0.1); mlp W ~ N(0, 1/d), b = 0, a ~ N(0, 1/h) (times scale), at
+ * depth 3 W1 ~ N(0, 1/d), W2 ~ N(0, 1/h), a ~ N(0, 1/h), b1 = b2 = 0 (times scale).
  */
 export function initialPoint(dataset: Dataset, opts: InitialPointOptions): Float64Array {
   const kind = dataset.kind;
@@ -206,7 +214,10 @@ export function initialPoint(dataset: Dataset, opts: InitialPointOptions): Float
       return new Float64Array(dim).fill(scale ?? 0.1);
     case "mlp": {
       const hidden = dataset.params.hidden as number;
-      return mlpRandomParams({ hidden, inputDim: dim / hidden - 2 }, rng, { scale: scale ?? 1 });
+      const shape = { hidden, inputDim: datasetShape(dataset, "z", 2)[1] };
+      return mlpDepth(dataset) === 3
+        ? mlp3RandomParams(shape, rng, { scale: scale ?? 1 })
+        : mlpRandomParams(shape, rng, { scale: scale ?? 1 });
     }
   }
 }

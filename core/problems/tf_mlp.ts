@@ -12,6 +12,7 @@ import { activation, withInputDerivative } from "../engine/activations.ts";
 import type { Dataset } from "./types.ts";
 import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
 import { fusedMlpSam, type MlpTensors } from "./tf_mlp_sam.ts";
+import { mlpDepth } from "./mlp.ts";
 
 /**
  * The mlp objective from arrays z (n×d), y (n) and params.hidden = h, params.activation
@@ -24,6 +25,7 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
   if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
     fail(kind, `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
   }
+  if (mlpDepth(dataset) !== 2) fail(kind, "params.depth 3 is tfMlp3's (tf_mlp3.ts)");
   const name = enumField(kind, "params.activation", dataset.params.activation, {
     allowed: ["tanh", "softplus"] as const,
     fallback: "tanh",

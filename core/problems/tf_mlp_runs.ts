@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../rng.ts";
+import { mlpDepth } from "./mlp.ts";
 import type { Dataset } from "./types.ts";
 import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
 
@@ -53,6 +54,7 @@ export function mlpOneSamRuns(
   if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
     fail("mlp", `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
   }
+  if (mlpDepth(dataset) !== 2) fail("mlp", "the 1-SAM runs axis is for the depth-2 network");
   const act = enumField("mlp", "params.activation", dataset.params.activation, {
     allowed: ["tanh", "softplus"] as const,
     fallback: "tanh",

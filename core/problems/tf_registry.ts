@@ -12,6 +12,8 @@ import { tfToy4d } from "./tf_toy4d.ts";
 import { tfSanity2d } from "./tf_sanity2d.ts";
 import { tfDiagnet } from "./tf_diagnet.ts";
 import { tfMlp } from "./tf_mlp.ts";
+import { tfMlp3 } from "./tf_mlp3.ts";
+import { mlpDepth } from "./mlp.ts";
 
 const BUILDERS: Readonly<Record<string, (dataset: Dataset) => Objective<TfVec, tf.Scalar>>> = {
   "quadratic": tfQuadratic,
@@ -19,7 +21,7 @@ const BUILDERS: Readonly<Record<string, (dataset: Dataset) => Objective<TfVec, t
   "toy4d": tfToy4d,
   "sanity2d": tfSanity2d,
   "diagnet": tfDiagnet,
-  "mlp": tfMlp,
+  "mlp": (dataset) => mlpDepth(dataset) === 3 ? tfMlp3(dataset) : tfMlp(dataset),
 };
 
 /** The problem kinds `createTfProblem` knows. */

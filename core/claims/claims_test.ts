@@ -465,3 +465,17 @@ Deno.test("checkClaimArgs: a malformed argument names the claim before anything 
     /needs a toy4d data set/,
   );
 });
+
+Deno.test("measurement: reported whatever the value, never judged; inconclusive without one", () => {
+  const d = data(quad, [run("a")], [], rows("a", { test_loss: [[10, 0.7]] }));
+  const spec = claim({
+    kind: "measurement",
+    metric: "final_value",
+    args: { runs: "a", metric: "test_loss" },
+    predicted: 0,
+  });
+  const row = evaluateClaim(spec, d);
+  assertEquals([row.kind, row.verdict, row.measured], ["measurement", "reported", 0.7]);
+  const missing = evaluateClaim({ ...spec, args: { runs: "a", metric: "phi_test_loss" } }, d);
+  assertEquals(missing.verdict, "inconclusive");
+});

@@ -62,7 +62,7 @@ export const CLAIM_EVALUATORS: Readonly<Record<string, Evaluator>> = {
 };
 
 const COMPARES: readonly Compare[] = ["abs", "rel", "at_most", "at_least"];
-const KINDS: readonly ClaimKind[] = ["prediction", "sanity"];
+const KINDS: readonly ClaimKind[] = ["prediction", "sanity", "measurement"];
 const CLAIM_KEYS = [
   "id",
   "kind",
@@ -158,6 +158,10 @@ export function badness(c: ClaimCase, compare: Compare, tolerance: number): numb
  */
 export function evaluateClaim(spec: ClaimSpec, data: ClaimData): ClaimRow {
   const row = judge(spec, data);
+  // A measurement has no prediction to fail: its values are reported, whatever they are.
+  if (spec.kind === "measurement") {
+    return { ...row, verdict: Number.isFinite(row.measured) ? "reported" : "inconclusive" };
+  }
   const check = checkRequirements(spec.requires, data, spec.args);
   if (check.failure === "") return { ...row, requires: check.text };
   return {

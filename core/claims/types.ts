@@ -16,10 +16,11 @@ export type Compare =
 
 /**
  * What a claim tests: `prediction` (a statement of the paper, or derived from it, that a wrong
- * implementation or a false theory would fail) or `sanity` (an identity or structural property that
- * checks the code, not the theory; never counted in a headline).
+ * implementation or a false theory would fail), `sanity` (an identity or structural property that
+ * checks the code, not the theory; never counted in a headline) or `measurement` (a quantity the
+ * paper makes no prediction of, reported with verdict "reported" and never judged).
  */
-export type ClaimKind = "prediction" | "sanity";
+export type ClaimKind = "prediction" | "sanity" | "measurement";
 
 /** One claim as declared in an experiment's `claims:` list. */
 export interface ClaimSpec {
@@ -119,8 +120,8 @@ export type Evaluator = (
   predicted: number | undefined,
 ) => ClaimCase[];
 
-/** Verdicts. */
-export type Verdict = "reproduced" | "not reproduced" | "inconclusive";
+/** Verdicts ("reported" only for measurements). */
+export type Verdict = "reproduced" | "not reproduced" | "inconclusive" | "reported";
 
 /** One row of claims.csv. */
 export interface ClaimRow {

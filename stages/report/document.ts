@@ -79,6 +79,7 @@ const VERDICT_MARK: Readonly<Record<string, string>> = {
   reproduced: "✓",
   "not reproduced": "✗",
   inconclusive: "?",
+  reported: "·",
 };
 
 /** A cell as text: numbers to 4 significant digits, NaN as "—", missing values empty. */
@@ -237,7 +238,7 @@ function claimsTable(id: string, rows: readonly Row[], figures: readonly ReportF
     const verdict = cell(c.verdict);
     const cls = [
       `v-${verdict.replace(/[^a-z]+/gi, "-").toLowerCase()}`,
-      ...(String(c.kind ?? "") === "sanity" ? ["sanity"] : []),
+      ...(["sanity", "measurement"].includes(String(c.kind ?? "")) ? ["sanity"] : []),
     ].join(" ");
     const tds = SHOWN.map((k) => {
       const text = cell(c[k]);

@@ -28,3 +28,10 @@ Deno.test("headline: failed sanity checks, rows without kind, no claims", () => 
   );
   assertEquals(headline([]), "0 predictions: 0 reproduced, 0 not reproduced, 0 inconclusive");
 });
+
+Deno.test("headline: measurements are counted apart from predictions", () => {
+  assertEquals(
+    headline([...rows("prediction", { reproduced: 2 }), ...rows("measurement", { reported: 3 })]),
+    "2 predictions: 2 reproduced, 0 not reproduced, 0 inconclusive; 3 measurements reported",
+  );
+});

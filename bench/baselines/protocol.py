@@ -151,6 +151,7 @@ class Timer:
         self.sync = sync or (lambda: None)
         for _ in range(task["warmup"]):
             fn()
+        self.sync()
         inner = 1
         while True:
             ms = self._run(inner)

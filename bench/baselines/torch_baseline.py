@@ -113,7 +113,9 @@ if __name__ == "__main__":
     if DEVICE.type == "cuda":
         name = torch.cuda.get_device_name(DEVICE)
         # The products run in cuBLAS on the device: the CPU BLAS in the memory map is not timed.
-        info.update(device=name, blas={"name": "cuBLAS", "reference": False},
+        # The bench reads a program's version under its own name.
+        info.update({"torch-cuda": torch.__version__}, device=name,
+                    blas={"name": "cuBLAS", "reference": False},
                     blas_text=f"cuBLAS (CUDA {torch.version.cuda}) on {name}")
         serve("torch-cuda", info, build, sync=torch.cuda.synchronize)
     else:

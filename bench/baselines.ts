@@ -5,8 +5,8 @@
  * @module
  */
 
-/** The Python programs. */
-export type BaselineProgram = "numpy" | "torch";
+/** The Python programs: NumPy, PyTorch on the CPU, and PyTorch on a CUDA device. */
+export type BaselineProgram = "numpy" | "torch" | "torch-cuda";
 
 /** One timing task of a baseline program (the fields protocol.py reads). */
 export interface BaselineTask {
@@ -45,7 +45,18 @@ export interface PythonFound {
   readonly reason?: string;
 }
 
-const MODULE: Record<BaselineProgram, string> = { numpy: "numpy", torch: "torch" };
+const MODULE: Record<BaselineProgram, string> = {
+  numpy: "numpy",
+  torch: "torch",
+  "torch-cuda": "torch with CUDA",
+};
+
+/** The probe each program's interpreter must pass: prints the version, fails without the library. */
+const PROBE: Record<BaselineProgram, string> = {
+  numpy: "import numpy as m; print(m.__version__)",
+  torch: "import torch as m; print(m.__version__)",
+  "torch-cuda": "import torch as m; assert m.cuda.is_available(); print(m.__version__)",
+};
 
 /**
  * The first of `candidates` that can import the program's library. Debian's python3-torch is
@@ -59,7 +70,7 @@ export async function findPython(
   for (const python of candidates) {
     try {
       const out = await new Deno.Command(python, {
-        args: ["-c", `import ${MODULE[program]} as m; print(m.__version__)`],
+        args: ["-c", PROBE[program]],
         stdout: "piped",
         stderr: "null",
       }).output();
@@ -120,13 +131,18 @@ export class BaselineProcess {
   }
 
   /**
-   * Starts `script` under `python` with every BLAS/OpenMP thread variable set to `threads`, sends
-   * the job and reads the info record. Rejects with the program's stderr when it fails.
+   * Starts `script` under `python` with every BLAS/OpenMP thread variable set to `threads` (and
+   * `env` added), sends the job and reads the info record. Rejects with the program's stderr when it fails.
    */
   static async start(
     python: string,
     script: string,
-    opts: { program: BaselineProgram; threads: number; job: BaselineJob },
+    opts: {
+      program: BaselineProgram;
+      threads: number;
+      job: BaselineJob;
+      env?: Readonly<Record<string, string>>;
+    },
   ): Promise<BaselineProcess> {
     const t = String(opts.threads);
     const child = new Deno.Command(python, {
@@ -139,6 +155,7 @@ export class BaselineProcess {
         OMP_NUM_THREADS: t,
         MKL_NUM_THREADS: t,
         BENCH_THREADS: t,
+        ...opts.env,
       },
     }).spawn();
     const proc = new BaselineProcess(opts.program, opts.threads, child);

@@ -163,9 +163,9 @@ function num(x: number): number | null {
   return Number.isFinite(x) ? Number(x.toPrecision(6)) : null;
 }
 
-/** The rows as CSV (header line, one line per row, one trailing newline), written by arquero. */
-export function toCsv(rows: readonly BenchRow[]): string {
-  const records = rows.map((r) => ({
+/** The CSV records of the rows (numbers rounded, NaN as null), in column order. */
+function records(rows: readonly BenchRow[]): Record<string, unknown>[] {
+  return rows.map((r) => ({
     workload: r.workload,
     engine: r.engine,
     backend: r.backend,
@@ -192,7 +192,38 @@ export function toCsv(rows: readonly BenchRow[]): string {
     machine: r.machine,
     note: r.note,
   }));
-  return aq.from(records, [...CSV_COLUMNS]).toCSV();
+}
+
+/** The rows as CSV (header line, one line per row, one trailing newline), written by arquero. */
+export function toCsv(rows: readonly BenchRow[]): string {
+  return aq.from(records(rows), [...CSV_COLUMNS]).toCSV();
+}
+
+/**
+ * What identifies a row across runs: workload, engine, the backend's first word (webgpu, wasm,
+ * numpy, torch-cuda: a library version or adapter change replaces the row), dtype, threads, operation.
+ */
+export function rowKey(r: Record<string, unknown>): string {
+  return [r.workload, r.engine, String(r.backend).split(" ")[0], r.dtype, r.threads, r.operation]
+    .join("|");
+}
+
+/**
+ * `existing` CSV text (as {@link toCsv} wrote it; "" for none) with `rows` merged in: every old
+ * row with the key ({@link rowKey}) of a new row is replaced, the rest kept in their order, the new
+ * rows appended. Old fields are kept verbatim (read as text). Throws when the old header differs.
+ */
+export function mergeCsv(existing: string, rows: readonly BenchRow[]): string {
+  if (existing.trim() === "") return toCsv(rows);
+  const header = existing.slice(0, existing.indexOf("\n")).trim();
+  if (header !== CSV_COLUMNS.join(",")) {
+    throw new Error(`cannot merge: the existing CSV's header is not bench's (${header})`);
+  }
+  const fresh = records(rows);
+  const keys = new Set(fresh.map(rowKey));
+  const old = (aq.fromCSV(existing, { autoType: false }).objects() as Record<string, unknown>[])
+    .filter((r) => !keys.has(rowKey(r)));
+  return aq.from([...old, ...fresh], [...CSV_COLUMNS]).toCSV();
 }
 
 function ms(x: number): string {

@@ -20,8 +20,8 @@ import {
   findPython,
 } from "./baselines.ts";
 import { type BenchRow, loadAverage, relDiff, summarize, type TimingOptions } from "./harness.ts";
+import { Baton } from "./turns.ts";
 import {
-  applies,
   gflopOf,
   type Instance,
   instantiate,
@@ -31,6 +31,7 @@ import {
   type Reference,
   reference,
   type Timed,
+  timesOperation,
   WORKLOADS,
 } from "./workloads.ts";
 
@@ -46,8 +47,16 @@ export interface RunOptions {
   readonly pythons?: readonly string[];
   /** Skip spectral operations estimated to take longer than this per call (ms). */
   readonly maxCallMs?: number;
-  /** Thread counts of the baseline processes (default 1 and all cores). */
+  /** Thread counts of the CPU baseline processes (default 1 and all cores). */
   readonly threads?: readonly number[];
+  /** The baseline programs to run (default NumPy and PyTorch on the CPU). */
+  readonly programs?: readonly BaselineProgram[];
+  /**
+   * Measure a workload's backends together, alternating round by round (one backend's
+   * calibration or round at a time, tfjs's global backend switched at each turn), instead of one
+   * backend after another.
+   */
+  readonly interleave?: boolean;
   /** Progress and notices (default: nothing). */
   readonly log?: (line: string) => void;
 }
@@ -55,20 +64,29 @@ export interface RunOptions {
 const SCRIPTS: Record<BaselineProgram, string> = {
   numpy: new URL("./baselines/numpy_baseline.py", import.meta.url).pathname,
   torch: new URL("./baselines/torch_baseline.py", import.meta.url).pathname,
+  "torch-cuda": new URL("./baselines/torch_baseline.py", import.meta.url).pathname,
 };
 
-/** Timing per backend: WebGPU on a software adapter is slow, so it gets few repetitions. */
-function timingFor(backend: BackendName, quick: boolean): TimingOptions {
+/** Extra environment per program: the CUDA one is the PyTorch program on the device. */
+const PROGRAM_ENV: Partial<Record<BaselineProgram, Record<string, string>>> = {
+  "torch-cuda": { BENCH_DEVICE: "cuda" },
+};
+
+/**
+ * Timing per backend: WebGPU on a software adapter (`fallback`) is slow, so it gets few
+ * repetitions of one call each; a real adapter is timed as the CPU engines are.
+ */
+function timingFor(backend: BackendName, quick: boolean, fallback: boolean): TimingOptions {
   const base: TimingOptions = quick
     ? { reps: 3, warmup: 1, targetMs: 10, maxInner: 1e7 }
     : { reps: 5, warmup: 1, targetMs: 100, maxInner: 1e8 };
-  return backend === "webgpu" ? { ...base, reps: 3, targetMs: 0 } : base;
+  return backend === "webgpu" && fallback ? { ...base, reps: 3, targetMs: 0 } : base;
 }
 
 /** The programs that implement a workload kind (PyTorch has the MLP only). */
 function programsFor(kind: string): BaselineProgram[] {
   return kind === "mlp"
-    ? ["numpy", "torch"]
+    ? ["numpy", "torch", "torch-cuda"]
     : kind === "toy4d" || kind === "quadratic"
     ? ["numpy"]
     : [];
@@ -132,7 +150,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
     workload: w,
     backends: w.backends.map((b) => ({
       backend: b,
-      ops: OPERATIONS.filter((op) => selected(w.id, b, op) && applies(w.kind, b, op)),
+      ops: OPERATIONS.filter((op) => selected(w.id, b, op) && timesOperation(w, b, op)),
     })).filter((p) => p.ops.length > 0),
   })).filter((p) => p.backends.length > 0);
   const instances = plans.map((p) => instantiate(p.workload));
@@ -145,19 +163,21 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   if (opts.baselines ?? true) {
     const threads = [...new Set(opts.threads ?? [1, navigator.hardwareConcurrency])];
     const job = baselineJob(instances);
-    for (const program of ["numpy", "torch"] as const) {
+    for (const program of opts.programs ?? ["numpy", "torch"]) {
       if (!instances.some((i) => programsFor(i.dataset.kind).includes(program))) continue;
       const found = await findPython(program, opts.pythons ?? ["python3", "/usr/bin/python3"]);
       if (!found.python) {
         log(`${program} baseline skipped: ${found.reason}`);
         continue;
       }
-      for (const t of threads) {
+      // The device program's CPU threads only launch kernels: one process.
+      for (const t of program === "torch-cuda" ? [1] : threads) {
         try {
           const proc = await BaselineProcess.start(found.python, SCRIPTS[program], {
             program,
             threads: t,
             job,
+            env: PROGRAM_ENV[program],
           });
           procs.push(proc);
           if (typeof proc.info.cpu === "string") cpu = proc.info.cpu;
@@ -173,7 +193,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   }
   const version = (p: BaselineProcess) => String(p.info[p.program] ?? "");
   const series = new Map<string, Series>();
-  const timing = timingFor("f64", quick);
+  const timing = timingFor("f64", quick, false);
   /** The baseline series interleaved with one of our rows, calibrated on first use. */
   const seriesFor = async (inst: Instance, dtype: string, rowOp: Operation): Promise<Series[]> => {
     // The batched runs are compared with the baselines' one-run 1-SAM step.
@@ -194,8 +214,10 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
           max_inner: timing.maxInner,
           sample: refs.get(inst.workload.id)!.sample,
         });
-        const label = `${proc.program} ${version(proc)} ${dtype} ${proc.threads} thread` +
-          (proc.threads > 1 ? "s" : "");
+        const label = proc.info.device
+          ? `${proc.program} ${version(proc)} ${dtype} on ${proc.info.device}`
+          : `${proc.program} ${version(proc)} ${dtype} ${proc.threads} thread` +
+            (proc.threads > 1 ? "s" : "");
         s = {
           key,
           proc,
@@ -222,60 +244,100 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
     paired: Map<Operation, Map<Series, number[]>>;
   };
   const measured: Measured[] = [];
+  /** Measures one backend of a workload; with a baton, holds it except between rounds. */
+  const measureBackend = async (
+    inst: Instance,
+    backend: BackendName,
+    operations: readonly Operation[],
+    reps: number,
+    baton?: Baton,
+  ): Promise<Measured> => {
+    const w = inst.workload;
+    let release = baton ? await baton.acquire() : () => {};
+    // Another holder may have switched tfjs's global backend since this one's last turn.
+    const takeTurn = async () => {
+      if (!baton) return;
+      release();
+      release = await baton.acquire();
+      if (backend !== "f64") await tf.setBackend(backend);
+    };
+    try {
+      const dtype = backend === "f64" ? "float64" : "float32";
+      const loads = new Map<Operation, number[]>();
+      const paired = new Map<Operation, Map<Series, number[]>>();
+      const rounds = async (op: Operation, ours: () => Promise<number>) => {
+        const base = await seriesFor(inst, dtype, op);
+        const times: number[] = [], load: number[] = [];
+        const pairs = new Map<Series, number[]>(base.map((s) => [s, []]));
+        for (let r = 0; r < reps; r++) {
+          await takeTurn();
+          times.push(await ours());
+          load.push(loadAverage());
+          for (const s of base) {
+            const b = await s.proc.rep(s.key);
+            s.times.push(b.ms);
+            s.loads.push(b.load);
+            pairs.get(s)!.push(b.ms);
+          }
+        }
+        loads.set(op, load);
+        paired.set(op, pairs);
+        return times;
+      };
+      const onTimed = (t: Timed) => {
+        const s = t.times.length ? summarize(t.times).median : Number.NaN;
+        log(`${w.id}/${backend}/${t.operation}: ${t.note ?? `${s.toPrecision(4)} ms`}`);
+      };
+      const timing = { ...timingFor(backend, quick, gpu.fallback), reps };
+      const mopts = { timing, operations, maxCallMs, onTimed, rounds };
+      let timed: Timed[];
+      if (backend === "f64") {
+        const problem = createF64Problem(inst.dataset);
+        timed = await measure(inst, f64Engine.ops(problem.dim), problem, mopts);
+      } else {
+        const engine = await createTfEngine(backend);
+        if (engine.runtime.wasmSimd) {
+          extra.wasm = `simd=${engine.runtime.wasmSimd} threads=${engine.runtime.wasmThreads}`;
+        }
+        const objective = createTfProblem(inst.dataset);
+        timed = await measure(inst, engine.ops(objective.dim), objective, mopts);
+        objective.dispose?.();
+      }
+      return { inst, backend, timed, loads, paired };
+    } finally {
+      release();
+    }
+  };
   try {
     for (const [pi, plan] of plans.entries()) {
       const inst = instances[pi], w = plan.workload;
-      for (const { backend, ops: operations } of plan.backends) {
-        if (backend === "webgpu" && !gpu.available) {
-          log(`${w.id}/webgpu: skipped (${gpu.description})`);
-          continue;
+      const backends = plan.backends.filter(({ backend }) => {
+        if (backend !== "webgpu" || gpu.available) return true;
+        log(`${w.id}/webgpu: skipped (${gpu.description})`);
+        return false;
+      });
+      const repsOf = (b: BackendName) => timingFor(b, quick, gpu.fallback).reps;
+      if (opts.interleave) {
+        // Alternating rounds need the same number of rounds on every backend.
+        const reps = Math.min(...backends.map((b) => repsOf(b.backend)));
+        const baton = new Baton();
+        measured.push(
+          ...await Promise.all(
+            backends.map((b) => measureBackend(inst, b.backend, b.ops, reps, baton)),
+          ),
+        );
+      } else {
+        for (const b of backends) {
+          measured.push(await measureBackend(inst, b.backend, b.ops, repsOf(b.backend)));
         }
-        const dtype = backend === "f64" ? "float64" : "float32";
-        const loads = new Map<Operation, number[]>();
-        const paired = new Map<Operation, Map<Series, number[]>>();
-        const rounds = async (op: Operation, ours: () => Promise<number>) => {
-          const base = await seriesFor(inst, dtype, op);
-          const times: number[] = [], load: number[] = [];
-          const pairs = new Map<Series, number[]>(base.map((s) => [s, []]));
-          for (let r = 0; r < timingFor(backend, quick).reps; r++) {
-            times.push(await ours());
-            load.push(loadAverage());
-            for (const s of base) {
-              const b = await s.proc.rep(s.key);
-              s.times.push(b.ms);
-              s.loads.push(b.load);
-              pairs.get(s)!.push(b.ms);
-            }
-          }
-          loads.set(op, load);
-          paired.set(op, pairs);
-          return times;
-        };
-        const onTimed = (t: Timed) => {
-          const s = t.times.length ? summarize(t.times).median : Number.NaN;
-          log(`${w.id}/${backend}/${t.operation}: ${t.note ?? `${s.toPrecision(4)} ms`}`);
-        };
-        const mopts = { timing: timingFor(backend, quick), operations, maxCallMs, onTimed, rounds };
-        let timed: Timed[];
-        if (backend === "f64") {
-          const problem = createF64Problem(inst.dataset);
-          timed = await measure(inst, f64Engine.ops(problem.dim), problem, mopts);
-        } else {
-          const engine = await createTfEngine(backend);
-          if (engine.runtime.wasmSimd) {
-            extra.wasm = `simd=${engine.runtime.wasmSimd} threads=${engine.runtime.wasmThreads}`;
-          }
-          const objective = createTfProblem(inst.dataset);
-          timed = await measure(inst, engine.ops(objective.dim), objective, mopts);
-          objective.dispose?.();
-        }
-        measured.push({ inst, backend, timed, loads, paired });
       }
     }
 
     // Rooflines: GEMM GFLOP/s on each workload's shapes, per process and float width.
     const roof = new Map<string, number>();
     for (const s of series.values()) {
+      // The roofline is a CPU GEMM: a device program has none.
+      if (s.proc.program === "torch-cuda") continue;
       const key = `${s.workload}|${s.proc.program}|${s.proc.threads}|${s.dtype}`;
       if (!roof.has(key)) roof.set(key, await s.proc.roofline(s.workload, s.dtype));
     }
@@ -298,6 +360,8 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
           let pick: { s: Series; ms: number; ratio: number } | undefined;
           for (const [b, times] of pairs) {
             if (!threads(b.proc.threads) || b.proc.blas?.reference || times.length === 0) continue;
+            // The ratio columns compare with CPU baselines; a CUDA baseline has rows of its own.
+            if (b.proc.program === "torch-cuda") continue;
             const ms = summarize(times).median;
             const ratio = summarize(t.times.map((x, i) => x / times[i])).median;
             if (!pick || ms < pick.ms) pick = { s: b, ms, ratio };

@@ -74,3 +74,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test("bench interleaved: two tfjs backends alternate rounds and each computes its own step", async () => {
+  const done: string[] = [];
+  const rows = await runBench({
+    quick: true,
+    only: "^mlp-5\\.1/(cpu|wasm)/(sam|hvp)$",
+    baselines: false,
+    interleave: true,
+    log: (line) => done.push(line.split(":")[0]),
+  });
+  // One after the other would finish cpu/sam, cpu/hvp, then wasm's.
+  assertEquals(done, [
+    "mlp-5.1/cpu/sam",
+    "mlp-5.1/wasm/sam",
+    "mlp-5.1/cpu/hvp",
+    "mlp-5.1/wasm/hvp",
+  ]);
+  assertEquals(rows.map((r) => `${r.backend}/${r.operation}`), [
+    "cpu/sam",
+    "cpu/hvp",
+    "wasm/sam",
+    "wasm/hvp",
+  ]);
+  for (const r of rows) {
+    assert(r.reps === 3 && r.medianMs > 0, `${r.backend} ${r.operation} reps ${r.reps}`);
+    // float32 steps against the float64 reference.
+    assert(r.relDiff < 1e-4, `${r.backend} ${r.operation}: rel diff ${r.relDiff}`);
+  }
+});

@@ -39,6 +39,11 @@ export const BATCHED_RUNS = 64;
 export function applies(kind: string, backend: BackendName, op: Operation): boolean {
   return op !== "1sam-x64" || (kind === "mlp" && backend !== "f64");
 }
+
+/** Whether a workload times an operation on a backend (its own list, then {@link applies}). */
+export function timesOperation(w: Workload, backend: BackendName, op: Operation): boolean {
+  return (w.operations?.includes(op) ?? true) && applies(w.kind, backend, op);
+}
 /** A timed operation. */
 export type Operation = typeof OPERATIONS[number];
 
@@ -99,6 +104,8 @@ export interface Workload {
   readonly lr: number;
   /** SAM radius ρ. */
   readonly rho: number;
+  /** The operations timed on it (default: every operation that applies). */
+  readonly operations?: readonly Operation[];
 }
 
 /** A problem built from a data set with its start point and HVP direction. */
@@ -115,7 +122,33 @@ export interface Instance {
 
 const ALL: readonly BackendName[] = ["f64", "cpu", "wasm", "webgpu"];
 
-/** The benchmark workloads: the 4-D toy, a quadratic with D = 1000, two MLPs. */
+/** Operations of the scale workloads: the full-batch SAM step, batched 1-SAM and one HVP. */
+const SCALE_OPS: readonly Operation[] = ["sam", "1sam-x64", "hvp"];
+
+/**
+ * The scale workload: a two-layer tanh MLP with MNIST's input size (d = 196, 14×14 pixels), n = 256
+ * training samples, MSE and a scalar output, on the teacher data set of the given width.
+ */
+function scaleWorkload(hidden: number): Workload {
+  return {
+    id: `mlp-scale-h${hidden}`,
+    kind: "mlp",
+    description: `scale MLP: n = 256, d = 196, h = ${hidden} (D = ${hidden * 198}), tanh, MSE`,
+    dataset: () =>
+      makeDataset({ kind: "mlp", n: 256, d: 196, hidden, activation: "tanh", nTest: 0 }, {
+        seed: 0,
+      }),
+    backends: ["f64", "wasm", "webgpu"],
+    lr: 0.01,
+    rho: 0.05,
+    operations: SCALE_OPS,
+  };
+}
+
+/**
+ * The benchmark workloads: the 4-D toy, a quadratic with D = 1000, two MLPs, and the scale
+ * workload at h = 64 and h = 256 (SAM, batched 1-SAM and HVP only).
+ */
 export const WORKLOADS: readonly Workload[] = [
   {
     id: "toy4d",
@@ -165,6 +198,8 @@ export const WORKLOADS: readonly Workload[] = [
     lr: 0.01,
     rho: 0.05,
   },
+  scaleWorkload(64),
+  scaleWorkload(256),
 ];
 
 /** Builds a workload's data set, start point (the kind's seeded default or the toy's x0) and v. */

@@ -143,12 +143,15 @@ def blas_text(info):
 
 
 class Timer:
-    """One task's calibrated body: `rep()` gives one per-call time in ms (as bench/harness.ts)."""
+    """One task's calibrated body: `rep()` gives one per-call time in ms (as bench/harness.ts);
+    `sync()` (a device's wait, if any) ends every repetition before the clock stops."""
 
-    def __init__(self, fn, task):
+    def __init__(self, fn, task, sync=None):
         self.fn = fn
+        self.sync = sync or (lambda: None)
         for _ in range(task["warmup"]):
             fn()
+        self.sync()
         inner = 1
         while True:
             ms = self._run(inner)
@@ -162,6 +165,7 @@ class Timer:
         t0 = time.perf_counter()
         for _ in range(n):
             self.fn()
+        self.sync()
         return (time.perf_counter() - t0) * 1e3
 
     def rep(self):
@@ -204,19 +208,21 @@ def roofline(w, dtype, matmul=None):
     return flops / best / 1e9
 
 
-def serve(program, info, build, matmul=None):
-    """The command loop: `build(task, workload, arrays)` returns (fn, check) for a task."""
+def serve(program, info, build, matmul=None, sync=None):
+    """The command loop: `build(task, workload, arrays)` returns (fn, check) for a task; `sync`
+    waits for a device at the end of each repetition. Fields of `info` override the BLAS found in
+    the memory map (a device program names its own)."""
     job, arrays = read_job()
     blas = blas_info()
-    emit({"info": {"program": program, **info, "cpu": cpu_model(), "blas": blas,
-                   "blas_text": blas_text(blas)}})
+    emit({"info": {"program": program, "cpu": cpu_model(), "blas": blas,
+                   "blas_text": blas_text(blas), **info}})
     timers = {}
     for cmd in commands():
         if cmd["cmd"] == "calibrate":
             task = cmd["task"]
             w = job["workloads"][task["workload"]]
             fn, check = build(task, w, arrays)
-            timers[task["key"]] = Timer(fn, task)
+            timers[task["key"]] = Timer(fn, task, sync)
             emit({"key": task["key"], "inner": timers[task["key"]].inner, "check": check})
         elif cmd["cmd"] == "rep":
             ms = timers[cmd["key"]].rep()

@@ -6,7 +6,9 @@ in the task's float width, by autograd. The steps are those of core/optim/step.t
   1sam: the same with B = one uniformly drawn sample
 hvp is double backprop; lanczos20 / hutch100 keep their vectors in float64 NumPy arrays and run
 only the HVP in the task's float width, as the project's spectral routines do.
-Threads: BENCH_THREADS (set by the bench, one process per thread count; default all cores), with
+Device: BENCH_DEVICE (default cpu; "cuda" puts every tensor on the first CUDA device and waits for
+it, torch.cuda.synchronize, at the end of each timed repetition, as ours read back at the end of
+theirs). Threads: BENCH_THREADS (set by the bench, one process per thread count; default all cores), with
 OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set alike. torch.__config__ reports BLAS_INFO=generic
 for Debian's build whatever libblas.so.3 resolves to, so the loaded library is read from the
 process's memory map (protocol.blas_info).
@@ -19,14 +21,17 @@ import torch
 from protocol import hutchinson, lanczos_top, serve
 
 
+DEVICE = torch.device(os.environ.get("BENCH_DEVICE") or "cpu")
+
+
 class Mlp:
     def __init__(self, w, arrays, dtype):
         n, d, h = w["n"], w["d"], w["hidden"]
         if w["activation"] != "tanh":
             raise ValueError("torch mlp baseline implements tanh only")
         self.n, self.d, self.h, self.dtype = n, d, h, dtype
-        self.z = torch.tensor(arrays[w["arrays"]["z"]].reshape(n, d), dtype=dtype)
-        self.y = torch.tensor(arrays[w["arrays"]["y"]], dtype=dtype)
+        self.z = torch.tensor(arrays[w["arrays"]["z"]].reshape(n, d), dtype=dtype, device=DEVICE)
+        self.y = torch.tensor(arrays[w["arrays"]["y"]], dtype=dtype, device=DEVICE)
 
     def loss(self, x, sample=None):
         h, d = self.h, self.d
@@ -53,8 +58,8 @@ def build(task, w, arrays):
     dtype = torch.float64 if task["dtype"] == "float64" else torch.float32
     problem = Mlp(w, arrays, dtype)
     lr, rho = w["lr"], w["rho"]
-    x0 = torch.tensor(arrays[w["arrays"]["x0"]], dtype=dtype)
-    v0 = torch.tensor(arrays[w["arrays"]["v"]], dtype=dtype)
+    x0 = torch.tensor(arrays[w["arrays"]["x0"]], dtype=dtype, device=DEVICE)
+    v0 = torch.tensor(arrays[w["arrays"]["v"]], dtype=dtype, device=DEVICE)
     dim = x0.numel()
     rng = np.random.default_rng(0)
 
@@ -73,8 +78,8 @@ def build(task, w, arrays):
             x.sub_(lr * gt)
 
     def matvec(v):
-        hv = problem.hvp(x0, torch.from_numpy(v).to(dtype))
-        return hv.to(torch.float64).numpy()
+        hv = problem.hvp(x0, torch.from_numpy(v).to(DEVICE, dtype))
+        return hv.to(torch.float64).cpu().numpy()
 
     op = task["op"]
     x = x0.clone()
@@ -104,4 +109,14 @@ def torch_matmul(a, b, out):
 if __name__ == "__main__":
     threads = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
     torch.set_num_threads(threads)
-    serve("torch", {"torch": torch.__version__, "torch_threads": threads}, build, torch_matmul)
+    info = {"torch": torch.__version__, "torch_threads": threads}
+    if DEVICE.type == "cuda":
+        name = torch.cuda.get_device_name(DEVICE)
+        # The products run in cuBLAS on the device: the CPU BLAS in the memory map is not timed.
+        # The bench reads a program's version under its own name.
+        info.update({"torch-cuda": torch.__version__}, device=name,
+                    blas={"name": "cuBLAS", "reference": False},
+                    blas_text=f"cuBLAS (CUDA {torch.version.cuda}) on {name}")
+        serve("torch-cuda", info, build, sync=torch.cuda.synchronize)
+    else:
+        serve("torch", info, build, torch_matmul)

@@ -62,9 +62,20 @@ export async function probeWebGpu(gpu: GpuLike | null = navigatorGpu()): Promise
 
 /**
  * The file URL of tfjs-backend-wasm's `dist/` folder (where its .wasm binaries live), found by
- * resolving the package's entry module, so it works wherever node_modules is.
+ * resolving the package's entry module, so it works wherever node_modules is. `SAM_WASM_DIST`
+ * (a folder holding those .wasm files) overrides it, for a bundled script run without node_modules.
  */
 export function wasmDistUrl(): string {
+  let dir: string | undefined;
+  try {
+    dir = Deno.env.get("SAM_WASM_DIST") || undefined;
+  } catch {
+    // No --allow-env: the package's own folder.
+  }
+  if (dir) {
+    const abs = dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
+    return new URL(abs.endsWith("/") ? abs : `${abs}/`, "file:///").href;
+  }
   const entry = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
   const marker = "/tfjs-backend-wasm/";
   const at = entry.lastIndexOf(marker);

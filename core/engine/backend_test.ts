@@ -132,6 +132,20 @@ Deno.test("probeWebGpu reports a missing API, a null adapter and a throwing requ
   assert(!throwing.available && /boom/.test(throwing.description), throwing.description);
 });
 
+Deno.test("wasmDistUrl: SAM_WASM_DIST names the folder of the .wasm files (absolute or relative)", () => {
+  const before = Deno.env.get("SAM_WASM_DIST");
+  try {
+    Deno.env.set("SAM_WASM_DIST", "/opt/tfjs wasm");
+    assertEquals(wasmDistUrl(), "file:///opt/tfjs%20wasm/");
+    Deno.env.set("SAM_WASM_DIST", "wasm/");
+    assertEquals(wasmDistUrl(), new URL(`${Deno.cwd()}/wasm/`, "file:///").href);
+  } finally {
+    if (before === undefined) Deno.env.delete("SAM_WASM_DIST");
+    else Deno.env.set("SAM_WASM_DIST", before);
+  }
+  assert(wasmDistUrl().endsWith("/tfjs-backend-wasm/dist/"), wasmDistUrl());
+});
+
 Deno.test("createTfEngine rejects an unknown backend", async () => {
   await assertRejects(() => createTfEngine("webgl" as "cpu"), /unknown tfjs backend "webgl"/);
 });

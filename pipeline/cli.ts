@@ -438,8 +438,8 @@ async function exportWorkflow(ctx: Ctx): Promise<number> {
 /** What a report instance publishes to the results root. */
 const REPORT_FILES = [".csv", ".parquet", ".json", ".md", ".html", ".svg"];
 
-/** What a tabulate instance publishes: its tables as CSV and Parquet, and their codebook. */
-const TABLE_FILES = [".csv", ".parquet", ".json"];
+/** What a tabulate instance publishes: its tables as CSV and Parquet, their codebook, checkpoints. */
+const TABLE_FILES = [".csv", ".parquet", ".json", ".f64"];
 
 /**
  * Where a set publishes by default: `results/` for the default set (`name: paper`), so the
@@ -457,9 +457,13 @@ async function verdictLine(path: string): Promise<string> {
   const rows = aq.fromCSV(await Deno.readTextFile(path), { autoType: false })
     .objects() as Record<string, string | null>[];
   const counts = new Map<string, number>();
-  let sanity = 0, sanityPassed = 0;
+  let sanity = 0, sanityPassed = 0, measurements = 0;
   for (const { verdict, kind } of rows) {
     if (!verdict) continue;
+    if (kind === "measurement") {
+      measurements++;
+      continue;
+    }
     if (kind === "sanity") {
       sanity++;
       if (verdict === "reproduced") sanityPassed++;
@@ -472,9 +476,11 @@ async function verdictLine(path: string): Promise<string> {
   const predictions = `predictions: ${
     words.map((w) => `${counts.get(w)} ${w}`).join(", ") || "none"
   }`;
-  return sanity
-    ? `${predictions}; sanity checks: ${sanityPassed} of ${sanity} passed`
-    : predictions;
+  return [
+    predictions,
+    ...(sanity ? [`sanity checks: ${sanityPassed} of ${sanity} passed`] : []),
+    ...(measurements ? [`measurements: ${measurements} reported`] : []),
+  ].join("; ");
 }
 
 /** What a tabulate instance publishes: the tables its experiment lists, and claim outputs. */
@@ -488,7 +494,15 @@ function publishedTables(inst: StageInstance): string[] | undefined {
     "claims",
     "tracking",
   ];
-  return [...stems.flatMap((t) => [`${t}.csv`, `${t}.parquet`]), "schema.json"];
+  // `checkpoints` names raw files rather than a table (stages/tabulate.ts, CHECKPOINT_FILES).
+  const files = tables.includes("checkpoints")
+    ? ["checkpoints.f64", "checkpoints.json", "dataset.json"]
+    : [];
+  return [
+    ...stems.filter((t) => t !== "checkpoints").flatMap((t) => [`${t}.csv`, `${t}.parquet`]),
+    ...files,
+    "schema.json",
+  ];
 }
 
 async function execute(

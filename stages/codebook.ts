@@ -94,6 +94,13 @@ const COMMON: Readonly<Record<string, Def>> = {
     unit: "",
     description: "engine the run used (f64, cpu, wasm, webgpu)",
   },
+  adapter: {
+    type: "string",
+    unit: "",
+    description:
+      "the WebGPU adapter Deno saw for a run asking for auto or webgpu (missing otherwise); " +
+      "auto uses it only when it is not a [fallback] (software) adapter",
+  },
   diverged: {
     type: "string",
     unit: "",

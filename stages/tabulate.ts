@@ -31,6 +31,7 @@ import {
   readCsv,
   readDataset,
   readJson,
+  writeDataset,
   writeJson,
   writeTable,
 } from "./artifacts.ts";
@@ -154,8 +155,20 @@ function paramsLong(traj: aq.ColumnTable, xs: readonly string[]): aq.ColumnTable
   return aq.table({ step, tau, coordinate, value });
 }
 
-/** Tables an experiment's `tables:` may list (published; claims.csv and tracking.csv come with claims). */
-export const TABLES = ["trajectory", "spectra", "summary"];
+/**
+ * Tables an experiment's `tables:` may list (published; claims.csv and tracking.csv come with
+ * claims). `checkpoints` is not a table but the parameters at every analysed checkpoint with the
+ * data set, for recomputing the spectra independently (see {@link CHECKPOINT_FILES}).
+ */
+export const TABLES = ["trajectory", "spectra", "summary", "checkpoints"];
+
+/**
+ * What `checkpoints` publishes: `checkpoints.f64` (float64 little-endian, one row of D values per
+ * analysed checkpoint of each run, in the order of `checkpoints.json`), `checkpoints.json`
+ * ({ dim, format, rows: [{ run, step, row }] }) and `dataset.json` (the data set the runs trained
+ * on: kind, params, arrays, shapes, provenance).
+ */
+export const CHECKPOINT_FILES = ["checkpoints.f64", "checkpoints.json", "dataset.json"];
 
 /** The tabulate stage kind. */
 export const tabulateStage: StageKind = {
@@ -167,8 +180,10 @@ export const tabulateStage: StageKind = {
         throw new Error(`tables: unknown table ${JSON.stringify(t)} (valid: ${TABLES.join(", ")})`);
       }
     }
-    if ((params.tables as string[]).includes("spectra") && !upstream.spectral?.length) {
-      throw new Error("tables: spectra needs a spectral block in the experiment");
+    for (const t of ["spectra", "checkpoints"]) {
+      if ((params.tables as string[]).includes(t) && !upstream.spectral?.length) {
+        throw new Error(`tables: ${t} needs a spectral block in the experiment`);
+      }
     }
     // A claim typo fails before any stage runs, with the claim's index.
     if (params.claims !== undefined) {
@@ -202,13 +217,15 @@ export const tabulateStage: StageKind = {
     const spectra: aq.ColumnTable[] = [];
     const summaries: Record<string, unknown>[] = [];
     const windows: aq.ColumnTable[] = [];
+    const exportCheckpoints = (ctx.params.tables as string[]).includes("checkpoints");
+    const exported: { run: string; step: number; params: Float64Array }[] = [];
     for (const [i, tr] of trains.entries()) {
       const keys = runKeys(tr);
       if (tr.params.window !== undefined) {
         windows.push(withKeys(await readCsv(tr.dir, "window.csv"), keys));
       }
       let traj = await readCsv(tr.dir, "trajectory.csv");
-      const meta = await readJson<{ diverged: string | null; backend: string }>(
+      const meta = await readJson<{ diverged: string | null; backend: string; adapter?: string }>(
         tr.dir,
         "meta.json",
       );
@@ -236,12 +253,19 @@ export const tabulateStage: StageKind = {
       const summary: Record<string, unknown> = {
         ...keys,
         backend: meta.backend,
+        adapter: meta.adapter ?? null,
         diverged: meta.diverged ?? "",
         ...last,
       };
       const sp = spectrals.get(keys.run as string);
       if (sp) {
         const table = await readCsv(sp.dir, "spectra.csv");
+        if (exportCheckpoints) {
+          const analysed = new Set(Array.from(table.array("step") as ArrayLike<number>));
+          for (const c of await readCheckpoints(tr.dir)) {
+            if (analysed.has(c.step)) exported.push({ run: keys.run as string, ...c });
+          }
+        }
         const taus = traj.select("step", "tau");
         const joined = table.join_left(taus, "step").relocate("tau", { after: "step" });
         spectra.push(tidy(withKeys(joined, keys), [...RUN_COLUMNS, "step", "tau"]));
@@ -264,6 +288,7 @@ export const tabulateStage: StageKind = {
         for (const m of Array.from(table.array("metric") as ArrayLike<string>)) metricNames.add(m);
       }
     };
+    if (exportCheckpoints) await writeCheckpointExport(ctx.outDir, exported, dataset);
     await write("trajectory", concat(metricTrajectories));
     if (params.length) await write("params", concat(params));
     if (spectra.length) await write("spectra", concat(spectra));
@@ -315,6 +340,25 @@ export const tabulateStage: StageKind = {
     });
   },
 };
+
+/** Writes the files of {@link CHECKPOINT_FILES}. */
+async function writeCheckpointExport(
+  dir: string,
+  rows: readonly { run: string; step: number; params: Float64Array }[],
+  dataset: Dataset,
+): Promise<void> {
+  const dim = rows[0]?.params.length ?? 0;
+  const bytes = new Uint8Array(8 * dim * rows.length);
+  const view = new DataView(bytes.buffer);
+  rows.forEach((r, j) => r.params.forEach((v, i) => view.setFloat64(8 * (j * dim + i), v, true)));
+  await Deno.writeFile(`${dir}/checkpoints.f64`, bytes);
+  await writeJson(dir, "checkpoints.json", {
+    dim,
+    format: "float64 little-endian, row-major: one row of dim parameters per entry of rows",
+    rows: rows.map((r, row) => ({ run: r.run, step: r.step, row })),
+  });
+  await writeDataset(dir, dataset);
+}
 
 /** Row-wise union of tables (columns missing from one table become empty). */
 function concat(tables: aq.ColumnTable[]): aq.ColumnTable {

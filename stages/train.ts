@@ -6,6 +6,7 @@
  */
 import * as aq from "arquero";
 import { openObjective, resolveBackend } from "../core/setup.ts";
+import { probeWebGpu } from "../core/engine/backend.ts";
 import { createF64Problem, initialPoint } from "../core/problems/registry.ts";
 import { checkWindow, logSpacedSteps, train, validateOptimizerSpec } from "../core/optim/train.ts";
 import type { WindowOptions } from "../core/optim/types.ts";
@@ -182,9 +183,14 @@ export const trainStage: StageKind = {
       await writeCsv(ctx.outDir, "trajectory.csv", aq.from(rows));
       await writeCheckpoints(ctx.outDir, result.checkpoints);
       if (window) await writeCsv(ctx.outDir, "window.csv", aq.from(result.window));
+      const request = p.backend ?? "auto";
       await writeJson(ctx.outDir, "meta.json", {
         dim,
         backend: session.backend,
+        // What `auto` chose from (and what `webgpu` ran on); not probed for explicit CPU engines.
+        ...(request === "auto" || request === "webgpu"
+          ? { adapter: (await probeWebGpu()).description }
+          : {}),
         runtime: session.runtime,
         diverged: result.diverged ?? null,
         steps_completed: result.rows.at(-1)?.step ?? 0,

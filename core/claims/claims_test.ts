@@ -476,6 +476,7 @@ Deno.test("measurement: reported whatever the value, never judged; inconclusive 
   });
   const row = evaluateClaim(spec, d);
   assertEquals([row.kind, row.verdict, row.measured], ["measurement", "reported", 0.7]);
+  assertEquals(row.note, "mean of 1; a 0.7000");
   const missing = evaluateClaim({ ...spec, args: { runs: "a", metric: "phi_test_loss" } }, d);
   assertEquals(missing.verdict, "inconclusive");
 });

@@ -158,10 +158,6 @@ export function badness(c: ClaimCase, compare: Compare, tolerance: number): numb
  */
 export function evaluateClaim(spec: ClaimSpec, data: ClaimData): ClaimRow {
   const row = judge(spec, data);
-  // A measurement has no prediction to fail: its values are reported, whatever they are.
-  if (spec.kind === "measurement") {
-    return { ...row, verdict: Number.isFinite(row.measured) ? "reported" : "inconclusive" };
-  }
   const check = checkRequirements(spec.requires, data, spec.args);
   if (check.failure === "") return { ...row, requires: check.text };
   return {
@@ -214,6 +210,21 @@ function judge(spec: ClaimSpec, data: ClaimData): ClaimRow {
       spread: NaN,
       verdict: "inconclusive",
       note: nonFinite ? `${nonFinite.label}: non-finite value` : "no cases",
+    });
+  }
+  if (spec.kind === "measurement") {
+    // Reported, not judged: the mean over the cases, and every case's value.
+    const values = cases.map((c) => c.measured);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+    return row({
+      predicted: Number.NaN,
+      measured: mean,
+      spread: values.length > 1 ? sd : Number.NaN,
+      verdict: "reported",
+      note: `mean of ${values.length}; ${
+        cases.map((c) => `${c.label} ${c.measured.toPrecision(4)}`).join("; ")
+      }`,
     });
   }
   const scored = cases.map((c) => ({ c, b: badness(c, spec.compare, spec.tolerance) }));

@@ -112,7 +112,7 @@ function unitVector(n: number): tf.Tensor1D {
  * a product's right operand on every call unless that tensor is reused, as these constants are.
  * m and mᵀ are saved with the op because tf.grad frees the forward pass's other tensors.
  */
-function rightMul(m: tf.Tensor2D, mT: tf.Tensor2D): (u: tf.Tensor2D) => tf.Tensor2D {
+export function rightMul(m: tf.Tensor2D, mT: tf.Tensor2D): (u: tf.Tensor2D) => tf.Tensor2D {
   return tf.customGrad(
     ((u: tf.Tensor2D, save: tf.GradSaveFunc) => {
       save([m, mT]);
@@ -132,7 +132,7 @@ function rightMul(m: tf.Tensor2D, mT: tf.Tensor2D): (u: tf.Tensor2D) => tf.Tenso
  * and repack s.
  * Both are differentiable tfjs ops of the saved inputs, so the HVP differentiates through them.
  */
-const outputLayer: (s: tf.Tensor2D, a: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(
+export const outputLayer: (s: tf.Tensor2D, a: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(
   ((s: tf.Tensor2D, a: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([s, a]);
     const [h, n] = s.shape;
@@ -158,7 +158,7 @@ const outputLayer: (s: tf.Tensor2D, a: tf.Tensor1D) => tf.Tensor2D = tf.customGr
  * four ops are slower than tf.tanh, so other backends keep activations.ts's tanh. The float32
  * result differs from tf.tanh by about one rounding of σ (absolute error ≲ 2e-7).
  */
-const wasmTanh: (x: tf.Tensor) => tf.Tensor = withInputDerivative(
+export const wasmTanh: (x: tf.Tensor) => tf.Tensor = withInputDerivative(
   (x) => tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1),
   (x) => {
     const t = wasmTanh(x);

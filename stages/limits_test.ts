@@ -43,7 +43,7 @@ const cases: [string, string, string][] = [
   [
     "[trajectory, spectra]",
     "[trajectory, spectrum]",
-    'DIR/x.yaml:11: experiments[0].tables: tables: unknown table "spectrum" (valid: trajectory, spectra, summary)',
+    'DIR/x.yaml:11: experiments[0].tables: tables: unknown table "spectrum" (valid: trajectory, spectra, summary, checkpoints)',
   ],
   [
     "    spectral: { checkpoints: [0, 100], k: 2 }\n",

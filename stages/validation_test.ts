@@ -78,7 +78,7 @@ const cases: [string, string, string][] = [
   [
     "k: 2 }",
     "kk: 2 }",
-    "DIR/x.yaml:11: experiments[0].spectral: unknown key kk (valid: checkpoints, k, m, rho, trace_probes, exact_trace_up_to, at_manifold, per_sample, mc_samples, seed, backend)",
+    "DIR/x.yaml:11: experiments[0].spectral: unknown key kk (valid: checkpoints, k, m, rho, trace_probes, exact_trace_up_to, at_manifold, per_sample, mc_samples, seed, backend, manifold)",
   ],
 ];
 

@@ -96,8 +96,8 @@ Deno.test("mlp: bad fields and data sets are RangeErrors naming the field", () =
     /mlp: hidden must be an integer ≥ 1/,
   );
   assertThrows(
-    () => makeDataset({ kind: "mlp", source: "mnist" as never }, { seed: 0 }),
-    /mlp: source must be one of teacher, cars, iris/,
+    () => makeDataset({ kind: "mlp", source: "emnist" as never }, { seed: 0 }),
+    /mlp: source must be one of teacher, cars, iris, mnist/,
   );
   const ds = makeDataset({ kind: "mlp", n: 3, d: 2, hidden: 2 }, { seed: 0 });
   assertThrows(

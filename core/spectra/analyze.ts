@@ -348,9 +348,11 @@ async function rankAtManifold(
       vectors: eig.vectors,
     };
   }
-  // Lanczos resolves λ_{M+1} only with room to spare beyond its M + 1 Ritz pairs: past half its
-  // iteration cap the values would be unconverged Ritz values, so the Gram route serves instead.
-  if (2 * (mm + 1) <= Math.min(dim, opts.lanczos.maxIter)) {
+  // Lanczos resolves λ_{M+1} when its iterations span the whole space (D ≤ the cap: exact), or
+  // with room to spare beyond its M + 1 Ritz pairs; otherwise they would be unconverged Ritz
+  // values, and the Gram route serves instead.
+  const cap = opts.lanczos.maxIter;
+  if (mm + 1 <= dim && (dim <= cap || 2 * (mm + 1) <= cap)) {
     const eig = await lanczos(hessianMatvec(oracle, at), dim, { ...opts.lanczos, k: mm + 1 });
     return { next: eig.values[mm], ratio: ratio(eig.values), method: RANK_METHOD_CODE.lanczos };
   }

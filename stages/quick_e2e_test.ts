@@ -7,10 +7,9 @@
 import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { loadConfig } from "../pipeline/config.ts";
-import { runCli } from "../pipeline/cli.ts";
-import { stageKinds } from "./registry.ts";
 import { headline } from "./report/headline.ts";
 import { TRAIN_RUNS } from "./run_fields.ts";
+import { reproduceInto } from "./testing/run_config.ts";
 
 const root = new URL("../", import.meta.url);
 const config = new URL("experiments/quick.yaml", root).pathname;
@@ -128,27 +127,7 @@ Deno.test({
   async fn() {
     const tmp = await Deno.makeTempDir({ prefix: "quick_e2e_" });
     try {
-      let out = "";
-      const code = await runCli(
-        [
-          "reproduce",
-          "--config",
-          config,
-          "--cache-dir",
-          `${tmp}/cache`,
-          "--results-dir",
-          `${tmp}/results`,
-        ],
-        {
-          registry: stageKinds,
-          runs: TRAIN_RUNS,
-          registryUrl: new URL("./registry.ts", import.meta.url).href,
-          write: (t) => void (out += t),
-          writeErr: (t) => void (out += t),
-          tty: false,
-          root: root.pathname,
-        },
-      );
+      const { code, out } = await reproduceInto(tmp, config);
       assertEquals(code, 0, out.slice(-2000));
       const set = await loadConfig(config, { runs: TRAIN_RUNS });
       for (const exp of set.experiments) {

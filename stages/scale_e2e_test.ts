@@ -9,12 +9,11 @@
 import * as aq from "arquero";
 import { assert, assertClose, assertEquals } from "../testing/assert.ts";
 import { loadConfig } from "../pipeline/config.ts";
-import { runCli } from "../pipeline/cli.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import { gaussNewtonProjection, gramEigenvalues } from "../core/spectra/gauss_newton.ts";
-import { stageKinds } from "./registry.ts";
 import { TRAIN_RUNS } from "./run_fields.ts";
+import { reproduceInto } from "./testing/run_config.ts";
 
 const root = new URL("../", import.meta.url);
 const config = new URL("experiments/scale_quick.yaml", root).pathname;
@@ -35,29 +34,7 @@ Deno.test({
   async fn() {
     const tmp = await Deno.makeTempDir({ prefix: "scale_e2e_" });
     try {
-      let out = "";
-      const code = await runCli(
-        [
-          "reproduce",
-          "--config",
-          config,
-          "--cache-dir",
-          `${tmp}/cache`,
-          "--results-dir",
-          `${tmp}/results`,
-          "--jobs",
-          "2",
-        ],
-        {
-          registry: stageKinds,
-          runs: TRAIN_RUNS,
-          registryUrl: new URL("./registry.ts", import.meta.url).href,
-          write: (t) => void (out += t),
-          writeErr: (t) => void (out += t),
-          tty: false,
-          root: root.pathname,
-        },
-      );
+      const { code, out } = await reproduceInto(tmp, config, { jobs: 2 });
       assertEquals(code, 0, out.slice(-2000));
       const set = await loadConfig(config, { runs: TRAIN_RUNS });
       assertEquals(set.experiments.map((e) => e.id), ["scale-mlp2", "scale-mlp3"]);

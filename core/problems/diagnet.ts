@@ -18,8 +18,11 @@ import {
   datasetArray,
   datasetShape,
   fail,
+  fillResiduals,
+  heldOutMse,
   intField,
   regressionArrays,
+  type RowModel,
 } from "./validate.ts";
 
 /** Spec of a diagnet data set; defaults are Andriushchenko & Flammarion's setup. */
@@ -86,6 +89,8 @@ export class DiagnetProblem implements F64Problem {
   readonly #y: Float64Array;
   /** Mean squared error on the held-out samples; present when the data set has them. */
   readonly testLoss?: (x: Float64Array) => number;
+  /** f for input row k of z (no derivatives). */
+  readonly #row: RowModel = (x, z, k) => this.#f(x, z, k);
   readonly #g: Float64Array;
   readonly #s: Float64Array;
   readonly #wStar?: Float64Array;
@@ -98,19 +103,7 @@ export class DiagnetProblem implements F64Problem {
     this.dim = 2 * d;
     this.#z = datasetArray(dataset, "z", [n, d]);
     this.#y = datasetArray(dataset, "y", [n]);
-    if (dataset.arrays.zTest) {
-      const [nTest] = datasetShape(dataset, "zTest", 2);
-      const zt = datasetArray(dataset, "zTest", [nTest, d]);
-      const yt = datasetArray(dataset, "yTest", [nTest]);
-      this.testLoss = (x) => {
-        let s = 0;
-        for (let k = 0; k < nTest; k++) {
-          const r = this.#f(x, zt, k) - yt[k];
-          s += r * r;
-        }
-        return s / nTest;
-      };
-    }
+    this.testLoss = heldOutMse(dataset, d, this.#row);
     this.#g = new Float64Array(d);
     this.#s = new Float64Array(d);
     if (dataset.arrays.wStar) this.#wStar = datasetArray(dataset, "wStar", [d]);
@@ -248,7 +241,7 @@ export class DiagnetProblem implements F64Problem {
 
   /** out ← f_k(x) − y_k for every training sample. */
   residuals(x: Float64Array, out: Float64Array): void {
-    for (let k = 0; k < this.numSamples; k++) out[k] = this.#f(x, this.#z, k) - this.#y[k];
+    fillResiduals(this.#row, x, { z: this.#z, y: this.#y }, out);
   }
 
   /** ∇f_k = (2z_k⊙u, −2z_k⊙v) into `out` (length D). */

@@ -16,8 +16,11 @@ import {
   datasetShape,
   enumField,
   fail,
+  fillResiduals,
+  heldOutMse,
   intField,
   regressionArrays,
+  type RowModel,
 } from "./validate.ts";
 
 /** Smooth activations (the theory needs L ∈ C⁴, so no ReLU). */
@@ -239,6 +242,8 @@ export class MlpProblem implements F64Problem {
   readonly activation: MlpActivation;
   /** Mean squared error on the held-out samples; present when the data set has them. */
   readonly testLoss?: (x: Float64Array) => number;
+  /** f for input row k of z (no derivatives). */
+  readonly #row: RowModel = (x, z, k) => this.#forward(x, z, k, false);
   readonly #z: Float64Array;
   readonly #y: Float64Array;
   readonly #tanh: boolean;
@@ -280,19 +285,7 @@ export class MlpProblem implements F64Problem {
     this.#s2 = new Float64Array(h);
     this.#dp = new Float64Array(h);
     this.#blas = opts.blas === null ? undefined : (opts.blas ?? loadBlas());
-    if (dataset.arrays.zTest) {
-      const [nTest] = datasetShape(dataset, "zTest", 2);
-      const zt = datasetArray(dataset, "zTest", [nTest, d]);
-      const yt = datasetArray(dataset, "yTest", [nTest]);
-      this.testLoss = (x) => {
-        let s = 0;
-        for (let k = 0; k < nTest; k++) {
-          const r = this.#forward(x, zt, k, false) - yt[k];
-          s += r * r;
-        }
-        return s / nTest;
-      };
-    }
+    this.testLoss = heldOutMse(dataset, d, this.#row);
   }
 
   /**
@@ -606,9 +599,7 @@ export class MlpProblem implements F64Problem {
 
   /** out ← f_k(x) − y_k for every training sample. */
   residuals(x: Float64Array, out: Float64Array): void {
-    for (let k = 0; k < this.numSamples; k++) {
-      out[k] = this.#forward(x, this.#z, k, false) - this.#y[k];
-    }
+    fillResiduals(this.#row, x, { z: this.#z, y: this.#y }, out);
   }
 
   /** out ← ∂f_k/∂x (M×D row-major): a_jσ'_j·(z_k, 1) on (W_j, b_j) and σ_j on a_j. */

@@ -12,7 +12,15 @@ import type { Batch } from "../engine/types.ts";
 import type { Rng } from "../rng.ts";
 import { MLP_ACTIVATIONS, type MlpActivation, mlpDepth, rowAxpy, rowDot } from "./mlp.ts";
 import type { Dataset, F64Problem } from "./types.ts";
-import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
+import {
+  datasetArray,
+  datasetShape,
+  enumField,
+  fail,
+  fillResiduals,
+  heldOutMse,
+  type RowModel,
+} from "./validate.ts";
 
 /**
  * Seeded parameters in the [W1, b1, W2, b2, a] layout: W1 ~ N(0, scale²/d), W2 ~ N(0, scale²/h),
@@ -94,6 +102,8 @@ export class Mlp3Problem implements F64Problem {
   readonly activation: MlpActivation;
   /** Mean squared error on the held-out samples; present when the data set has them. */
   readonly testLoss?: (x: Float64Array) => number;
+  /** f for input row k of z (no derivatives). */
+  readonly #row: RowModel = (x, z, k) => this.#forward(x, z, k, false);
   readonly #z: Float64Array;
   readonly #y: Float64Array;
   readonly #tanh: boolean;
@@ -150,19 +160,7 @@ export class Mlp3Problem implements F64Problem {
     this.#du2 = vec();
     this.#rd2 = vec();
     this.#rg1 = vec();
-    if (dataset.arrays.zTest) {
-      const [nTest] = datasetShape(dataset, "zTest", 2);
-      const zt = datasetArray(dataset, "zTest", [nTest, d]);
-      const yt = datasetArray(dataset, "yTest", [nTest]);
-      this.testLoss = (x) => {
-        let s = 0;
-        for (let k = 0; k < nTest; k++) {
-          const r = this.#forward(x, zt, k, false) - yt[k];
-          s += r * r;
-        }
-        return s / nTest;
-      };
-    }
+    this.testLoss = heldOutMse(dataset, d, this.#row);
   }
 
   /** f for input row k of z; fills both layers' σ (and σ', σ'' when `derivs`) into scratch. */
@@ -326,9 +324,7 @@ export class Mlp3Problem implements F64Problem {
 
   /** out ← f_k(x) − y_k for every training sample. */
   residuals(x: Float64Array, out: Float64Array): void {
-    for (let k = 0; k < this.numSamples; k++) {
-      out[k] = this.#forward(x, this.#z, k, false) - this.#y[k];
-    }
+    fillResiduals(this.#row, x, { z: this.#z, y: this.#y }, out);
   }
 
   /** out ← ∂f_k/∂x (M×D row-major), row k by backprop of f_k alone. */

@@ -141,3 +141,39 @@ export function regressionArrays(
   }
   return { arrays, shapes };
 }
+
+/** A scalar model's output f(x, z, k) for input row k of a row-major input matrix z. */
+export type RowModel = (x: Float64Array, z: Float64Array, k: number) => number;
+
+/**
+ * The held-out mean squared error x ↦ mean_k (f(x, zTest, k) − yTest_k)² of a data set with a
+ * held-out split (arrays zTest, yTest), or undefined when it has none.
+ */
+export function heldOutMse(
+  dataset: Dataset,
+  inputDim: number,
+  f: RowModel,
+): ((x: Float64Array) => number) | undefined {
+  if (!dataset.arrays.zTest) return undefined;
+  const [nTest] = datasetShape(dataset, "zTest", 2);
+  const zt = datasetArray(dataset, "zTest", [nTest, inputDim]);
+  const yt = datasetArray(dataset, "yTest", [nTest]);
+  return (x) => {
+    let s = 0;
+    for (let k = 0; k < nTest; k++) {
+      const r = f(x, zt, k) - yt[k];
+      s += r * r;
+    }
+    return s / nTest;
+  };
+}
+
+/** out ← f(x, z, k) − y_k for every row k of z. */
+export function fillResiduals(
+  f: RowModel,
+  x: Float64Array,
+  data: { z: Float64Array; y: Float64Array },
+  out: Float64Array,
+): void {
+  for (let k = 0; k < data.y.length; k++) out[k] = f(x, data.z, k) - data.y[k];
+}

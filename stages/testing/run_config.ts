@@ -35,3 +35,29 @@ export async function runConfig(
   });
   return { code, err };
 }
+
+/**
+ * Runs `reproduce` on an experiment file of the repository in worker threads, with cache and
+ * results under `dir` (`<dir>/cache`, `<dir>/results`); returns the exit code and everything
+ * printed.
+ */
+export async function reproduceInto(
+  dir: string,
+  config: string,
+  opts: { jobs?: number } = {},
+): Promise<{ code: number; out: string }> {
+  let out = "";
+  const args = ["reproduce", "--config", config, "--cache-dir", `${dir}/cache`];
+  args.push("--results-dir", `${dir}/results`);
+  if (opts.jobs !== undefined) args.push("--jobs", String(opts.jobs));
+  const code = await runCli(args, {
+    registry: stageKinds,
+    runs: TRAIN_RUNS,
+    registryUrl: new URL("../registry.ts", import.meta.url).href,
+    write: (t) => void (out += t),
+    writeErr: (t) => void (out += t),
+    tty: false,
+    root: new URL("../../", import.meta.url).pathname,
+  });
+  return { code, out };
+}

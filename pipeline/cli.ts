@@ -483,28 +483,6 @@ async function verdictLine(path: string): Promise<string> {
   ].join("; ");
 }
 
-/** What a tabulate instance publishes: the tables its experiment lists, and claim outputs. */
-function publishedTables(inst: StageInstance): string[] | undefined {
-  const tables = inst.params.tables;
-  if (!Array.isArray(tables)) return undefined;
-  const stems = [
-    ...tables,
-    ...(tables.includes("trajectory") ? ["params"] : []),
-    "window",
-    "claims",
-    "tracking",
-  ];
-  // `checkpoints` names raw files rather than a table (stages/tabulate.ts, CHECKPOINT_FILES).
-  const files = tables.includes("checkpoints")
-    ? ["checkpoints.f64", "checkpoints.json", "dataset.json"]
-    : [];
-  return [
-    ...stems.filter((t) => t !== "checkpoints").flatMap((t) => [`${t}.csv`, `${t}.parquet`]),
-    ...files,
-    "schema.json",
-  ];
-}
-
 async function execute(
   ctx: Ctx,
   plan: StageInstance[],
@@ -558,7 +536,7 @@ async function execute(
         : {
           experiment: s.experiment,
           extensions: TABLE_FILES,
-          only: publishedTables(s),
+          only: ctx.registry[s.kind]?.publishes?.(s.params),
           recipe: recipes.get(s.id),
           ...summary.outcomes.get(s.id)!,
         }

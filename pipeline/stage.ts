@@ -62,6 +62,11 @@ export interface StageKind {
     params: Readonly<Record<string, unknown>>,
     upstream: Readonly<Record<string, readonly Readonly<Record<string, unknown>>[]>>,
   ): Promise<string[]> | string[];
+  /**
+   * The artifact file names an instance publishes to the results directory (of those its run
+   * writes); absent: every file with a published extension.
+   */
+  publishes?(params: Readonly<Record<string, unknown>>): readonly string[];
   /** Computes the artifacts of one instance into `ctx.outDir`. */
   run(ctx: StageContext): Promise<void>;
 }

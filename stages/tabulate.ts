@@ -193,6 +193,21 @@ export const tabulateStage: StageKind = {
       );
     }
   },
+  publishes(params) {
+    const tables = Array.isArray(params.tables) ? params.tables as string[] : [];
+    const stems = [
+      ...tables.filter((t) => t !== "checkpoints"),
+      ...(tables.includes("trajectory") ? ["params"] : []),
+      "window",
+      "claims",
+      "tracking",
+    ];
+    return [
+      ...stems.flatMap((t) => [`${t}.csv`, `${t}.parquet`]),
+      ...(tables.includes("checkpoints") ? CHECKPOINT_FILES : []),
+      "schema.json",
+    ];
+  },
   sources: sourceFiles(
     "stages/tabulate.ts",
     "stages/artifacts.ts",

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { findPython, type PythonFound } from "./baselines.ts";
-import { type BenchRow, formatTable, mergeCsv } from "./harness.ts";
+import { type BenchRow, formatTable, mergeCsv, NO_BASELINE } from "./harness.ts";
 import { runBench } from "./run.ts";
 import { gflopOf, instantiate, WORKLOADS } from "./workloads.ts";
 
@@ -240,12 +240,7 @@ export function absentRow(workload: string, reason: string, machine: string): Be
     rooflineGflops: NaN,
     loadAvg: NaN,
     blas: "",
-    baseline: "",
-    baselineMs: NaN,
-    ratio: NaN,
-    baselineAllCores: "",
-    baselineAllCoresMs: NaN,
-    ratioAllCores: NaN,
+    ...NO_BASELINE,
     machine,
     relDiff: NaN,
     note: `absent: ${reason}`,

@@ -129,6 +129,19 @@ export interface BenchRow {
   note: string;
 }
 
+/** The baseline and ratio columns of a row that has none (a baseline's own row, an absent one). */
+export const NO_BASELINE: Pick<
+  BenchRow,
+  "baseline" | "baselineMs" | "ratio" | "baselineAllCores" | "baselineAllCoresMs" | "ratioAllCores"
+> = {
+  baseline: "",
+  baselineMs: NaN,
+  ratio: NaN,
+  baselineAllCores: "",
+  baselineAllCoresMs: NaN,
+  ratioAllCores: NaN,
+};
+
 /** The CSV header, in column order. */
 export const CSV_COLUMNS = [
   "workload",

@@ -19,7 +19,14 @@ import {
   type BaselineWorkload,
   findPython,
 } from "./baselines.ts";
-import { type BenchRow, loadAverage, relDiff, summarize, type TimingOptions } from "./harness.ts";
+import {
+  type BenchRow,
+  loadAverage,
+  NO_BASELINE,
+  relDiff,
+  summarize,
+  type TimingOptions,
+} from "./harness.ts";
 import { Baton } from "./turns.ts";
 import {
   gflopOf,
@@ -430,12 +437,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         rooflineGflops: rooflineOf(s.workload, s.proc.program, s.proc.threads, s.dtype),
         loadAvg: median(s.loads),
         blas: s.proc.blasText,
-        baseline: "",
-        baselineMs: NaN,
-        ratio: NaN,
-        baselineAllCores: "",
-        baselineAllCoresMs: NaN,
-        ratioAllCores: NaN,
+        ...NO_BASELINE,
         machine: machineText,
         relDiff: relDiff(check, expected),
         note: s.proc.blas?.reference ? "reference BLAS: not a fair baseline, no ratio uses it" : "",

@@ -7,8 +7,16 @@ import type { Engine, VecOps } from "./types.ts";
 
 /** In-place float64 vector operations of one dimension. */
 export class F64Ops implements VecOps<Float64Array, number> {
+  /** One run: the unbatched engine. */
+  readonly runs = 1;
   /** Creates operations for vectors of dimension `dim`. */
   constructor(readonly dim: number) {}
+  /** The single run's value. */
+  coef(values: ArrayLike<number>): number {
+    return singleCoef(values);
+  }
+  /** No-op. */
+  disposeCoef(_c: number): void {}
   /** A new zero vector. */
   zeros(): Float64Array {
     return new Float64Array(this.dim);
@@ -24,6 +32,10 @@ export class F64Ops implements VecOps<Float64Array, number> {
   /** The number itself. */
   read(s: number): Promise<number> {
     return Promise.resolve(s);
+  }
+  /** The number as the single run's value. */
+  readRuns(s: number): Promise<Float64Array> {
+    return Promise.resolve(Float64Array.of(s));
   }
   /** dst ← x. */
   set(dst: Float64Array, x: ArrayLike<number>): void {
@@ -78,6 +90,14 @@ export class F64Ops implements VecOps<Float64Array, number> {
   dispose(_v: Float64Array): void {}
   /** No-op. */
   disposeScalar(_s: number): void {}
+}
+
+/** The one value of a single run's coefficient; a RangeError for any other count. */
+export function singleCoef(values: ArrayLike<number>): number {
+  if (values.length !== 1) {
+    throw new RangeError(`${values.length} coefficients given to an engine of one run`);
+  }
+  return values[0];
 }
 
 /**

@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendName, Engine, VecOps } from "./types.ts";
 import { initTfBackend, type TfBackendName } from "./backend.ts";
+import { singleCoef } from "./f64.ts";
 
 /** A tfjs vector: a mutable holder whose tensor is replaced (and the old one freed) by each op. */
 export interface TfVec {
@@ -29,6 +30,9 @@ export class TfOps implements VecOps<TfVec, tf.Scalar> {
   /** radius·e₁ direction used by `setNormalized` when the source is zero; lives as long as this. */
   readonly #e1: tf.Tensor1D;
 
+  /** One run: the unbatched engine (tfjs_runs.ts has the runs axis). */
+  readonly runs = 1;
+
   /** Creates operations for vectors of dimension `dim` (on the current tfjs backend). */
   constructor(readonly dim: number) {
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`dim must be ≥ 1 (got ${dim})`);
@@ -44,6 +48,12 @@ export class TfOps implements VecOps<TfVec, tf.Scalar> {
     return tf.tensor1d(Float32Array.from(x), "float32");
   }
 
+  /** The single run's value (coefficients are numbers here). */
+  coef(values: ArrayLike<number>): number {
+    return singleCoef(values);
+  }
+  /** No-op. */
+  disposeCoef(_c: number): void {}
   /** A new zero vector. */
   zeros(): TfVec {
     return { t: tf.zeros([this.dim], "float32") };
@@ -59,6 +69,10 @@ export class TfOps implements VecOps<TfVec, tf.Scalar> {
   /** Reads a scalar back. */
   async read(s: tf.Scalar): Promise<number> {
     return (await s.data())[0];
+  }
+  /** Reads a scalar back as the single run's value. */
+  async readRuns(s: tf.Scalar): Promise<Float64Array> {
+    return Float64Array.from(await s.data());
   }
   /** dst ← x (rounded to float32). */
   set(dst: TfVec, x: ArrayLike<number>): void {

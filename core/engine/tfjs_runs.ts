@@ -171,7 +171,7 @@ export function loopedTfObjective(
 ): Objective<TfRunsVec, TfRunsScalar, TfRunsScalar> {
   const D = objective.dim;
   const row = (x: TfRunsVec, r: number): TfVec => ({
-    t: tf.reshape(tf.slice(x.t, [r, 0], [1, D]), [D]) as tf.Tensor1D,
+    t: tf.tidy(() => tf.reshape(tf.slice(x.t, [r, 0], [1, D]), [D]) as tf.Tensor1D),
   });
   const part = (batch: Batch, r: number): Batch => {
     if (batch === undefined) return undefined;
@@ -202,7 +202,7 @@ export function loopedTfObjective(
         values.push(objective.loss(xr, part(batch, r)));
         xr.t.dispose();
       }
-      const out = tf.reshape(tf.stack(values), [runs, 1]) as tf.Tensor2D;
+      const out = tf.tidy(() => tf.reshape(tf.stack(values), [runs, 1]) as tf.Tensor2D);
       tf.dispose(values);
       return out;
     },

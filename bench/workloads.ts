@@ -230,7 +230,7 @@ export function reference(inst: Instance): Reference {
     const st = createStep(ops, problem, spec(inst.workload, kind), new Rng(0));
     const x = inst.x0.slice();
     st.step(x);
-    if (kind === "1sam") sample = st.lastSample;
+    if (kind === "1sam") sample = st.lastSamples[0];
     for (let i = 0; i < x.length; i++) x[i] -= inst.x0[i];
     deltas[kind] = x;
   }

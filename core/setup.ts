@@ -7,21 +7,23 @@ import { tfRuntimeIdentity } from "./engine/backend.ts";
 import { f64Engine } from "./engine/f64.ts";
 import { selectBackend } from "./engine/select.ts";
 import { createTfEngine } from "./engine/tfjs.ts";
+import { F64RunsOps, loopedF64Objective } from "./engine/f64_runs.ts";
+import { loopedTfObjective, TfRunsOps } from "./engine/tfjs_runs.ts";
 import type { BackendName, BackendRequest, Objective, VecOps } from "./engine/types.ts";
 import { createF64Problem } from "./problems/registry.ts";
 import { createTfProblem } from "./problems/tf_registry.ts";
 import type { Dataset } from "./problems/types.ts";
 
 /** A data set's objective on one engine, with the operations of its dimension. */
-export interface Session {
+export interface Session<C = number> {
   /** The backend in use. */
   readonly backend: BackendName;
   /** Versions identifying the numbers (recorded with every result). */
   readonly runtime: Readonly<Record<string, string>>;
-  /** Vector operations of the objective's dimension. */
-  readonly ops: VecOps<unknown, unknown>;
+  /** Vector operations of the objective's dimension (and runs). */
+  readonly ops: VecOps<unknown, unknown, C>;
   /** The objective on that engine. */
-  readonly objective: Objective<unknown, unknown>;
+  readonly objective: Objective<unknown, unknown, C>;
   /** Frees engine resources. */
   dispose(): void;
 }
@@ -61,6 +63,46 @@ export async function openObjective(dataset: Dataset, request: BackendRequest): 
     ops: ops as unknown as VecOps<unknown, unknown>,
     objective: objective as unknown as Objective<unknown, unknown>,
     dispose: () => objective.dispose?.(),
+  };
+}
+
+/**
+ * The objective of `dataset` on the runs axis of the engine `request` resolves to: `runs` runs'
+ * vectors in one handle (float64: each run's arithmetic exactly as alone; tfjs: one tensor
+ * computation for all runs).
+ */
+export async function openRunsObjective(
+  dataset: Dataset,
+  request: BackendRequest,
+  runs: number,
+): Promise<Session<unknown>> {
+  const backend = await selectBackend(request, { closedForm: true });
+  if (backend === "f64") {
+    const objective = createF64Problem(dataset);
+    return {
+      backend,
+      runtime: f64Runtime(),
+      ops: new F64RunsOps(objective.dim, runs) as VecOps<unknown, unknown, unknown>,
+      objective: loopedF64Objective(objective, runs) as Objective<unknown, unknown, unknown>,
+      dispose() {},
+    };
+  }
+  const engine = await createTfEngine(backend);
+  const objective = createTfProblem(dataset);
+  const ops = new TfRunsOps(objective.dim, runs);
+  return {
+    backend,
+    runtime: engine.runtime,
+    ops: ops as unknown as VecOps<unknown, unknown, unknown>,
+    objective: loopedTfObjective(objective, runs) as unknown as Objective<
+      unknown,
+      unknown,
+      unknown
+    >,
+    dispose: () => {
+      objective.dispose?.();
+      ops.close();
+    },
   };
 }
 

@@ -54,6 +54,11 @@ export interface RunInstance {
   readonly params: Readonly<Record<string, Json>>;
   /** Where the run is written, `file:line: key.path`, to prefix errors found after parsing. */
   readonly origin?: string;
+  /**
+   * Set when the run's entry asks for a grouping field (see {@linkcode FieldSpec}.groups): the id
+   * shared by the runs the entry expands to, which a stage kind may compute together.
+   */
+  readonly group?: string;
 }
 
 /** One experiment of the set. */
@@ -150,6 +155,9 @@ export const nameField: Check = (v) =>
 export const numberListField: Check = (v) =>
   Array.isArray(v) && v.length > 0 && v.every(isNum) ? null : "must be a non-empty list of numbers";
 
+/** true or false. */
+export const booleanField: Check = (v) => typeof v === "boolean" ? null : "must be true or false";
+
 /** A mapping (its fields are for the stage kind to check). */
 export const mappingField: Check = (v) =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? null : "must be a mapping";
@@ -160,6 +168,13 @@ export interface FieldSpec {
   readonly check: Check;
   /** The value itself is a list, so only a list of lists sweeps. */
   readonly vector?: boolean;
+  /**
+   * A boolean that groups: when an entry sets it true, the runs the entry's sweeps expand to form
+   * one group (`RunInstance.group`), and the field's value in each run's params becomes the list of
+   * the group's swept values, one mapping per run in expansion order (so a run's cache key covers
+   * the group it is computed with). It cannot itself be swept; false drops it from the params.
+   */
+  readonly groups?: boolean;
 }
 
 /** The run fields every schema has: the backend a run asks for (`--backend` overrides it). */
@@ -615,7 +630,30 @@ class Validator {
           `${rpath} expands to ${count} runs, which takes the file past the limit of ${LIMITS.instances} stage instances`,
         );
       }
-      for (const inst of expand(name, merged, runFieldsOf(ctx.opts.runs))) {
+      const schema = runFieldsOf(ctx.opts.runs);
+      const expanded = expand(name, merged, schema);
+      const grouping = Object.keys(schema).filter((k) => schema[k].groups && merged.has(k));
+      for (const k of grouping) {
+        const v = merged.get(k);
+        if (typeof v !== "boolean") {
+          const got = v instanceof Sweep ? "a list: it cannot be swept" : JSON.stringify(v);
+          this.fail(rnode, `${rpath}.${k} must be true or false (got ${got})`);
+        }
+      }
+      const swept = [...merged].filter(([, v]) => v instanceof Sweep).map(([k]) => k);
+      const members = expanded.map((inst) =>
+        Object.fromEntries(swept.map((k) => [k, inst.params[k]])) as Json
+      );
+      for (const inst of expanded) {
+        let group: string | undefined;
+        const params = inst.params as Record<string, Json>;
+        for (const k of grouping) {
+          if (params[k] === true) {
+            params[k] = members;
+            group = rpath;
+          } else delete params[k];
+        }
+        if (group !== undefined) (inst as { group?: string }).group = group;
         const prev = owner.get(inst.label);
         if (prev !== undefined) {
           this.fail(

@@ -97,7 +97,7 @@ Deno.test("validation errors name file:line and the key path", () => {
     ],
     [
       BASE.replace("rho: 0 }", "rhoo: 0 }"),
-      "experiments/x.yaml:11: experiments[0].train.runs[1].rhoo is not a valid key (valid: name, optimizer, lr, rho, steps, seed, batch, sigma, inner_steps, x0, init_scale, backend, log_per_decade, window)",
+      "experiments/x.yaml:11: experiments[0].train.runs[1].rhoo is not a valid key (valid: name, optimizer, lr, rho, steps, seed, batch, sigma, inner_steps, x0, init_scale, backend, log_per_decade, window, runs_axis)",
     ],
     [
       BASE.replace("optimizer: gd", "optimizer: Adam!"),

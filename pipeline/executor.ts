@@ -17,6 +17,8 @@ export interface Job {
   readonly inputs: Readonly<Record<string, InputArtifact[]>>;
   /** Empty directory to write into. */
   readonly outDir: string;
+  /** Instances of the same group computed with this one (by the kind's `runGroup`). */
+  readonly with?: readonly Omit<Job, "kind" | "with">[];
 }
 
 /** Callbacks a running job reports through. */
@@ -35,21 +37,30 @@ export interface Executor {
   close(): void;
 }
 
+/**
+ * Runs a job with the registry's stage code: `run` for one instance, `runGroup` for a job with
+ * group members (one `progress` and `log` for them all).
+ */
+export async function runJob(registry: StageRegistry, job: Job, on: JobEvents): Promise<void> {
+  const kind = registry[job.kind];
+  if (!kind) throw new Error(`no stage kind ${JSON.stringify(job.kind)} is registered`);
+  const context = (j: Omit<Job, "kind" | "with">) => ({
+    id: j.id,
+    params: j.params,
+    inputs: j.inputs,
+    outDir: j.outDir,
+    progress: (done: number, total: number, note?: string) => on.progress(done, total, note),
+    log: (message: string) => on.log(message),
+  });
+  if (job.with === undefined) return await kind.run(context(job));
+  if (!kind.runGroup) throw new Error(`stage kind ${job.kind} cannot compute a group`);
+  await kind.runGroup([context(job), ...job.with.map(context)]);
+}
+
 /** Runs stages in the calling thread (concurrency only where stages await). */
 export function inProcessExecutor(registry: StageRegistry): Executor {
   return {
-    async run(job, on) {
-      const kind = registry[job.kind];
-      if (!kind) throw new Error(`no stage kind ${JSON.stringify(job.kind)} is registered`);
-      await kind.run({
-        id: job.id,
-        params: job.params,
-        inputs: job.inputs,
-        outDir: job.outDir,
-        progress: (done, total, note) => on.progress(done, total, note),
-        log: (message) => on.log(message),
-      });
-    },
+    run: (job, on) => runJob(registry, job, on),
     close() {},
   };
 }

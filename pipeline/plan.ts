@@ -19,6 +19,11 @@ export interface StageInstance {
   readonly inputs: Readonly<Record<string, readonly string[]>>;
   /** `file:line: key.path` of the config block the params come from (prefixes validation errors). */
   readonly origin?: string;
+  /**
+   * Instances with the same group are computed together by their stage kind's `runGroup`, where it
+   * has one (the runs one config entry expands to, when it asks for it).
+   */
+  readonly group?: string;
 }
 
 /**
@@ -57,6 +62,7 @@ export function planInstances(
         params: { ...r.params, experiment: exp.id },
         inputs: { dataset: [ds] },
         origin: r.origin,
+        ...(r.group === undefined ? {} : { group: `${exp.id}: ${r.group}` }),
       });
     });
     const spectrals: string[] = [];

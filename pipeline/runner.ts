@@ -100,6 +100,21 @@ export interface RunOptions {
 /** A stage whose upstream will run cannot have a known key yet. */
 const PENDING = null;
 
+/** An instance that must be computed, with what its run needs. */
+interface Pending {
+  readonly inst: StageInstance;
+  readonly key: string;
+  readonly c: KeyComponents;
+  readonly forced: boolean;
+  readonly reason: string;
+  readonly upstream: ReadonlyMap<string, Manifest>;
+}
+
+/** A group member waiting for the group's job. */
+interface Joined {
+  readonly resolve: (outcome: Outcome | null) => void;
+}
+
 /** Plans, inspects and runs stage instances against one cache. */
 export class Runner {
   private readonly registry: StageRegistry;
@@ -332,6 +347,15 @@ export class Runner {
     }
 
     const process = async (inst: StageInstance): Promise<Outcome | null> => {
+      try {
+        return await prepare(inst);
+      } finally {
+        settle(inst);
+      }
+    };
+
+    /** Reuses, fails or hands an instance to `compute` (a group's members once all have arrived). */
+    const prepare = async (inst: StageInstance): Promise<Outcome | null> => {
       const upIds = Object.values(inst.inputs).flat();
       for (const id of upIds) {
         if (!byId.has(id)) throw new Error(`${inst.id}: input ${id} is not in the plan`);
@@ -374,75 +398,137 @@ export class Runner {
       }
       let reason = describe(why);
       if (upstreamOnly) reason += `; needed by ${neededBy.get(inst.id) ?? "the selection"}`;
+      const job: Pending = { inst, key, c, forced, reason, upstream };
+      const group = inst.group === undefined ? undefined : groups.get(inst.group);
+      if (group === undefined) return (await compute([job]))[0];
+      return await new Promise<Outcome | null>((resolve) => {
+        group.joined.push({ ...job, resolve });
+        settle(inst);
+      });
+    };
 
+    /**
+     * Computes instances in one job (a group's members together, by their kind's runGroup): one
+     * slot, each member under its own lock and in its own cache entry. Resolves to each member's
+     * outcome, null where it failed.
+     */
+    const compute = async (jobs: readonly Pending[]): Promise<(Outcome | null)[]> => {
+      const out: (Outcome | null)[] = jobs.map(() => null);
+      const fail = (i: number, e: unknown) => {
+        const error = e instanceof Error ? e : new Error(String(e));
+        summary.failed.push({ id: jobs[i].inst.id, error });
+        this.reporter.event({ type: "fail", id: jobs[i].inst.id, error: error.message });
+      };
       await slots.acquire();
+      const locks: { release(): void }[] = [];
       try {
-        const lock = await this.cache.lock(
-          key,
-          () => this.reporter.event({ type: "wait", id: inst.id }),
-        );
-        let manifest: Manifest;
-        try {
-          if (!forced) {
+        const todo: { i: number; tmp: string }[] = [];
+        // Locks in key order, so two processes computing overlapping groups cannot deadlock.
+        const order = [...jobs.keys()].sort((a, b) => jobs[a].key < jobs[b].key ? -1 : 1);
+        for (const i of order) {
+          const j = jobs[i];
+          locks.push(
+            await this.cache.lock(
+              j.key,
+              () => this.reporter.event({ type: "wait", id: j.inst.id }),
+            ),
+          );
+          if (!j.forced) {
             // Another process may have finished it while we waited for the lock.
-            const again = await this.cache.read(key);
+            const again = await this.cache.read(j.key);
             if (again.ok) {
-              return await this.reused(
+              out[i] = await this.reused(
                 summary,
-                inst,
-                key,
-                c,
+                j.inst,
+                j.key,
+                j.c,
                 again.manifest,
                 "computed by another process",
               );
+              continue;
             }
           }
-          const tmp = await this.cache.begin(key);
-          this.reporter.event({ type: "start", id: inst.id, key, reason });
-          const started = new Date();
-          const t = performance.now();
-          try {
-            await executor.run({
-              kind: inst.kind,
-              id: inst.id,
-              params: inst.params,
-              inputs: inputArtifacts(inst, upstream, this.cache),
-              outDir: tmp,
-            }, {
-              progress: (done, total, note) =>
-                this.reporter.event({ type: "progress", id: inst.id, done, total, note }),
-              log: (message) => this.reporter.event({ type: "log", id: inst.id, message }),
-            });
-          } catch (e) {
-            await this.cache.abort(tmp);
-            throw e;
-          }
-          const seconds = (performance.now() - t) / 1000;
-          manifest = await this.cache.commit(key, tmp, {
-            ...c,
-            timings: {
-              started: started.toISOString(),
-              finished: new Date().toISOString(),
-              seconds,
-            },
-          });
-          this.reporter.event({ type: "finish", id: inst.id, key, seconds });
-        } finally {
-          lock.release();
+          todo.push({ i, tmp: await this.cache.begin(j.key) });
         }
-        await this.cache.writeIndex(key, c);
-        summary.ran.push(inst.id);
-        const outcome = { manifest, dir: this.cache.entryDir(key), ran: true };
-        summary.outcomes.set(inst.id, outcome);
-        return outcome;
+        if (todo.length === 0) return out;
+        for (const { i } of todo) {
+          const j = jobs[i];
+          this.reporter.event({ type: "start", id: j.inst.id, key: j.key, reason: j.reason });
+        }
+        const started = new Date();
+        const t = performance.now();
+        const part = ({ i, tmp }: { i: number; tmp: string }) => ({
+          id: jobs[i].inst.id,
+          params: jobs[i].inst.params,
+          inputs: inputArtifacts(jobs[i].inst, jobs[i].upstream, this.cache),
+          outDir: tmp,
+        });
+        const ids = todo.map(({ i }) => jobs[i].inst.id);
+        try {
+          await executor.run({
+            kind: jobs[todo[0].i].inst.kind,
+            ...part(todo[0]),
+            ...(jobs[0].inst.group === undefined ? {} : { with: todo.slice(1).map(part) }),
+          }, {
+            progress: (done, total, note) => {
+              for (const id of ids) {
+                this.reporter.event({ type: "progress", id, done, total, note });
+              }
+            },
+            log: (message) => this.reporter.event({ type: "log", id: ids[0], message }),
+          });
+        } catch (e) {
+          for (const { i, tmp } of todo) {
+            await this.cache.abort(tmp);
+            fail(i, e);
+          }
+          return out;
+        }
+        const seconds = (performance.now() - t) / 1000;
+        for (const { i, tmp } of todo) {
+          const j = jobs[i];
+          try {
+            const manifest = await this.cache.commit(j.key, tmp, {
+              ...j.c,
+              timings: {
+                started: started.toISOString(),
+                finished: new Date().toISOString(),
+                seconds,
+              },
+            });
+            this.reporter.event({ type: "finish", id: j.inst.id, key: j.key, seconds });
+            await this.cache.writeIndex(j.key, j.c);
+            summary.ran.push(j.inst.id);
+            out[i] = { manifest, dir: this.cache.entryDir(j.key), ran: true };
+            summary.outcomes.set(j.inst.id, out[i]!);
+          } catch (e) {
+            fail(i, e);
+          }
+        }
+        return out;
       } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
-        summary.failed.push({ id: inst.id, error });
-        this.reporter.event({ type: "fail", id: inst.id, error: error.message });
-        return null;
+        jobs.forEach((_, i) => out[i] === null && fail(i, e));
+        return out;
       } finally {
+        for (const l of locks) l.release();
         slots.release();
       }
+    };
+
+    // Groups whose kind computes them together: the members still to arrive, and those waiting.
+    const groups = new Map<string, { waiting: Set<string>; joined: (Pending & Joined)[] }>();
+    for (const inst of plan) {
+      if (inst.group === undefined || !this.registry[inst.kind].runGroup) continue;
+      const g = groups.get(inst.group) ?? { waiting: new Set<string>(), joined: [] };
+      g.waiting.add(inst.id);
+      groups.set(inst.group, g);
+    }
+    /** Marks a member as arrived (joined, reused, failed or skipped); the last one starts the job. */
+    const settle = (inst: StageInstance) => {
+      const g = inst.group === undefined ? undefined : groups.get(inst.group);
+      if (!g || !g.waiting.delete(inst.id) || g.waiting.size > 0 || g.joined.length === 0) return;
+      const joined = g.joined.splice(0);
+      compute(joined).then((outs) => joined.forEach((j, i) => j.resolve(outs[i])));
     };
 
     try {

@@ -69,6 +69,13 @@ export interface StageKind {
   publishes?(params: Readonly<Record<string, unknown>>): readonly string[];
   /** Computes the artifacts of one instance into `ctx.outDir`. */
   run(ctx: StageContext): Promise<void>;
+  /**
+   * Computes instances of one group (`StageInstance.group`) together, each into its own
+   * `ctx.outDir`; given only some members of a group (the others cached or not selected), it
+   * computes what their params say, the group's other members included where the numbers depend
+   * on them. Absent: members run one by one through `run`.
+   */
+  runGroup?(ctxs: readonly StageContext[]): Promise<void>;
 }
 
 /** Stage kinds by name, as exported by `stages/registry.ts`. */

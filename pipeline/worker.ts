@@ -4,7 +4,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import type { Job } from "./executor.ts";
+import { type Job, runJob } from "./executor.ts";
 import type { StageRegistry } from "./stage.ts";
 
 let registry: StageRegistry | undefined;
@@ -17,15 +17,8 @@ self.onmessage = async (ev: MessageEvent) => {
       self.postMessage({ type: "ready" });
       return;
     }
-    const job = msg.job;
-    const kind = registry?.[job.kind];
-    if (!kind) throw new Error(`no stage kind ${JSON.stringify(job.kind)} is registered`);
     let last = -Infinity;
-    await kind.run({
-      id: job.id,
-      params: job.params,
-      inputs: job.inputs,
-      outDir: job.outDir,
+    await runJob(registry ?? {}, msg.job, {
       progress(done, total, note) {
         const t = performance.now();
         if (t - last < 200 && done < total) return;

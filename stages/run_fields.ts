@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  booleanField,
   integerField,
   mappingField,
   nameField,
@@ -43,6 +44,8 @@ export const TRAIN_RUNS: RunSchema = {
     log_per_decade: { check: integerField(1, RUN_LIMITS.logPerDecade) },
     // The train stage checks the window's fields against the run (steps, bounds).
     window: { check: mappingField },
+    // The runs of the entry advance together on the runs axis (one tensor computation).
+    runs_axis: { check: booleanField, groups: true },
   },
   required: ["optimizer", "lr", "steps"],
 };

@@ -2,14 +2,27 @@
  * The train stage: runs one optimizer on the data set and writes the trajectory, the checkpoints
  * the spectral stage analyses, the run's metadata and, with a `window` field, `window.csv` (one
  * row per logged window step: start, step, proj, sign, sample, loss).
+ *
+ * With `runs_axis: true` the runs of one config entry (its sweep over seed, lr, rho and sigma)
+ * advance together on the runs axis (core/optim/train.ts `trainRuns`): one tensor computation on
+ * tfjs, each run's own arithmetic on float64. Each run still writes its own artifacts into its own
+ * cache entry; a run computed alone (a single-stage rerun) computes its whole group again, since
+ * on tfjs its float32 numbers depend on the group it was batched with.
  * @module
  */
 import * as aq from "arquero";
-import { openObjective, resolveBackend } from "../core/setup.ts";
+import { openObjective, openRunsObjective, resolveBackend, type Session } from "../core/setup.ts";
 import { probeWebGpu } from "../core/engine/backend.ts";
 import { createF64Problem, initialPoint } from "../core/problems/registry.ts";
-import { checkWindow, logSpacedSteps, train, validateOptimizerSpec } from "../core/optim/train.ts";
-import type { WindowOptions } from "../core/optim/types.ts";
+import {
+  checkWindow,
+  logSpacedSteps,
+  type RunPlan,
+  train,
+  trainRuns,
+  validateOptimizerSpec,
+} from "../core/optim/train.ts";
+import type { TrainOptions, TrainResult, WindowOptions } from "../core/optim/types.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import { f64Engine } from "../core/engine/f64.ts";
 import { oracleFrom } from "../core/engine/oracle.ts";
@@ -20,7 +33,7 @@ import { datasetFor } from "./dataset.ts";
 import type { OptimizerKind, OptimizerSpec } from "../core/optim/types.ts";
 import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
 import { OPTIMIZER_KINDS } from "../core/optim/spec.ts";
-import type { StageKind } from "../pipeline/stage.ts";
+import type { StageContext, StageKind } from "../pipeline/stage.ts";
 import { readDataset, writeCheckpoints, writeCsv, writeJson } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
 
@@ -39,6 +52,31 @@ interface TrainParams {
   backend?: BackendRequest;
   log_per_decade?: number;
   window?: { at: number[]; length: number };
+  /** The swept values of every run of the entry, when the entry advances on the runs axis. */
+  runs_axis?: Record<string, number>[];
+}
+
+/** The fields the runs of one runs axis may differ in (the step's per-run coefficients, the seed). */
+const RUNS_AXIS_FIELDS = ["seed", "lr", "rho", "sigma"];
+
+/** Checks `runs_axis` and returns the index of this run's values in it (−1 without a runs axis). */
+function runsAxisIndex(p: TrainParams): number {
+  const members = p.runs_axis;
+  if (members === undefined) return -1;
+  const swept = [...new Set(members.flatMap((m) => Object.keys(m)))];
+  const other = swept.filter((k) => !RUNS_AXIS_FIELDS.includes(k));
+  if (other.length > 0) {
+    throw new RangeError(
+      `runs_axis: the runs of one entry may differ only in ${
+        RUNS_AXIS_FIELDS.join(", ")
+      }; this entry sweeps ${other.join(", ")} (split it into entries)`,
+    );
+  }
+  const at = members.findIndex((m) =>
+    Object.entries(m).every(([k, v]) => (p as unknown as Record<string, unknown>)[k] === v)
+  );
+  if (at < 0) throw new RangeError("runs_axis: this run's values are not among the axis's runs");
+  return at;
 }
 
 /** Optimizers whose steps use no random draw (a full batch, no random direction). */
@@ -141,6 +179,7 @@ export const trainStage: StageKind = {
     const dataset = await datasetFor(upstream.dataset[0]);
     validateOptimizerSpec(optimizerSpec(p), createF64Problem(dataset).numSamples);
     windowField(p);
+    runsAxisIndex(p);
     initialPoint(dataset, { seed: p.seed ?? 0, x0: p.x0, scale: p.init_scale });
   },
   async warnings(params, upstream) {
@@ -150,53 +189,97 @@ export const trainStage: StageKind = {
   async runtime(params) {
     return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;
   },
-  async run(ctx) {
-    const p = ctx.params as unknown as TrainParams;
-    const dataset = await readDataset(ctx.inputs);
-    const session = await openObjective(dataset, (p.backend ?? "auto") as BackendRequest);
-    try {
-      const seed = p.seed ?? 0;
-      const x0 = initialPoint(dataset, { seed, x0: p.x0, scale: p.init_scale });
-      const window = windowField(p);
-      const result = await train(session.ops, session.objective, x0, optimizerSpec(p), {
-        ...(window ? { window: { ...window, reference: windowReference(dataset) } } : {}),
-        steps: p.steps,
-        seed,
-        logSteps: logSpacedSteps(p.steps, p.log_per_decade ?? 10),
-        onLog: (row) => ctx.progress(row.step, p.steps, `loss ${row.loss.toExponential(3)}`),
-        onProgress: (step) => ctx.progress(step, p.steps),
-      });
-      if (result.diverged) ctx.log(`diverged: ${result.diverged}`);
-      const dim = x0.length;
-      const rows = result.rows.map((r) => {
-        const row: Record<string, number> = {
-          step: r.step,
-          tau: r.tau,
-          loss: r.loss,
-          grad_norm: r.gradNorm,
-          param_norm: r.paramNorm,
-          sample: r.sample,
-        };
-        r.params?.forEach((v, i) => row[`x${i + 1}`] = v);
-        return row;
-      });
-      await writeCsv(ctx.outDir, "trajectory.csv", aq.from(rows));
-      await writeCheckpoints(ctx.outDir, result.checkpoints);
-      if (window) await writeCsv(ctx.outDir, "window.csv", aq.from(result.window));
-      const request = p.backend ?? "auto";
-      await writeJson(ctx.outDir, "meta.json", {
-        dim,
-        backend: session.backend,
-        // What `auto` chose from (and what `webgpu` ran on); not probed for explicit CPU engines.
-        ...(request === "auto" || request === "webgpu"
-          ? { adapter: (await probeWebGpu()).description }
-          : {}),
-        runtime: session.runtime,
-        diverged: result.diverged ?? null,
-        steps_completed: result.rows.at(-1)?.step ?? 0,
-      });
-    } finally {
-      session.dispose();
-    }
-  },
+  run: (ctx) => trainGroup([ctx]),
+  runGroup: (ctxs) => trainGroup(ctxs),
 };
+
+/**
+ * Trains the runs of `ctxs` (one run, or members of one runs axis) and writes each one's artifacts.
+ * On a runs axis every run of the axis is computed, whichever members were asked for.
+ */
+async function trainGroup(ctxs: readonly StageContext[]): Promise<void> {
+  const p0 = ctxs[0].params as unknown as TrainParams;
+  const dataset = await readDataset(ctxs[0].inputs);
+  const request = (p0.backend ?? "auto") as BackendRequest;
+  const members: TrainParams[] = p0.runs_axis === undefined
+    ? [p0]
+    : p0.runs_axis.map((m) => ({ ...p0, ...m }));
+  const window = windowField(p0);
+  const reference = window && windowReference(dataset);
+  const first = Math.max(0, runsAxisIndex(p0));
+  const plans: RunPlan[] = members.map((p, r) => {
+    const seed = p.seed ?? 0;
+    const opts: TrainOptions = {
+      ...(window ? { window: { ...window, reference: reference! } } : {}),
+      steps: p.steps,
+      seed,
+      logSteps: logSpacedSteps(p.steps, p.log_per_decade ?? 10),
+      // One run's progress stands for the job's (the runs advance in lockstep).
+      ...(r === first
+        ? {
+          onLog: (row) => ctxs[0].progress(row.step, p.steps, `loss ${row.loss.toExponential(3)}`),
+          onProgress: (step) => ctxs[0].progress(step, p.steps),
+        }
+        : {}),
+    };
+    return {
+      x0: initialPoint(dataset, { seed, x0: p.x0, scale: p.init_scale }),
+      spec: optimizerSpec(p),
+      opts,
+    };
+  });
+  const session: Session<unknown> = p0.runs_axis === undefined
+    ? await openObjective(dataset, request) as Session<unknown>
+    : await openRunsObjective(dataset, request, members.length);
+  try {
+    const results = p0.runs_axis === undefined
+      ? [await train(session.ops, session.objective, plans[0].x0, plans[0].spec, plans[0].opts)]
+      : await trainRuns(session.ops, session.objective, plans);
+    const adapter = request === "auto" || request === "webgpu"
+      ? (await probeWebGpu()).description
+      : undefined;
+    for (const ctx of ctxs) {
+      const p = ctx.params as unknown as TrainParams;
+      const result = results[Math.max(0, runsAxisIndex(p))];
+      await writeRun(ctx, result, { session, adapter, runs: members.length });
+    }
+  } finally {
+    session.dispose();
+  }
+}
+
+/** Writes one run's trajectory, checkpoints, window rows and meta.json. */
+async function writeRun(
+  ctx: StageContext,
+  result: TrainResult,
+  opts: { session: Session<unknown>; adapter?: string; runs: number },
+): Promise<void> {
+  const { session, adapter } = opts;
+  if (result.diverged) ctx.log(`diverged: ${result.diverged}`);
+  const p = ctx.params as unknown as TrainParams;
+  const rows = result.rows.map((r) => {
+    const row: Record<string, number> = {
+      step: r.step,
+      tau: r.tau,
+      loss: r.loss,
+      grad_norm: r.gradNorm,
+      param_norm: r.paramNorm,
+      sample: r.sample,
+    };
+    r.params?.forEach((v, i) => row[`x${i + 1}`] = v);
+    return row;
+  });
+  await writeCsv(ctx.outDir, "trajectory.csv", aq.from(rows));
+  await writeCheckpoints(ctx.outDir, result.checkpoints);
+  if (p.window) await writeCsv(ctx.outDir, "window.csv", aq.from(result.window));
+  await writeJson(ctx.outDir, "meta.json", {
+    dim: result.final.length,
+    backend: session.backend,
+    // What `auto` chose from (and what `webgpu` ran on); not probed for explicit CPU engines.
+    ...(adapter === undefined ? {} : { adapter }),
+    runtime: session.runtime,
+    ...(p.runs_axis === undefined ? {} : { runs_axis: opts.runs }),
+    diverged: result.diverged ?? null,
+    steps_completed: result.rows.at(-1)?.step ?? 0,
+  });
+}

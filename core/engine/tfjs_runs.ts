@@ -170,6 +170,7 @@ export function loopedTfObjective(
   runs: number,
 ): Objective<TfRunsVec, TfRunsScalar, TfRunsScalar> {
   const D = objective.dim;
+  // In a tidy: the slice is a tensor of its own, which the reshape does not free.
   const row = (x: TfRunsVec, r: number): TfVec => ({
     t: tf.tidy(() => tf.reshape(tf.slice(x.t, [r, 0], [1, D]), [D]) as tf.Tensor1D),
   });

@@ -12,7 +12,7 @@ import { Rng } from "../rng.ts";
 import { createF64Problem, initialPoint, makeDataset } from "./registry.ts";
 import { tfMlp } from "./tf_mlp.ts";
 import { tfMlp3 } from "./tf_mlp3.ts";
-import { mlpOneSamRuns } from "./tf_mlp_runs.ts";
+import { tfMlp3Runs, tfMlpRuns } from "./tf_mlp_runs.ts";
 import { createTfProblem } from "./tf_registry.ts";
 import { relErr, toF32 } from "./tf_testing.ts";
 
@@ -98,8 +98,6 @@ Deno.test("tf mlp: each depth's builders reject the other's data set", () => {
     /^RangeError: mlp: params.depth 3 is tfMlp3's/,
   );
   const deep = makeDataset({ kind: "mlp", depth: 3, hidden: 2, n: 3, d: 2 }, { seed: 0 });
-  assertThrows(
-    () => mlpOneSamRuns(deep, [{ seed: 0, rho: 0.1, lr: 0.1 }], [initialPoint(deep, { seed: 0 })]),
-    /^RangeError: mlp: the 1-SAM runs axis is for the depth-2 network$/,
-  );
+  assertThrows(() => tfMlpRuns(deep, 2), /^RangeError: mlp: params.depth 3 is tfMlp3Runs's$/);
+  assertThrows(() => tfMlp3Runs(ds, 2), /^RangeError: mlp: tfMlp3Runs needs params.depth = 3$/);
 });

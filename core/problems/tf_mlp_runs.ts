@@ -1,172 +1,326 @@
 /**
- * A runs axis for 1-SAM on the two-layer MLP on tfjs: R independent runs on one data set (their own
- * seeds, ρ and η) advance together as one tensor computation over R stacked parameter vectors, with the closed-form
- * one-sample step of tf_mlp_sam.ts batched over the runs. Each run draws its sample from its own
- * `Rng` exactly as the unbatched step does (one `rng.int(M)` per step), so run r follows the
- * unbatched run with the same seed, ρ and η up to float32 rounding (tested).
+ * The MLPs on the runs axis: R runs of the two- or three-layer network (tf_mlp.ts, tf_mlp3.ts) on
+ * one data set, their parameters stacked as [R, D] in the unbatched flat layout, with loss,
+ * gradient, HVP and label-noise gradient of every run in one tensor computation (autodiff through
+ * tfjs_runs_objective.ts), and for the two-layer net the fused SAM steps of tf_mlp_sam.ts batched
+ * over the runs.
+ *
+ * - Full batch on wasm/webgpu: samples along columns, the runs' first layers stacked as one
+ *   [R·h, d] matrix times the shared zᵀ through `rightMul`, so the large products and their
+ *   derivatives are untransposed with a constant data matrix as right operand, as in tf_mlp.ts.
+ * - Per-run batches (and the full batch on cpu): samples along rows, each run's rows of z gathered
+ *   into [R, b, d] and batched products.
+ * The output layer f = Σ_j a_j s_j is a reduction, not a product: tfjs-wasm 4.22 computes batched
+ * products with a one-column right operand wrongly (seen at R = 1).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../rng.ts";
-import { mlpDepth } from "./mlp.ts";
+import type { Batch, Objective } from "../engine/types.ts";
+import type { TfRunsScalar, TfRunsVec } from "../engine/tfjs_runs.ts";
+import { tfRunsObjective } from "../engine/tfjs_runs_objective.ts";
+import { activation } from "../engine/activations.ts";
+import { rightMul, wasmTanh } from "./tf_mlp.ts";
+import { MLP_ACTIVATIONS, type MlpActivation, mlpDepth } from "./mlp.ts";
 import type { Dataset } from "./types.ts";
 import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
 
-/** One independent run: its seed, SAM radius ρ and learning rate η. */
-export interface RunSpec {
-  /** Seed of the run's sample stream (as the unbatched run's `new Rng(seed)`). */
-  readonly seed: number;
-  /** ρ. */
-  readonly rho: number;
-  /** η. */
-  readonly lr: number;
+/** A runs-axis objective of the MLPs. */
+export type TfRunsObjective = Objective<TfRunsVec, TfRunsScalar, TfRunsScalar>;
+
+/** A runs-axis fused SAM step `(x, batch, lr, rho) => void`, lr and rho [R, 1]. */
+export type FusedRunsSam = (
+  x: TfRunsVec,
+  batch: Batch,
+  lr: TfRunsScalar,
+  rho: TfRunsScalar,
+) => void;
+
+/** The validated model and its data tensors, shared by both depths. */
+interface MlpRunsData {
+  readonly n: number;
+  readonly d: number;
+  readonly h: number;
+  readonly R: number;
+  readonly act: MlpActivation;
+  readonly z: tf.Tensor2D;
+  /** z's float32 values on the host (no read-back: webgpu under Deno cannot read synchronously). */
+  readonly zHost: Float32Array;
+  readonly y: tf.Tensor1D;
+  /** σ for autodiff (double-backprop safe). */
+  readonly sigma: (x: tf.Tensor) => tf.Tensor;
+  /** The full batch's first layer W ↦ W·zᵀ for stacked W [R·h, d]; undefined on cpu. */
+  readonly inputLayer?: (w: tf.Tensor2D) => tf.Tensor2D;
+  /** zᵀ (d×n), the right operand of `inputLayer` and of the fused full-batch step. */
+  readonly zT: tf.Tensor2D;
 }
 
-/** R 1-SAM runs of one MLP data set, advanced together. */
-export interface MlpOneSamRuns {
-  /** Number of runs R. */
-  readonly runs: number;
-  /** Parameters per run D. */
-  readonly dim: number;
-  /** One 1-SAM step of every run. Synchronous; nothing is read back. */
-  step(): void;
-  /** Waits until every queued step has run (reads back a few values). */
-  sync(): Promise<void>;
-  /** The parameters of every run, as float64 rows. */
-  read(): Promise<Float64Array[]>;
-  /** The sample each run drew in the last step. */
-  readonly lastSamples: Int32Array;
-  /** Frees every tensor. */
-  dispose(): void;
-}
-
-/**
- * The runs of `specs` from start points `x0` (one per run, length D = h(d + 2)) on an mlp data set,
- * on tfjs's current backend. Throws a RangeError on malformed data or mismatched lengths.
- */
-export function mlpOneSamRuns(
-  dataset: Dataset,
-  specs: readonly RunSpec[],
-  x0: readonly Float64Array[],
-): MlpOneSamRuns {
+function mlpRunsData(dataset: Dataset, runs: number, depth: 2 | 3): MlpRunsData {
+  const kind = "mlp";
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be ≥ 1 (got ${runs})`);
   const [n, d] = datasetShape(dataset, "z", 2);
   const h = dataset.params.hidden;
   if (typeof h !== "number" || !Number.isInteger(h) || h < 1) {
-    fail("mlp", `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
+    fail(kind, `params.hidden must be a positive integer (got ${JSON.stringify(h)})`);
   }
-  if (mlpDepth(dataset) !== 2) fail("mlp", "the 1-SAM runs axis is for the depth-2 network");
-  const act = enumField("mlp", "params.activation", dataset.params.activation, {
-    allowed: ["tanh", "softplus"] as const,
+  if (mlpDepth(dataset) !== depth) {
+    fail(
+      kind,
+      depth === 2 ? "params.depth 3 is tfMlp3Runs's" : "tfMlp3Runs needs params.depth = 3",
+    );
+  }
+  const act = enumField(kind, "params.activation", dataset.params.activation, {
+    allowed: MLP_ACTIVATIONS,
     fallback: "tanh",
   });
-  const R = specs.length, D = h * (d + 2);
-  if (R < 1 || x0.length !== R || x0.some((x) => x.length !== D)) {
-    throw new RangeError(`need one start point of length ${D} per run (${R} runs)`);
-  }
-  const z64 = datasetArray(dataset, "z", [n, d]);
+  const sigma = act === "tanh" && tf.getBackend() === "wasm" ? wasmTanh : activation(act);
+  const zHost = Float32Array.from(datasetArray(dataset, "z", [n, d]));
+  const z = tf.tensor2d(zHost, [n, d]);
+  const y = tf.tensor1d(Float32Array.from(datasetArray(dataset, "y", [n])));
+  const zT = tf.transpose(z);
+  // The cpu backend keeps samples along rows for the full batch too, as tf_mlp.ts does (its
+  // column broadcasts are slow generic loops there).
+  const inputLayer = tf.getBackend() === "cpu" ? undefined : rightMul(zT, z);
+  return { n, d, h, R: runs, act, z, zHost, y, sigma, inputLayer, zT };
+}
+
+/**
+ * Each run's inputs [R, b, d] and targets [R, b] for a batch [R, b]; for the full batch z and y
+ * with a batch dimension of 1, which the batched products broadcast over the runs.
+ */
+function rowsOf(m: MlpRunsData, batch?: tf.Tensor2D): { zb: tf.Tensor3D; yb: tf.Tensor2D } {
+  const { n, d, z, y } = m;
+  if (!batch) return { zb: tf.reshape(z, [1, n, d]), yb: tf.reshape(y, [1, n]) };
+  const [R, b] = batch.shape, flat = tf.reshape(batch, [-1]);
+  return {
+    zb: tf.reshape(tf.gather(z, flat), [R, b, d]),
+    yb: tf.reshape(tf.gather(y, flat), [R, b]),
+  };
+}
+
+/** The objective from per-run residuals f − y ([R, b], or [R, n] for the full batch). */
+function objectiveOf(
+  m: MlpRunsData,
+  dim: number,
+  residuals: (x: tf.Tensor2D, batch?: tf.Tensor2D) => tf.Tensor2D,
+  extra: { fusedSam?: TfRunsObjective["fusedSam"]; dispose?: tf.Tensor[] } = {},
+): TfRunsObjective {
+  return tfRunsObjective((x, batch) => tf.mean(tf.square(residuals(x, batch)), 1), {
+    dim,
+    runs: m.R,
+    numSamples: m.n,
+    labelNoiseLoss: (x, batch, noise) => tf.mean(tf.square(tf.sub(residuals(x, batch), noise)), 1),
+    fusedSam: extra.fusedSam,
+    dispose: () => tf.dispose([m.z, m.y, m.zT, ...(extra.dispose ?? [])]),
+  });
+}
+
+/**
+ * R runs of the two-layer mlp objective (tfMlp's) on tfjs's current backend: D = h(d + 2),
+ * M = n, with labelNoiseGrad and fused SAM steps for the full batch and for one sample per run.
+ */
+export function tfMlpRuns(dataset: Dataset, runs: number): TfRunsObjective {
+  const m = mlpRunsData(dataset, runs, 2);
+  const { n, d, h, R, y, sigma, inputLayer } = m;
+  const residuals = (x: tf.Tensor2D, batch?: tf.Tensor2D) => {
+    const [w, b, a] = tf.split(x, [h * d, h, h], 1);
+    if (!batch && inputLayer) {
+      const pre = tf.add(
+        tf.reshape(inputLayer(tf.reshape(w, [R * h, d])), [R, h, n]),
+        tf.reshape(b, [R, h, 1]),
+      );
+      const f = tf.sum(tf.mul(sigma(pre), tf.reshape(a, [R, h, 1])), 1);
+      return tf.sub(f, tf.reshape(y, [1, n])) as tf.Tensor2D;
+    }
+    const { zb, yb } = rowsOf(m, batch);
+    const pre = tf.add(
+      tf.matMul(zb, tf.reshape(w, [R, h, d]), false, true),
+      tf.reshape(b, [R, 1, h]),
+    );
+    const f = tf.sum(tf.mul(sigma(pre), tf.reshape(a, [R, 1, h])), 2);
+    return tf.sub(f, yb) as tf.Tensor2D;
+  };
+  const sam = samTensors(m);
+  return objectiveOf(m, h * (d + 2), residuals, {
+    fusedSam: (batchSize) => fusedMlpRunsSam(sam, batchSize),
+    dispose: [sam.zNormSq1, sam.e1, sam.unit0],
+  });
+}
+
+/**
+ * R runs of the three-layer mlp objective (tfMlp3's) on tfjs's current backend:
+ * D = h(d + h + 3), M = n, with labelNoiseGrad; no fused SAM (the generic step serves it).
+ */
+export function tfMlp3Runs(dataset: Dataset, runs: number): TfRunsObjective {
+  const m = mlpRunsData(dataset, runs, 3);
+  const { n, d, h, R, y, sigma, inputLayer } = m;
+  const residuals = (x: tf.Tensor2D, batch?: tf.Tensor2D) => {
+    const [w1, b1, w2, b2, a] = tf.split(x, [h * d, h, h * h, h, h], 1);
+    const w2m = tf.reshape(w2, [R, h, h]);
+    if (!batch && inputLayer) {
+      const pre1 = tf.add(
+        tf.reshape(inputLayer(tf.reshape(w1, [R * h, d])), [R, h, n]),
+        tf.reshape(b1, [R, h, 1]),
+      );
+      const pre2 = tf.add(tf.matMul(w2m, sigma(pre1) as tf.Tensor3D), tf.reshape(b2, [R, h, 1]));
+      const f = tf.sum(tf.mul(sigma(pre2), tf.reshape(a, [R, h, 1])), 1);
+      return tf.sub(f, tf.reshape(y, [1, n])) as tf.Tensor2D;
+    }
+    const { zb, yb } = rowsOf(m, batch);
+    const pre1 = tf.add(
+      tf.matMul(zb, tf.reshape(w1, [R, h, d]), false, true),
+      tf.reshape(b1, [R, 1, h]),
+    );
+    const pre2 = tf.add(
+      tf.matMul(sigma(pre1) as tf.Tensor3D, w2m, false, true),
+      tf.reshape(b2, [R, 1, h]),
+    );
+    const f = tf.sum(tf.mul(sigma(pre2), tf.reshape(a, [R, 1, h])), 2);
+    return tf.sub(f, yb) as tf.Tensor2D;
+  };
+  return objectiveOf(m, h * (d + h + 3), residuals);
+}
+
+/** What the fused steps need beyond the model's data. */
+interface SamTensors extends MlpRunsData {
+  /** ‖z_k‖² + 1 per sample (float32, n). */
+  readonly zNormSq1: tf.Tensor1D;
+  /** e₁ of length D as a [1, D] row (the ascent direction where a run's gradient is 0). */
+  readonly e1: tf.Tensor2D;
+  /** e₁ of length h as a [1, h] row. */
+  readonly unit0: tf.Tensor2D;
+  /** σ forward only (no second derivatives needed). */
+  readonly sigmaFwd: (x: tf.Tensor) => tf.Tensor;
+  /** σ' from the pre-activation and σ's value. */
+  readonly sigmaPrime: (pre: tf.Tensor, s: tf.Tensor) => tf.Tensor;
+}
+
+function samTensors(m: MlpRunsData): SamTensors {
+  const { n, d, h } = m;
+  const z32 = m.zHost;
   const zn = new Float32Array(n);
   for (let k = 0; k < n; k++) {
     let s = 1;
-    for (let i = 0; i < d; i++) s += Math.fround(z64[k * d + i]) ** 2;
+    for (let i = 0; i < d; i++) s += z32[k * d + i] ** 2;
     zn[k] = s;
   }
-  const z = tf.tensor2d(Float32Array.from(z64), [n, d]);
-  const y = tf.tensor1d(Float32Array.from(datasetArray(dataset, "y", [n])));
-  const zNormSq1 = tf.tensor1d(zn);
-  const rho = tf.tensor2d(specs.map((s) => s.rho), [R, 1]);
-  const twoLr = tf.tensor2d(specs.map((s) => 2 * s.lr), [R, 1]);
-  const e1 = new Float32Array(h);
-  e1[0] = 1;
-  const unit0 = tf.tensor2d(e1, [1, h]);
-  // Wᵀ per run (R×d×h): the batched products z_rᵀWᵀ_r (R×1×h) and z_r δ̃_rᵀ (R×d×h) then have
-  // no one-column right operand, which tfjs-wasm 4.22 computes wrongly (seen at R = 1).
-  const host = {
-    w: new Float32Array(R * h * d),
-    b: new Float32Array(R * h),
-    a: new Float32Array(R * h),
+  const unit = (len: number) => {
+    const e = new Float32Array(len);
+    e[0] = 1;
+    return tf.tensor2d(e, [1, len]);
   };
-  x0.forEach((x, r) => {
-    for (let j = 0; j < h; j++) {
-      for (let i = 0; i < d; i++) host.w[r * h * d + i * h + j] = x[j * d + i];
-    }
-    host.b.set(x.subarray(h * d, h * d + h), r * h);
-    host.a.set(x.subarray(h * d + h), r * h);
-  });
-  const sigma = act === "tanh" ? tf.tanh : tf.softplus;
-  const sigmaPrime = act === "tanh"
-    ? (_pre: tf.Tensor, s: tf.Tensor) => tf.sub(1, tf.square(s))
-    : (pre: tf.Tensor) => tf.sigmoid(pre);
-  const rngs = specs.map((s) => new Rng(s.seed));
-  const samples = new Int32Array(R);
-  // The layers as separate tensors (Wᵀ: R×d×h, b and a: R×h): splitting and re-joining one R×D
-  // tensor every step cost more than the step itself on tfjs-wasm (measured).
-  const state = {
-    w: tf.tensor3d(host.w, [R, d, h]),
-    b: tf.tensor2d(host.b, [R, h]),
-    a: tf.tensor2d(host.a, [R, h]),
-  };
-  const rowSum = (t: tf.Tensor) => tf.sum(t, 1, true);
-
-  const step = () => {
-    for (let r = 0; r < R; r++) samples[r] = rngs[r].int(n);
-    const [w2, b2, a2] = tf.tidy(() => {
-      const { w, b, a } = state;
-      const idx = tf.tensor1d(samples, "int32");
-      const zk = tf.gather(z, idx);
-      const yk = tf.reshape(tf.gather(y, idx), [R, 1]);
-      const znk = tf.reshape(tf.gather(zNormSq1, idx), [R, 1]);
-      // Batched products: z_rᵀWᵀ_r (R×1×h) and the rank-one update z_r δ̃_rᵀ (R×d×h).
-      const pre = tf.add(tf.reshape(tf.matMul(tf.reshape(zk, [R, 1, d]), w), [R, h]), b);
-      const s = sigma(pre);
-      const ap = tf.mul(a, sigmaPrime(pre, s));
-      const e = tf.mul(tf.sub(rowSum(tf.mul(a, s)), yk), 2);
-      const normSq = tf.mul(
-        tf.square(e),
-        tf.add(rowSum(tf.square(s)), tf.mul(rowSum(tf.square(ap)), znk)),
-      );
-      const zero = tf.equal(normSq, 0);
-      const ce = tf.mul(tf.where(zero, tf.zerosLike(normSq), tf.div(rho, tf.sqrt(normSq))), e);
-      const e1w = tf.where(zero, tf.mul(rho, tf.onesLike(normSq)), tf.zerosLike(normSq));
-      const e1pre = tf.mul(unit0, tf.mul(e1w, tf.slice(zk, [0, 0], [R, 1])));
-      const preT = tf.add(tf.add(pre, tf.mul(ap, tf.mul(ce, znk))), e1pre);
-      const aT = tf.add(a, tf.mul(s, ce));
-      const sT = sigma(preT);
-      const eT = tf.mul(tf.sub(rowSum(tf.mul(aT, sT)), yk), twoLr);
-      const dT = tf.mul(tf.mul(aT, sigmaPrime(preT, sT)), eT);
-      return [
-        tf.sub(w, tf.matMul(tf.reshape(zk, [R, d, 1]), tf.reshape(dT, [R, 1, h]))),
-        tf.sub(b, dT),
-        tf.sub(a, tf.mul(sT, eT)),
-      ];
-    });
-    tf.dispose([state.w, state.b, state.a]);
-    state.w = w2 as tf.Tensor3D;
-    state.b = b2 as tf.Tensor2D;
-    state.a = a2 as tf.Tensor2D;
-  };
-
   return {
-    runs: R,
-    dim: D,
-    step,
-    async read() {
-      const [w, b, a] = await Promise.all([state.w.data(), state.b.data(), state.a.data()]);
-      return specs.map((_, r) => {
-        const x = new Float64Array(D);
-        for (let j = 0; j < h; j++) {
-          for (let i = 0; i < d; i++) x[j * d + i] = w[r * h * d + i * h + j];
-        }
-        x.set(b.subarray(r * h, (r + 1) * h), h * d);
-        x.set(a.subarray(r * h, (r + 1) * h), h * d + h);
-        return x;
-      });
-    },
-    async sync() {
-      await state.a.data();
-    },
-    lastSamples: samples,
-    dispose() {
-      tf.dispose([state.w, state.b, state.a, z, y, zNormSq1, rho, twoLr, unit0]);
-    },
+    ...m,
+    zNormSq1: tf.tensor1d(zn),
+    e1: unit(h * (d + 2)),
+    unit0: unit(h),
+    sigmaFwd: m.act === "tanh" ? tf.tanh : tf.softplus,
+    sigmaPrime: m.act === "tanh" ? (_pre, s) => tf.sub(1, tf.square(s)) : (pre) => tf.sigmoid(pre),
+  };
+}
+
+/** Replaces `x.t` by `next` and frees the previous tensor. */
+function swap(x: TfRunsVec, next: tf.Tensor2D): void {
+  const old = x.t;
+  x.t = next;
+  old.dispose();
+}
+
+/**
+ * The fused step for batches of `batchSize` samples per run: the full batch (batchSize = n) or one
+ * sample; undefined for other sizes (the generic step serves them).
+ */
+function fusedMlpRunsSam(m: SamTensors, batchSize: number): FusedRunsSam | undefined {
+  if (batchSize === m.n) return fullBatch(m);
+  if (batchSize === 1) return oneSample(m);
+  return undefined;
+}
+
+/** Per run, c = ρ/‖g‖ and e₁'s weight ρ·[‖g‖ = 0], from ‖g‖² ([R, 1] each). */
+function ascentScale(normSq: tf.Tensor, rho: tf.Tensor): { c: tf.Tensor; e1: tf.Tensor } {
+  const zero = tf.equal(normSq, 0), none = tf.zerosLike(normSq);
+  const c = tf.where(zero, none, tf.div(rho, tf.sqrt(normSq)));
+  const e1 = tf.where(zero, tf.mul(rho, tf.onesLike(normSq)), none);
+  return { c, e1 };
+}
+
+function fullBatch(m: SamTensors): FusedRunsSam {
+  const { n, d, h, R, z, zT, y } = m;
+  /** Every run's ∇L: [gW (R×h×d), gb (R×h×1), ga (R×h×1)], samples along columns. */
+  const grad = (w: tf.Tensor3D, b: tf.Tensor, a: tf.Tensor) => {
+    const pre = tf.add(tf.reshape(tf.matMul(tf.reshape(w, [R * h, d]), zT), [R, h, n]), b);
+    const s = m.sigmaFwd(pre);
+    const f = tf.sum(tf.mul(s, a), 1, true);
+    const e = tf.mul(tf.sub(f, tf.reshape(y, [1, 1, n])), 2 / n);
+    const ga = tf.sum(tf.mul(s, e), 2, true);
+    const delta = tf.mul(tf.mul(a, e), m.sigmaPrime(pre, s));
+    const gW = tf.matMul(tf.reshape(delta, [R * h, n]), z);
+    return [gW, tf.sum(delta, 2, true), ga] as const;
+  };
+  const parts = (x: tf.Tensor2D) => {
+    const [w, b, a] = tf.split(x, [h * d, h, h], 1);
+    return [
+      tf.reshape(w, [R, h, d]) as tf.Tensor3D,
+      tf.reshape(b, [R, h, 1]),
+      tf.reshape(a, [R, h, 1]),
+    ] as const;
+  };
+  const flat = (gW: tf.Tensor, gb: tf.Tensor, ga: tf.Tensor) =>
+    tf.concat([tf.reshape(gW, [R, h * d]), tf.reshape(gb, [R, h]), tf.reshape(ga, [R, h])], 1);
+  return (x, _batch, lr, rho) => {
+    swap(
+      x,
+      tf.tidy(() => {
+        const g = flat(...grad(...parts(x.t)));
+        const { c, e1 } = ascentScale(tf.sum(tf.square(g), 1, true), rho);
+        const xt = tf.add(tf.add(x.t, tf.mul(g, c)), tf.mul(m.e1, e1)) as tf.Tensor2D;
+        return tf.sub(x.t, tf.mul(flat(...grad(...parts(xt))), lr)) as tf.Tensor2D;
+      }),
+    );
+  };
+}
+
+function oneSample(m: SamTensors): FusedRunsSam {
+  const { d, h, R, z, y, zNormSq1, unit0 } = m;
+  const rowSum = (t: tf.Tensor) => tf.sum(t, 1, true);
+  return (x, batch, lr, rho) => {
+    if (batch === undefined || batch.length !== R) {
+      throw new RangeError(`the one-sample SAM step takes one index per run (${R} runs)`);
+    }
+    swap(
+      x,
+      tf.tidy(() => {
+        const idx = tf.tensor1d(batch, "int32");
+        const zk = tf.gather(z, idx);
+        const zk3 = tf.reshape(zk, [R, 1, d]);
+        const yk = tf.reshape(tf.gather(y, idx), [R, 1]);
+        const znk = tf.reshape(tf.gather(zNormSq1, idx), [R, 1]);
+        const [w, b, a] = tf.split(x.t, [h * d, h, h], 1);
+        const wm = tf.reshape(w, [R, h, d]);
+        // Each run's pre-activations as a row reduction (no product with a one-column operand).
+        const pre = tf.add(tf.sum(tf.mul(wm, zk3), 2), b);
+        const s = m.sigmaFwd(pre);
+        const ap = tf.mul(a, m.sigmaPrime(pre, s)); // δ = e·a⊙σ'
+        const e = tf.mul(tf.sub(rowSum(tf.mul(a, s)), yk), 2);
+        // ‖∇L_k‖² = e²(‖s‖² + ‖a⊙σ'‖²(‖z_k‖² + 1)).
+        const normSq = tf.mul(
+          tf.square(e),
+          tf.add(rowSum(tf.square(s)), tf.mul(rowSum(tf.square(ap)), znk)),
+        );
+        const { c, e1 } = ascentScale(normSq, rho);
+        const ce = tf.mul(c, e);
+        // x̃ = x + c∇L_k (+ ρe₁, which moves W_00 and so pre_0 by ρ·z_k0).
+        const e1pre = tf.mul(unit0, tf.mul(e1, tf.slice(zk, [0, 0], [R, 1])));
+        const preT = tf.add(tf.add(pre, tf.mul(ap, tf.mul(ce, znk))), e1pre);
+        const aT = tf.add(a, tf.mul(s, ce));
+        const sT = m.sigmaFwd(preT);
+        const eT = tf.mul(tf.sub(rowSum(tf.mul(aT, sT)), yk), tf.mul(lr, 2));
+        const dT = tf.mul(tf.mul(aT, m.sigmaPrime(preT, sT)), eT); // η·δ̃
+        return tf.concat([
+          tf.reshape(tf.sub(wm, tf.mul(tf.reshape(dT, [R, h, 1]), zk3)), [R, h * d]),
+          tf.sub(b, dT),
+          tf.sub(a, tf.mul(sT, eT)),
+        ], 1) as tf.Tensor2D;
+      }),
+    );
   };
 }

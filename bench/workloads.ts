@@ -15,7 +15,8 @@ import { Rng } from "../core/rng.ts";
 import { lanczos } from "../core/spectra/lanczos.ts";
 import { hessianMatvec } from "../core/spectra/linalg.ts";
 import { hutchinson } from "../core/spectra/trace.ts";
-import { mlpOneSamRuns } from "../core/problems/tf_mlp_runs.ts";
+import { createTfRunsProblem } from "../core/problems/tf_runs_registry.ts";
+import { TfRunsOps } from "../core/engine/tfjs_runs.ts";
 import { type Body, calibrate, repetition, summarize, type TimingOptions } from "./harness.ts";
 
 /**
@@ -317,25 +318,33 @@ export async function measure<V, S>(
       for (let i = 0; i < result.length; i++) result[i] -= inst.x0[i];
       push({ operation: op, times, result });
     } else if (op === "1sam-x64") {
-      const specs = Array.from({ length: BATCHED_RUNS }, (_, r) => ({
-        seed: r,
-        rho: inst.workload.rho,
-        lr: inst.workload.lr,
-      }));
-      const runs = mlpOneSamRuns(inst.dataset, specs, specs.map(() => inst.x0));
+      // The pipeline's runs axis: createStep over TfRunsOps and the batched MLP objective (its
+      // closed-form one-sample SAM step), R runs with their own streams, from x0.
+      const R = BATCHED_RUNS;
+      const objectiveRuns = createTfRunsProblem(inst.dataset, R);
+      const runsOps = new TfRunsOps(objectiveRuns.dim, R);
+      const specs = Array.from({ length: R }, () => spec(inst.workload, "1sam"));
+      const start = new Float64Array(R * inst.x0.length);
+      for (let r = 0; r < R; r++) start.set(inst.x0, r * inst.x0.length);
+      const xs = runsOps.fromF64(start);
+      const st = createStep(runsOps, objectiveRuns, specs, specs.map((_, r) => new Rng(r)));
       const body: Body = async (n) => {
-        for (let i = 0; i < n; i++) runs.step();
-        await runs.sync();
+        for (let i = 0; i < n; i++) st.step(xs);
+        await runsOps.toF64(xs);
       };
       // No reset between repetitions: 1-SAM with these η moves the runs little.
       const inner = await calibrate(body, opts.timing);
-      const times = await rounds(op, async () => await repetition(body, inner) / BATCHED_RUNS);
-      runs.dispose();
+      const times = await rounds(op, async () => await repetition(body, inner) / R);
+      st.dispose();
       // The check: run 0 (seed 0, the reference's stream) one step from x0.
-      const one = mlpOneSamRuns(inst.dataset, [specs[0]], [inst.x0]);
-      one.step();
-      const [result] = await one.read();
-      one.dispose();
+      runsOps.set(xs, start);
+      const check = createStep(runsOps, objectiveRuns, specs, specs.map((_, r) => new Rng(r)));
+      check.step(xs);
+      const result = (await runsOps.toF64(xs)).slice(0, inst.x0.length);
+      check.dispose();
+      runsOps.dispose(xs);
+      runsOps.close();
+      objectiveRuns.dispose?.();
       for (let i = 0; i < result.length; i++) result[i] -= inst.x0[i];
       push({ operation: op, times, result });
     } else if (op === "hvp") {

@@ -8,7 +8,8 @@ import { f64Engine } from "./engine/f64.ts";
 import { selectBackend } from "./engine/select.ts";
 import { createTfEngine } from "./engine/tfjs.ts";
 import { F64RunsOps, loopedF64Objective } from "./engine/f64_runs.ts";
-import { loopedTfObjective, TfRunsOps } from "./engine/tfjs_runs.ts";
+import { TfRunsOps } from "./engine/tfjs_runs.ts";
+import { createTfRunsProblem } from "./problems/tf_runs_registry.ts";
 import type { BackendName, BackendRequest, Objective, VecOps } from "./engine/types.ts";
 import { createF64Problem } from "./problems/registry.ts";
 import { createTfProblem } from "./problems/tf_registry.ts";
@@ -88,17 +89,13 @@ export async function openRunsObjective(
     };
   }
   const engine = await createTfEngine(backend);
-  const objective = createTfProblem(dataset);
+  const objective = createTfRunsProblem(dataset, runs);
   const ops = new TfRunsOps(objective.dim, runs);
   return {
     backend,
     runtime: engine.runtime,
     ops: ops as unknown as VecOps<unknown, unknown, unknown>,
-    objective: loopedTfObjective(objective, runs) as unknown as Objective<
-      unknown,
-      unknown,
-      unknown
-    >,
+    objective: objective as unknown as Objective<unknown, unknown, unknown>,
     dispose: () => {
       objective.dispose?.();
       ops.close();

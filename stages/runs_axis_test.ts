@@ -1,0 +1,152 @@
+/**
+ * `runs_axis: true` through the whole pipeline: the runs of an entry are computed in one job, each
+ * run keeps its own cache entry and artifacts, a float64 axis changes no byte of any run, a tfjs axis
+ * tracks the runs computed alone within float32 rounding, and a member rerun alone (which
+ * recomputes its group) rewrites its artifacts byte for byte.
+ */
+import { assert, assertClose, assertEquals } from "../testing/assert.ts";
+import { Cache } from "../pipeline/cache.ts";
+import { runCli } from "../pipeline/cli.ts";
+import { stageKinds } from "./registry.ts";
+import { TRAIN_RUNS } from "./run_fields.ts";
+import { runConfig } from "./testing/run_config.ts";
+
+/** The artifact text of `file` of instance `id` in the cache of `dir`. */
+async function artifact(dir: string, id: string, file: string): Promise<string> {
+  const cache = new Cache(`${dir}/c`);
+  const entry = await cache.readIndex(id);
+  assert(entry !== null, `${id} is in the index`);
+  return await Deno.readTextFile(`${cache.entryDir(entry.key)}/${file}`);
+}
+
+/** The last checkpoint of `id` (float64 values of checkpoints.json's last entry). */
+async function lastCheckpoint(dir: string, id: string): Promise<number[]> {
+  const traj = (await artifact(dir, id, "trajectory.csv")).trim().split("\n");
+  const header = traj[0].split(",");
+  const last = traj.at(-1)!.split(",");
+  return header.flatMap((h, i) => h.startsWith("x") ? [Number(last[i])] : []);
+}
+
+const F64 = `name: axis
+backend: f64
+experiments:
+  - id: toy
+    dataset: { kind: toy4d, family: paper }
+    train:
+      defaults: { steps: 300, lr: 0.05, x0: [1, 1, 0.3, 0.3] }
+      runs:
+        - { name: axis, optimizer: 1sam, rho: [0.02, 0.05], seed: [0, 1], runs_axis: true }
+        - { name: solo, optimizer: 1sam, rho: [0.02, 0.05], seed: [0, 1] }
+    tables: [trajectory]
+`;
+
+Deno.test("runs axis (f64): one job for the entry, each run bit for bit its run alone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, err } = await runConfig(dir, F64);
+    assertEquals(code, 0, err);
+    for (const run of ["rho0.02-seed0", "rho0.02-seed1", "rho0.05-seed0", "rho0.05-seed1"]) {
+      for (const file of ["trajectory.csv", "checkpoints.json"]) {
+        assertEquals(
+          await artifact(dir, `train/toy/axis-${run}`, file),
+          await artifact(dir, `train/toy/solo-${run}`, file),
+          `${run} ${file}`,
+        );
+      }
+      const meta = JSON.parse(await artifact(dir, `train/toy/axis-${run}`, "meta.json"));
+      assertEquals(meta.runs_axis, 4);
+    }
+    // One job: the four entries were committed from one computation, which started once.
+    const started = new Set<string>();
+    for (const run of ["rho0.02-seed0", "rho0.02-seed1", "rho0.05-seed0", "rho0.05-seed1"]) {
+      started.add(
+        JSON.parse(await artifact(dir, `train/toy/axis-${run}`, "manifest.json")).timings.started,
+      );
+    }
+    assertEquals(started.size, 1);
+    const s0 = await artifact(dir, "train/toy/axis-rho0.02-seed0", "trajectory.csv");
+    const s1 = await artifact(dir, "train/toy/axis-rho0.02-seed1", "trajectory.csv");
+    assert(s0 !== s1, "the seeds draw different samples");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const TFJS = `name: axis
+backend: cpu
+experiments:
+  - id: net
+    dataset: { kind: mlp, n: 16, d: 3, hidden: 6, nTest: 0, seed: 1 }
+    train:
+      defaults: { steps: 60, seed: [0, 1, 2] }
+      runs:
+        - { name: axis, optimizer: sam, lr: 0.05, rho: 0.02, runs_axis: true }
+        - { name: solo, optimizer: sam, lr: 0.05, rho: 0.02 }
+        - { name: sgd, optimizer: sgd, lr: 0.05, batch: 4, runs_axis: true }
+        - { name: sgd-solo, optimizer: sgd, lr: 0.05, batch: 4 }
+    tables: [trajectory]
+`;
+
+Deno.test("runs axis (tfjs cpu): runs track their runs alone; a member rerun alone rewrites the same bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, err } = await runConfig(dir, TFJS);
+    assertEquals(code, 0, err);
+    for (const [axis, solo] of [["axis", "solo"], ["sgd", "sgd-solo"]]) {
+      for (const seed of [0, 1, 2]) {
+        const got = await lastCheckpoint(dir, `train/net/${axis}-seed${seed}`);
+        const want = await lastCheckpoint(dir, `train/net/${solo}-seed${seed}`);
+        assertEquals(got.length, 30);
+        // 60 float32 steps, each rounding at ~2⁻²⁴ relative: the gap stays below 60·4·2⁻²⁴·max|x|.
+        const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+        assertClose(got, want, {
+          rtol: 0,
+          atol: 60 * 4 * 2 ** -24 * scale,
+          msg: `${axis} ${seed}`,
+        });
+      }
+    }
+    const id = "train/net/axis-seed1";
+    const before = await artifact(dir, id, "trajectory.csv");
+    let out = "";
+    const rerun = await runCli(
+      ["stage", id, "--force", "--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`],
+      {
+        runs: TRAIN_RUNS,
+        registry: stageKinds,
+        write: (t) => void (out += t),
+        writeErr: (t) => void (out += t),
+      },
+    );
+    assertEquals(rerun, 0, out);
+    assertEquals(await artifact(dir, id, "trajectory.csv"), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runs axis: an entry sweeping more than seed, lr, rho and sigma, or a swept runs_axis, is one clear line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const sweepsBatch = TFJS.replace(
+      "{ name: sgd, optimizer: sgd, lr: 0.05, batch: 4, runs_axis: true }",
+      "{ name: sgd, optimizer: sgd, lr: 0.05, batch: [2, 4], runs_axis: true }",
+    );
+    const a = await runConfig(dir, sweepsBatch);
+    assertEquals(a.code, 2, a.err);
+    assert(
+      a.err.includes("may differ only in seed, lr, rho, sigma; this entry sweeps batch"),
+      a.err,
+    );
+    assert(!a.err.includes("    at "), "no stack trace");
+    const swept = TFJS.replace("runs_axis: true }", "runs_axis: [true, false] }");
+    const b = await runConfig(dir, swept);
+    assertEquals(b.code, 2, b.err);
+    assert(
+      b.err.includes("runs_axis must be true or false (got a list: it cannot be swept)"),
+      b.err,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -206,6 +206,7 @@ export const GPU_CHECK_ONLY = `^(${
 export const ORACLE_TESTS = [
   "core/engine/backend_test.ts",
   "core/problems/tf_mlp_sam_webgpu_test.ts",
+  "core/problems/tf_mlp_runs_webgpu_test.ts",
   "core/engine/select_test.ts",
 ] as const;
 

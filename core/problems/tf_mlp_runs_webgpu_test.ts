@@ -22,7 +22,7 @@ Deno.test({
   async fn() {
     await createTfEngine("webgpu");
     const R = 3;
-    for (const depth of [2, 3]) {
+    for (const depth of [2, 3] as const) {
       const dataset = makeDataset(
         { kind: "mlp", n: 16, d: 4, hidden: 5, depth, activation: "tanh", nTest: 0 },
         { seed: 3 },

@@ -32,6 +32,11 @@ export const LIMITS = {
   instances: 100_000,
   /** Default budget of total optimizer steps of a plan; above it `--yes` or `max_total_steps`. */
   totalSteps: 10_000_000_000,
+  /**
+   * Runs of one group (a grouping field's entry is split into consecutive groups of at most this
+   * many): every member's params list its group's values, so the group size bounds that cost.
+   */
+  groupSize: 64,
 } as const;
 
 /** A mistake in an experiment file (or on the command line): printed as one line, exit code 2. */
@@ -170,9 +175,10 @@ export interface FieldSpec {
   readonly vector?: boolean;
   /**
    * A boolean that groups: when an entry sets it true, the runs the entry's sweeps expand to form
-   * one group (`RunInstance.group`), and the field's value in each run's params becomes the list of
-   * the group's swept values, one mapping per run in expansion order (so a run's cache key covers
-   * the group it is computed with). It cannot itself be swept; false drops it from the params.
+   * groups of consecutive runs (`RunInstance.group`; at most {@linkcode LIMITS}.groupSize each), and
+   * the field's value in each run's params becomes the list of its group's swept values, one
+   * mapping per run in expansion order (so a run's cache key covers the group it is computed with).
+   * It cannot itself be swept; false drops it from the params.
    */
   readonly groups?: boolean;
 }
@@ -641,16 +647,17 @@ class Validator {
         }
       }
       const swept = [...merged].filter(([, v]) => v instanceof Sweep).map(([k]) => k);
-      const members = expanded.map((inst) =>
+      const values = expanded.map((inst) =>
         Object.fromEntries(swept.map((k) => [k, inst.params[k]])) as Json
       );
-      for (const inst of expanded) {
+      for (const [at, inst] of expanded.entries()) {
         let group: string | undefined;
         const params = inst.params as Record<string, Json>;
+        const chunk = Math.floor(at / LIMITS.groupSize);
         for (const k of grouping) {
           if (params[k] === true) {
-            params[k] = members;
-            group = rpath;
+            params[k] = values.slice(chunk * LIMITS.groupSize, (chunk + 1) * LIMITS.groupSize);
+            group = `${rpath}#${chunk}`;
           } else delete params[k];
         }
         if (group !== undefined) (inst as { group?: string }).group = group;

@@ -265,3 +265,23 @@ Deno.test("top-level mistakes name the top level and never echo raw or binary co
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a grouping field groups an entry's runs in consecutive groups of at most LIMITS.groupSize, each listing its own values", () => {
+  const seeds = Array.from({ length: 130 }, (_, i) => i).join(", ");
+  const text = BASE.replace(
+    "- { name: gd, optimizer: gd, rho: 0 }",
+    `- { name: gd, optimizer: gd, rho: 0 }\n        - { name: axis, optimizer: 1sam, rho: [0.1], seed: [${seeds}], runs_axis: true }`,
+  );
+  const runs = parseConfig(text, "q.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
+  const axis = runs.filter((r) => r.label.startsWith("axis-"));
+  assertEquals(axis.length, 130);
+  const groups = [...new Set(axis.map((r) => r.group))];
+  assertEquals(groups, [0, 1, 2].map((k) => `experiments[0].train.runs[2]#${k}`));
+  const lists = axis.map((r) => r.params.runs_axis as { seed: number; rho: number }[]);
+  assertEquals(lists.map((l) => l.length).filter((n, i, a) => a.indexOf(n) === i), [64, 2]);
+  assertEquals(lists[129], [{ rho: 0.1, seed: 128 }, { rho: 0.1, seed: 129 }]);
+  assertEquals(lists[0][63], { rho: 0.1, seed: 63 });
+  // Runs of entries without the field carry neither the field nor a group.
+  const sam = runs.find((r) => r.label === "sam-rho0.01-seed0")!;
+  assertEquals([sam.group, "runs_axis" in sam.params], [undefined, false]);
+});

@@ -44,27 +44,7 @@ export async function resolveBackend(
 
 /** Builds the objective of `dataset` on the engine `request` resolves to. */
 export async function openObjective(dataset: Dataset, request: BackendRequest): Promise<Session> {
-  const backend = await selectBackend(request, { closedForm: true });
-  if (backend === "f64") {
-    const objective = createF64Problem(dataset);
-    return {
-      backend,
-      runtime: f64Runtime(),
-      ops: f64Engine.ops(objective.dim) as VecOps<unknown, unknown>,
-      objective: objective as Objective<unknown, unknown>,
-      dispose() {},
-    };
-  }
-  const engine = await createTfEngine(backend);
-  const objective = createTfProblem(dataset);
-  const ops = engine.ops(objective.dim);
-  return {
-    backend,
-    runtime: engine.runtime,
-    ops: ops as unknown as VecOps<unknown, unknown>,
-    objective: objective as unknown as Objective<unknown, unknown>,
-    dispose: () => objective.dispose?.(),
-  };
+  return await open(dataset, request) as Session;
 }
 
 /**
@@ -72,30 +52,49 @@ export async function openObjective(dataset: Dataset, request: BackendRequest): 
  * vectors in one handle (float64: each run's arithmetic exactly as alone; tfjs: one tensor
  * computation for all runs).
  */
-export async function openRunsObjective(
+export function openRunsObjective(
   dataset: Dataset,
   request: BackendRequest,
   runs: number,
 ): Promise<Session<unknown>> {
+  return open(dataset, request, runs);
+}
+
+/** One run's objective and operations (`runs` undefined), or R runs' on the axis. */
+async function open(
+  dataset: Dataset,
+  request: BackendRequest,
+  runs?: number,
+): Promise<Session<unknown>> {
+  type Pair = [VecOps<unknown, unknown, unknown>, Objective<unknown, unknown, unknown>];
   const backend = await selectBackend(request, { closedForm: true });
   if (backend === "f64") {
-    const objective = createF64Problem(dataset);
-    return {
-      backend,
-      runtime: f64Runtime(),
-      ops: new F64RunsOps(objective.dim, runs) as VecOps<unknown, unknown, unknown>,
-      objective: loopedF64Objective(objective, runs) as Objective<unknown, unknown, unknown>,
-      dispose() {},
-    };
+    const problem = createF64Problem(dataset);
+    const [ops, objective] = (runs === undefined
+      ? [f64Engine.ops(problem.dim), problem]
+      : [new F64RunsOps(problem.dim, runs), loopedF64Objective(problem, runs)]) as Pair;
+    return { backend, runtime: f64Runtime(), ops, objective, dispose() {} };
   }
   const engine = await createTfEngine(backend);
+  if (runs === undefined) {
+    const objective = createTfProblem(dataset);
+    const [ops, obj] = [engine.ops(objective.dim), objective] as unknown as Pair;
+    return {
+      backend,
+      runtime: engine.runtime,
+      ops,
+      objective: obj,
+      dispose: () => objective.dispose?.(),
+    };
+  }
   const objective = createTfRunsProblem(dataset, runs);
   const ops = new TfRunsOps(objective.dim, runs);
+  const [o, obj] = [ops, objective] as unknown as Pair;
   return {
     backend,
     runtime: engine.runtime,
-    ops: ops as unknown as VecOps<unknown, unknown, unknown>,
-    objective: objective as unknown as Objective<unknown, unknown, unknown>,
+    ops: o,
+    objective: obj,
     dispose: () => {
       objective.dispose?.();
       ops.close();

@@ -57,43 +57,76 @@ function batchTensor(batch: Batch): tf.Tensor1D | undefined {
   return batch === undefined ? undefined : tf.tensor1d(batch, "int32");
 }
 
-/** Replaces `out.t` by `next` and frees the previous tensor. */
-function swap(out: TfVec, next: tf.Tensor1D): void {
-  const old = out.t;
-  out.t = next;
-  old.dispose();
+/**
+ * The shape conventions of an autodiff objective: how its host batch and label noise become
+ * tensors, and how its loss tensor is reduced to the scalar that is differentiated (the loss
+ * itself for one run; the sum of the per-run losses on the runs axis, whose gradient is, row by
+ * row, each run's gradient).
+ */
+export interface AutodiffForm<B extends tf.Tensor> {
+  /** The batch as an int32 tensor (inside the caller's tidy), undefined for the full batch. */
+  batch(batch: Batch): B | undefined;
+  /** Label noise aligned with a batch tensor, as float32 of the batch's shape. */
+  noise(noise: Float64Array, batch: B): B;
+  /** The scalar whose gradient is taken. */
+  total(loss: tf.Tensor): tf.Scalar;
+  /** The loss as `Objective.loss` returns it. */
+  result(loss: tf.Tensor): tf.Tensor;
+}
+
+/** What {@linkcode autodiffObjective} builds besides the loss. */
+export interface AutodiffOptions<T extends tf.Tensor, B extends tf.Tensor, O> {
+  /** Number of parameters D (of one run). */
+  readonly dim: number;
+  /** Number of per-sample losses M. */
+  readonly numSamples: number;
+  /** Runs on the axis (absent: one run). */
+  readonly runs?: number;
+  /** Label-noise loss; when given, the objective has `labelNoiseGrad`. */
+  readonly labelNoiseLoss?: (x: T, batch: B, noise: B) => tf.Tensor;
+  /** The objective's fused SAM steps. */
+  readonly fusedSam?: O extends { fusedSam?: infer F } ? F : never;
+  /** Frees the tensors the loss closes over; called by the objective's `dispose`. */
+  readonly dispose?: () => void;
 }
 
 /**
- * An `Objective` over tfjs vectors from a loss function. Every method runs inside `tf.tidy` and
- * leaves no tensor behind except its result (a returned scalar, or the replaced `out.t`).
- * The HVP is ∇ₓ⟨∇ₓL(x), v⟩ with v held constant (reverse-over-reverse).
+ * An `Objective` over holders `{ t: T }` from a loss function, in the conventions of `form`. Every
+ * method runs inside `tf.tidy` and leaves no tensor behind except its result (a returned loss, or
+ * the replaced `out.t`). The HVP is ∇ₓ⟨∇ₓL(x), v⟩ with v held constant (reverse-over-reverse).
  */
-export function tfObjective(
-  lossFn: TfLossFn,
-  opts: TfObjectiveOptions,
-): Objective<TfVec, tf.Scalar> {
+export function autodiffObjective<T extends tf.Tensor, B extends tf.Tensor, S, C>(
+  lossFn: (x: T, batch?: B) => tf.Tensor,
+  form: AutodiffForm<B>,
+  opts: AutodiffOptions<T, B, Objective<{ t: T }, S, C>>,
+): Objective<{ t: T }, S, C> {
   const { dim, numSamples } = opts;
-  const gradOf = (b: tf.Tensor1D | undefined) =>
-    tf.grad((x: tf.Tensor) => lossFn(x as tf.Tensor1D, b)) as (x: tf.Tensor1D) => tf.Tensor1D;
-  const objective: Objective<TfVec, tf.Scalar> = {
+  const swap = (out: { t: T }, next: T) => {
+    const old = out.t;
+    out.t = next;
+    old.dispose();
+  };
+  const gradOf = (b: B | undefined) =>
+    tf.grad((x: tf.Tensor) => form.total(lossFn(x as T, b))) as unknown as (x: T) => T;
+  const objective: Objective<{ t: T }, S, C> = {
     dim,
+    ...(opts.runs === undefined ? {} : { runs: opts.runs }),
     numSamples,
     loss(x, batch) {
-      return tf.tidy(() => lossFn(x.t, batchTensor(batch)));
+      return tf.tidy(() => form.result(lossFn(x.t, form.batch(batch)))) as S;
     },
     grad(x, out, batch) {
-      swap(out, tf.tidy(() => gradOf(batchTensor(batch))(x.t)));
+      swap(out, tf.tidy(() => gradOf(form.batch(batch))(x.t)));
     },
     hvp(x, v, out, batch) {
       swap(
         out,
         tf.tidy(() => {
-          const g = gradOf(batchTensor(batch));
+          const g = gradOf(form.batch(batch));
           // A distinct tensor, so v stays a constant even when the caller passes v === x.
           const vc = tf.clone(v.t);
-          const hv = tf.grad((y: tf.Tensor) => tf.sum(tf.mul(g(y as tf.Tensor1D), vc)));
-          return hv(x.t) as tf.Tensor1D;
+          const hv = tf.grad((y: tf.Tensor) => tf.sum(tf.mul(g(y as T), vc)));
+          return hv(x.t) as T;
         }),
       );
     },
@@ -101,7 +134,7 @@ export function tfObjective(
       opts.dispose?.();
     },
   };
-  if (opts.fusedSam) objective.fusedSam = opts.fusedSam;
+  if (opts.fusedSam) objective.fusedSam = opts.fusedSam as Objective<{ t: T }, S, C>["fusedSam"];
   const noisy = opts.labelNoiseLoss;
   if (noisy) {
     objective.labelNoiseGrad = (x, out, batch, noise) => {
@@ -111,12 +144,28 @@ export function tfObjective(
       swap(
         out,
         tf.tidy(() => {
-          const b = tf.tensor1d(batch, "int32");
-          const e = tf.tensor1d(Float32Array.from(noise), "float32");
-          return tf.grad((y: tf.Tensor) => noisy(y as tf.Tensor1D, b, e))(x.t) as tf.Tensor1D;
+          const b = form.batch(batch)!;
+          const e = form.noise(noise, b);
+          return tf.grad((y: tf.Tensor) => form.total(noisy(y as T, b, e)))(x.t) as T;
         }),
       );
     };
   }
   return objective;
+}
+
+/** One run's conventions: 1-D batches and noise, the loss a scalar already. */
+const SINGLE: AutodiffForm<tf.Tensor1D> = {
+  batch: batchTensor,
+  noise: (noise) => tf.tensor1d(Float32Array.from(noise), "float32"),
+  total: (loss) => loss as tf.Scalar,
+  result: (loss) => loss,
+};
+
+/** An `Objective` over tfjs vectors from a loss function (see {@linkcode autodiffObjective}). */
+export function tfObjective(
+  lossFn: TfLossFn,
+  opts: TfObjectiveOptions,
+): Objective<TfVec, tf.Scalar> {
+  return autodiffObjective<tf.Tensor1D, tf.Tensor1D, tf.Scalar, number>(lossFn, SINGLE, opts);
 }

@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch, Objective } from "./types.ts";
 import type { TfRunsScalar, TfRunsVec } from "./tfjs_runs.ts";
+import { type AutodiffForm, autodiffObjective } from "./tfjs_objective.ts";
 
 /**
  * Per-run mean losses [R] at parameters `x` [R, D]: entry r is run r's mean loss over its batch row
@@ -57,17 +58,10 @@ export function runsBatchTensor(batch: Batch, runs: number): tf.Tensor2D | undef
   return tf.tensor2d(batch, [runs, batch.length / runs], "int32");
 }
 
-/** Replaces `out.t` by `next` and frees the previous tensor. */
-function swap(out: TfRunsVec, next: tf.Tensor2D): void {
-  const old = out.t;
-  out.t = next;
-  old.dispose();
-}
-
 /**
- * An `Objective` over R runs' [R, D] tensors from a per-run loss. Every method runs inside
- * `tf.tidy` and leaves no tensor behind except its result (a returned [R, 1] loss, or the replaced
- * `out.t`). The HVP is ∇ₓ⟨∇ₓΣ_r L_r(x), v⟩ with v held constant (reverse-over-reverse).
+ * An `Objective` over R runs' [R, D] tensors from a per-run loss (see tfjs_objective.ts's
+ * `autodiffObjective`): the loss is returned as [R, 1], and the gradient and HVP are those of the
+ * sum of the per-run losses, hence row by row each run's.
  */
 export function tfRunsObjective(
   lossRuns: TfRunsLossFn,
@@ -77,54 +71,15 @@ export function tfRunsObjective(
   for (const [name, v] of [["dim", dim], ["runs", runs], ["numSamples", numSamples]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be ≥ 1 (got ${v})`);
   }
-  const gradOf = (b: tf.Tensor2D | undefined) =>
-    tf.grad((x: tf.Tensor) => tf.sum(lossRuns(x as tf.Tensor2D, b))) as (
-      x: tf.Tensor2D,
-    ) => tf.Tensor2D;
-  const objective: Objective<TfRunsVec, TfRunsScalar, TfRunsScalar> = {
-    dim,
-    runs,
-    numSamples,
-    loss(x, batch) {
-      return tf.tidy(() => tf.reshape(lossRuns(x.t, runsBatchTensor(batch, runs)), [runs, 1]));
-    },
-    grad(x, out, batch) {
-      swap(out, tf.tidy(() => gradOf(runsBatchTensor(batch, runs))(x.t)));
-    },
-    hvp(x, v, out, batch) {
-      swap(
-        out,
-        tf.tidy(() => {
-          const g = gradOf(runsBatchTensor(batch, runs));
-          // A distinct tensor, so v stays a constant even when the caller passes v === x.
-          const vc = tf.clone(v.t);
-          const hv = tf.grad((y: tf.Tensor) => tf.sum(tf.mul(g(y as tf.Tensor2D), vc)));
-          return hv(x.t) as tf.Tensor2D;
-        }),
-      );
-    },
-    dispose() {
-      opts.dispose?.();
-    },
+  const form: AutodiffForm<tf.Tensor2D> = {
+    batch: (batch) => runsBatchTensor(batch, runs),
+    noise: (noise, b) => tf.tensor2d(Float32Array.from(noise), b.shape, "float32"),
+    total: (loss) => tf.sum(loss),
+    result: (loss) => tf.reshape(loss, [runs, 1]),
   };
-  if (opts.fusedSam) objective.fusedSam = opts.fusedSam;
-  const noisy = opts.labelNoiseLoss;
-  if (noisy) {
-    objective.labelNoiseGrad = (x, out, batch, noise) => {
-      if (noise.length !== batch.length) {
-        throw new RangeError(`noise has length ${noise.length}, batch ${batch.length}`);
-      }
-      swap(
-        out,
-        tf.tidy(() => {
-          const b = runsBatchTensor(batch, runs)!;
-          const e = tf.tensor2d(Float32Array.from(noise), b.shape, "float32");
-          return tf.grad((y: tf.Tensor) => tf.sum(noisy(y as tf.Tensor2D, b, e)))(
-            x.t,
-          ) as tf.Tensor2D;
-        }),
-      );
-    };
-  }
-  return objective;
+  return autodiffObjective<tf.Tensor2D, tf.Tensor2D, TfRunsScalar, TfRunsScalar>(
+    lossRuns,
+    form,
+    opts,
+  );
 }

@@ -19,24 +19,15 @@ import { loopedTfObjective, TfRunsOps } from "../engine/tfjs_runs.ts";
 import { createF64Problem, initialPoint, makeDataset } from "../problems/registry.ts";
 import { createTfProblem } from "../problems/tf_registry.ts";
 import { type RunPlan, train, trainRuns } from "./train.ts";
+import { DIAG, OPTIMIZER_CASES, TOY } from "./testing/cases.ts";
 import type { OptimizerSpec, TrainOptions } from "./types.ts";
 
-const toy = makeDataset({ kind: "toy4d", family: "paper" }, { seed: 1 });
-const diag = makeDataset({ kind: "diagnet", n: 8, d: 5, k: 2, nTest: 0 }, { seed: 4 });
+const toy = TOY;
 const mlp = makeDataset({ kind: "mlp", n: 12, d: 3, hidden: 5, nTest: 0 }, { seed: 2 });
 
-type Case = [typeof toy, OptimizerSpec];
+type Case = readonly [typeof toy, OptimizerSpec];
 const CASES: Case[] = [
-  [toy, { kind: "gd", lr: 0.05, rho: 0.1 }],
-  [toy, { kind: "sam", lr: 0.05, rho: 0.1 }],
-  [toy, { kind: "usam", lr: 0.05, rho: 0.1 }],
-  [toy, { kind: "1sam", lr: 0.05, rho: 0.1 }],
-  [toy, { kind: "asc-exact", lr: 0.005, rho: 0.1 }],
-  [toy, { kind: "max", lr: 0.05, rho: 0.1, innerSteps: 3 }],
-  [toy, { kind: "avg", lr: 0.05, rho: 0.1 }],
-  [diag, { kind: "sgd", lr: 0.02, rho: 0, batch: 3 }],
-  [diag, { kind: "minibatch-sam", lr: 0.02, rho: 0.05, batch: 3 }],
-  [diag, { kind: "label-noise-sgd", lr: 0.02, rho: 0, batch: 4, sigma: 0.3 }],
+  ...OPTIMIZER_CASES,
   [mlp, { kind: "sam", lr: 0.05, rho: 0.05 }],
   [mlp, { kind: "1sam", lr: 0.05, rho: 0.05 }],
   [mlp, { kind: "label-noise-sgd", lr: 0.05, rho: 0, batch: 12, sigma: 0.2 }],
@@ -117,10 +108,10 @@ Deno.test("runs axis f64: windows are per run and equal the unbatched windows", 
 });
 
 Deno.test("runs axis: runs that differ in more than η, ρ, σ or in shared options are RangeErrors", async () => {
-  const objective = createF64Problem(diag);
+  const objective = createF64Problem(DIAG);
   const ops = new F64RunsOps(objective.dim, 2);
   const lifted = loopedF64Objective(objective, 2);
-  const base = plans(diag, { kind: "sgd", lr: 0.02, rho: 0, batch: 3 }, 10).slice(0, 2);
+  const base = plans(DIAG, { kind: "sgd", lr: 0.02, rho: 0, batch: 3 }, 10).slice(0, 2);
   const batch = [base[0], { ...base[1], spec: { ...base[1].spec, batch: 4 } }];
   await assertRejects(() => trainRuns(ops, lifted, batch), /differ only in lr, rho and sigma/);
   const steps = [base[0], { ...base[1], opts: { ...base[1].opts, steps: 11 } }];

@@ -9,33 +9,15 @@ import { createTfEngine } from "../engine/tfjs.ts";
 import { createF64Problem, initialPoint, makeDataset } from "../problems/registry.ts";
 import { createTfProblem } from "../problems/tf_registry.ts";
 import { train } from "./train.ts";
+import { OPTIMIZER_CASES, TOY } from "./testing/cases.ts";
 import { createStep } from "./step.ts";
 import { Rng } from "../rng.ts";
-import type { OptimizerSpec } from "./types.ts";
 
 const engine = await createTfEngine("cpu");
 
-const toy = makeDataset({ kind: "toy4d", family: "paper" }, { seed: 1 });
-const diag = makeDataset({ kind: "diagnet", n: 8, d: 5, k: 2, nTest: 0 }, { seed: 4 });
-
-const cases: [typeof toy, OptimizerSpec][] = [
-  [toy, { kind: "gd", lr: 0.05, rho: 0.1 }],
-  [toy, { kind: "sam", lr: 0.05, rho: 0.1 }],
-  [toy, { kind: "usam", lr: 0.05, rho: 0.1 }],
-  [toy, { kind: "1sam", lr: 0.05, rho: 0.1 }],
-  // GD on L^Asc is stiff near Γ (the 1/‖∇L‖ factor amplifies float32 rounding: at η = 0.02 the
-  // engines agree to 1e-8 for 20 steps, then part by 3e-4 once ‖∇L‖ ≈ 0.03); η = 0.005 stays clear.
-  [toy, { kind: "asc-exact", lr: 0.005, rho: 0.1 }],
-  [toy, { kind: "max", lr: 0.05, rho: 0.1, innerSteps: 3 }],
-  [toy, { kind: "avg", lr: 0.05, rho: 0.1 }],
-  [diag, { kind: "sgd", lr: 0.02, rho: 0, batch: 3 }],
-  [diag, { kind: "minibatch-sam", lr: 0.02, rho: 0.05, batch: 3 }],
-  [diag, { kind: "label-noise-sgd", lr: 0.02, rho: 0, batch: 4, sigma: 0.3 }],
-];
-
-for (const [dataset, spec] of cases) {
+for (const [dataset, spec] of OPTIMIZER_CASES) {
   Deno.test(`tfjs cpu ${spec.kind} on ${dataset.kind}: tracks float64, same draws, no leaks`, async () => {
-    const x0 = dataset.kind === "toy4d"
+    const x0 = dataset === TOY
       ? Float64Array.of(0.8, 0.6, 0.3, 0.3)
       : initialPoint(dataset, { seed: 2, scale: 0.5 });
     const opts = { steps: 40, seed: 9, logSteps: [0, 10, 40] };
@@ -60,11 +42,11 @@ for (const [dataset, spec] of cases) {
 }
 
 Deno.test("tfjs cpu: every optimizer's step leaves the tensor count where it was", () => {
-  for (const [dataset, spec] of cases) {
+  for (const [dataset, spec] of OPTIMIZER_CASES) {
     const objective = createTfProblem(dataset);
     const ops = engine.ops(objective.dim);
     const x = ops.fromF64(
-      initialPoint(dataset, { seed: 3, ...(dataset.kind === "toy4d" ? {} : { scale: 0.5 }) }),
+      initialPoint(dataset, { seed: 3, ...(dataset === TOY ? {} : { scale: 0.5 }) }),
     );
     const step = createStep(ops, objective, spec, new Rng(5));
     const baseline = tf.memory().numTensors;

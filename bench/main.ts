@@ -8,7 +8,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type BenchRow, formatTable, toCsv } from "./harness.ts";
+import { type BenchRow, formatTable, mergeCsv, toCsv } from "./harness.ts";
 import { runBench } from "./run.ts";
 
 /** Lines stating each performance target against the measured rows (ratios of the same run). */
@@ -80,11 +80,23 @@ options:
   --python PATH      the Python interpreter to try first (then python3, /usr/bin/python3)
   --max-call-s S     give up on a row whose single call takes longer than S seconds
   --out FILE         where to write the table (default results/bench.csv)
+  --merge            replace only the rows this run timed in FILE, keep the others (a partial rerun)
   -h, --help         this text
 
 examples:
   deno task bench --quick --only 'toy4d'
-  deno task bench --only 'mlp-1024/(f64|wasm)/sam' --out /tmp/bench.csv`;
+  deno task bench --only 'mlp-1024/(f64|wasm)/sam' --out /tmp/bench.csv
+  deno task bench --only '/wasm/1sam-x64' --merge`;
+
+/** The file's text, or "" when it does not exist (other errors propagate). */
+async function readIfPresent(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "";
+    throw e;
+  }
+}
 
 /** Parses bench's flags; an unknown or malformed one is a one-line error (exit 2), not a trace. */
 function parseBenchArgs(args: string[]) {
@@ -98,6 +110,7 @@ function parseBenchArgs(args: string[]) {
         python: { type: "string" },
         "max-call-s": { type: "string" },
         out: { type: "string", default: "results/bench.csv" },
+        merge: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
@@ -129,7 +142,16 @@ if (import.meta.main) {
   const out = values.out!;
   const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(out, toCsv(rows));
+  let text = toCsv(rows);
+  if (values.merge) {
+    try {
+      text = mergeCsv(await readIfPresent(out), rows);
+    } catch (e) {
+      console.error(`error: --merge ${out}: ${(e as Error).message}`);
+      Deno.exit(2);
+    }
+  }
+  await Deno.writeTextFile(out, text);
   console.log(formatTable(rows));
   for (const line of targetLines(rows)) console.log(line);
   console.log(`wrote ${out} (${rows.length} rows)`);

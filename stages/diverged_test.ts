@@ -46,3 +46,20 @@ Deno.test("a diverged run is reported with step, η and ρ; its reached checkpoi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a run that diverges before every requested checkpoint leaves an empty spectra table, and the tables still complete", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = CONFIG.replace("checkpoints: [0, 100, 1000]", "checkpoints: [100, 1000]");
+    const { code, err } = await runConfig(dir, config);
+    assertEquals(code, 0, err);
+    const summary = aq.fromCSV(await Deno.readTextFile(`${dir}/r/usam/summary.csv`))
+      .objects() as Record<string, unknown>[];
+    const unstable = summary.find((r) => r.run === "unstable")!;
+    assert(String(unstable.diverged).startsWith("diverged at step"), String(unstable.diverged));
+    assertEquals(unstable.spectral_lambda_1, null);
+    assertEquals(summary.find((r) => r.run === "stable")!.spectral_step, 1000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -273,8 +273,9 @@ export const tabulateStage: StageKind = {
         ...last,
       };
       const sp = spectrals.get(keys.run as string);
-      if (sp) {
-        const table = await readCsv(sp.dir, "spectra.csv");
+      // A run that diverged before every requested checkpoint has an empty spectra table.
+      const table = sp && await readCsv(sp.dir, "spectra.csv");
+      if (table && table.numRows() > 0) {
         if (exportCheckpoints) {
           const analysed = new Set(Array.from(table.array("step") as ArrayLike<number>));
           for (const c of await readCheckpoints(tr.dir)) {
@@ -284,9 +285,7 @@ export const tabulateStage: StageKind = {
         const taus = traj.select("step", "tau");
         const joined = table.join_left(taus, "step").relocate("tau", { after: "step" });
         spectra.push(tidy(withKeys(joined, keys), [...RUN_COLUMNS, "step", "tau"]));
-        const lastSpec = table.numRows()
-          ? table.slice(table.numRows() - 1).objects()[0] as Record<string, unknown>
-          : {};
+        const lastSpec = table.slice(table.numRows() - 1).objects()[0] as Record<string, unknown>;
         for (const [k, v] of Object.entries(lastSpec)) {
           if (k !== "step") summary[`spectral_${k}`] = v;
         }

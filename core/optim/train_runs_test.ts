@@ -20,7 +20,8 @@ import { createF64Problem, initialPoint, makeDataset } from "../problems/registr
 import { createTfProblem } from "../problems/tf_registry.ts";
 import { type RunPlan, train, trainRuns } from "./train.ts";
 import { DIAG, OPTIMIZER_CASES, TOY } from "./testing/cases.ts";
-import type { OptimizerSpec, TrainOptions } from "./types.ts";
+import type { OptimizerSpec, TrainOptions, TrainResult } from "./types.ts";
+import type { Objective } from "../engine/types.ts";
 
 const toy = TOY;
 const mlp = makeDataset({ kind: "mlp", n: 12, d: 3, hidden: 5, nTest: 0 }, { seed: 2 });
@@ -49,6 +50,27 @@ function plans(dataset: typeof toy, spec: OptimizerSpec, steps: number): RunPlan
   }));
 }
 
+/** The runs together on the float64 runs axis. */
+function f64Together(objective: Objective<Float64Array, number>, runs: RunPlan[]) {
+  return trainRuns(
+    new F64RunsOps(objective.dim, runs.length),
+    loopedF64Objective(objective, runs.length),
+    runs,
+  );
+}
+
+/** Fails unless every result equals, bit for bit, its run trained alone on the float64 engine. */
+async function assertEachAlone(
+  objective: Objective<Float64Array, number>,
+  runs: RunPlan[],
+  together: TrainResult[],
+): Promise<void> {
+  for (const [r, run] of runs.entries()) {
+    const alone = await train(new F64Ops(objective.dim), objective, run.x0, run.spec, run.opts);
+    assertEquals(together[r], alone, `run ${r}`);
+  }
+}
+
 for (const [dataset, spec] of CASES) {
   Deno.test(`runs axis f64 ${spec.kind} on ${dataset.kind}: 3 runs together = each alone, bit for bit`, async () => {
     const objective = createF64Problem(dataset);
@@ -58,10 +80,7 @@ for (const [dataset, spec] of CASES) {
       loopedF64Objective(objective, 3),
       runs,
     );
-    for (const [r, run] of runs.entries()) {
-      const alone = await train(new F64Ops(objective.dim), objective, run.x0, run.spec, run.opts);
-      assertEquals(together[r], alone, `run ${r}`);
-    }
+    await assertEachAlone(objective, runs, together);
     assert(
       together[0].final.some((v, i) => v !== together[1].final[i]),
       "the runs differ from one another",
@@ -75,16 +94,9 @@ Deno.test("runs axis f64: a diverging run is stopped and named, the others run o
   const runs = plans(toy, spec, 3000).map((p, r) =>
     r === 1 ? { ...p, spec: { ...p.spec, lr: 5 } } : p
   );
-  const together = await trainRuns(
-    new F64RunsOps(objective.dim, 3),
-    loopedF64Objective(objective, 3),
-    runs,
-  );
+  const together = await f64Together(objective, runs);
   assert(together[1].diverged !== undefined, "run 1 diverges");
-  for (const [r, run] of runs.entries()) {
-    const alone = await train(new F64Ops(objective.dim), objective, run.x0, run.spec, run.opts);
-    assertEquals(together[r], alone, `run ${r}`);
-  }
+  await assertEachAlone(objective, runs, together);
 });
 
 Deno.test("runs axis f64: windows are per run and equal the unbatched windows", async () => {
@@ -95,11 +107,7 @@ Deno.test("runs axis f64: windows are per run and equal the unbatched windows", 
     ...p,
     opts: { ...p.opts, window: { at: [3, 10], length: 4, reference } },
   }));
-  const together = await trainRuns(
-    new F64RunsOps(objective.dim, 3),
-    loopedF64Objective(objective, 3),
-    runs,
-  );
+  const together = await f64Together(objective, runs);
   for (const [r, run] of runs.entries()) {
     const alone = await train(new F64Ops(objective.dim), objective, run.x0, run.spec, run.opts);
     assertEquals(together[r].window, alone.window, `run ${r}`);

@@ -5,7 +5,7 @@
  * float64) of loss, gradient, HVP and label-noise gradient.
  */
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { createTfEngine } from "../engine/tfjs.ts";
 import { oracleFrom } from "../engine/oracle.ts";
 import { Rng } from "../rng.ts";
@@ -14,6 +14,7 @@ import { tfMlp } from "./tf_mlp.ts";
 import { tfMlp3 } from "./tf_mlp3.ts";
 import { tfMlp3Runs, tfMlpRuns } from "./tf_mlp_runs.ts";
 import { createTfProblem } from "./tf_registry.ts";
+import { assertAgreesWithF64 } from "./testing/f64_agreement.ts";
 import { relErr, toF32 } from "./tf_testing.ts";
 
 for (
@@ -42,16 +43,7 @@ for (
     const v = toF32(rng.fillNormal(new Float64Array(dim)));
     for (const batch of [undefined, Int32Array.of(m - 1, 0, m - 1)]) {
       const label = `batch ${batch ?? "full"}`;
-      const g = new Float64Array(dim), hv = new Float64Array(dim);
-      const g64 = new Float64Array(dim), hv64 = new Float64Array(dim);
-      assertClose(await oracle.loss(x, batch), f64.loss(x, batch), { rtol: 1e-5, msg: label });
-      await oracle.grad(x, g, batch);
-      f64.grad(x, g64, batch);
-      await oracle.hvp(x, v, hv, batch);
-      f64.hvp(x, v, hv64, batch);
-      const gErr = relErr(g, g64), hErr = relErr(hv, hv64);
-      assert(gErr < 1e-5, `${label} grad rel err ${gErr}`);
-      assert(hErr < 1e-5, `${label} hvp rel err ${hErr}`);
+      await assertAgreesWithF64(oracle, f64, { x, v, batch, label });
     }
     const ops = engine.ops(dim), xv = ops.fromF64(x), out = ops.zeros();
     const batch = Int32Array.of(m - 1, 2, 0), noise = toF32([0.4, -0.2, 0.9]);

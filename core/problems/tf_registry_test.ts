@@ -4,6 +4,7 @@ import { createTfEngine } from "../engine/tfjs.ts";
 import { oracleFrom } from "../engine/oracle.ts";
 import { Rng } from "../rng.ts";
 import { createTfProblem } from "./tf_registry.ts";
+import { assertAgreesWithF64 } from "./testing/f64_agreement.ts";
 import { createF64Problem, type DatasetSpec, initialPoint, makeDataset } from "./registry.ts";
 import {
   datasetDim,
@@ -179,16 +180,7 @@ for (const spec of SPECS) {
     const v = toF32(rng.fillNormal(new Float64Array(dim)));
     for (const batch of batchesOf(m)) {
       const label = `${datasetLabel(ds)} batch ${batch ?? "full"}`;
-      const g = new Float64Array(dim), hv = new Float64Array(dim);
-      const g64 = new Float64Array(dim), hv64 = new Float64Array(dim);
-      assertClose(await oracle.loss(x, batch), f64.loss(x, batch), { rtol: 1e-5, msg: label });
-      await oracle.grad(x, g, batch);
-      f64.grad(x, g64, batch);
-      await oracle.hvp(x, v, hv, batch);
-      f64.hvp(x, v, hv64, batch);
-      const gErr = relErr(g, g64), hErr = relErr(hv, hv64);
-      assert(gErr < 1e-5, `${label} grad rel err ${gErr}`);
-      assert(hErr < 1e-5, `${label} hvp rel err ${hErr}`);
+      await assertAgreesWithF64(oracle, f64, { x, v, batch, label });
     }
     if (f64.labelNoiseGrad) {
       const ops = engine.ops(dim), xv = ops.fromF64(x), out = ops.zeros();

@@ -5,9 +5,17 @@
  * under its final name. An entry is trusted only after its manifest parses and every artifact's
  * SHA-256 matches; anything else is a miss.
  *
+ * A *sweep entry* holds the instances of one group (the runs of one runs axis) computed together:
+ * `<cacheDir>/<sweep key>/<member key>/` holds each member's files, and one `manifest.json` lists
+ * every member with its own key, params, artifacts and content hash (the components the members
+ * share are written once). Each member keeps its own key and content hash, so downstream keys,
+ * status and reruns see one entry per instance; the sweep costs one directory, one manifest and
+ * one index record for the whole group instead of one each per member.
+ *
  * Writers serialize per key with an advisory lock on `<key>.lock` (released by the OS when the
  * process dies, so a SIGKILL never leaves a lock that blocks anyone). `<cacheDir>/index/` remembers,
- * per instance id, the key and key components of its last run, so a status can say *what* changed.
+ * per instance id (per group for a sweep), the key and key components of its last run, so a status
+ * can say *what* changed.
  * @module
  */
 import { canonicalJson, type FileHash, hashDir, sha256Hex } from "./hash.ts";
@@ -75,7 +83,38 @@ export interface Manifest extends KeyComponents {
   };
   /** Deno version that wrote the entry. */
   readonly deno: string;
+  /** The key of the sweep entry holding this member (its files are under `<sweep>/<key>/`). */
+  readonly sweep?: string;
 }
+
+/** The key components the members of a sweep share: all but id and params. */
+export type SharedComponents = Omit<KeyComponents, "id" | "params">;
+
+/** One member as a sweep manifest lists it. */
+interface SweepMember {
+  readonly id: string;
+  readonly key: string;
+  readonly params: Readonly<Record<string, Json>>;
+  readonly artifacts: Readonly<Record<string, FileHash>>;
+  readonly contentHash: string;
+}
+
+/** The record written last into a sweep entry. */
+interface SweepManifest {
+  readonly format: number;
+  readonly key: string;
+  /** The group's id (`StageInstance.group`). */
+  readonly group: string;
+  readonly shared: SharedComponents;
+  readonly members: readonly SweepMember[];
+  readonly timings: Manifest["timings"];
+  readonly deno: string;
+}
+
+/** Result of reading a sweep entry: every member's verified manifest, or why it cannot be used. */
+export type SweepRead =
+  | { readonly ok: true; readonly members: ReadonlyMap<string, Manifest> }
+  | { readonly ok: false; readonly state: "missing" | "corrupt"; readonly reason: string };
 
 /** Result of reading an entry: a verified manifest or why it cannot be used. */
 export type EntryRead =
@@ -108,6 +147,17 @@ export async function cacheKey(c: KeyComponents): Promise<string> {
   }));
 }
 
+/** The key of the sweep entry of a group: its id and its members' keys, in plan order. */
+export async function sweepKey(group: string, memberKeys: readonly string[]): Promise<string> {
+  return await sha256Hex(canonicalJson({ sweep: group, members: memberKeys }));
+}
+
+/** The components a sweep's members share (all but id, params and their own key). */
+function shared(c: KeyComponents & { key?: string }): SharedComponents {
+  const { id: _id, params: _params, key: _key, ...rest } = c;
+  return rest;
+}
+
 const KEY_RE = /^[0-9a-f]{64}$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -119,6 +169,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Cache {
   /** Keys verified (or written) by this process: an entry is hashed at most once per process. */
   private readonly verified = new Map<string, Manifest>();
+
+  /** Sweep keys verified (or written) by this process, with their members' manifests by key. */
+  private readonly sweeps = new Map<string, Map<string, Manifest>>();
 
   /** Directories this process has created or found (a `mkdir` per stage adds up over 10⁴). */
   private readonly made = new Set<string>();
@@ -137,21 +190,33 @@ export class Cache {
     return `${this.dir}/${key}`;
   }
 
+  /** Directory of a member's or an entry's files. */
+  dirOf(m: Pick<Manifest, "key" | "sweep">): string {
+    return m.sweep === undefined ? this.entryDir(m.key) : `${this.entryDir(m.sweep)}/${m.key}`;
+  }
+
+  /** The text of an entry's manifest, or why there is none. */
+  private manifestText(
+    key: string,
+  ): string | { ok: false; state: "missing" | "corrupt"; reason: string } {
+    const dir = this.entryDir(key);
+    try {
+      return Deno.readTextFileSync(`${dir}/manifest.json`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      return existsSync(dir)
+        ? { ok: false, state: "corrupt", reason: "manifest.json is missing" }
+        : { ok: false, state: "missing", reason: "no entry" };
+    }
+  }
+
   /** Reads and verifies an entry; never throws for a damaged entry (it is reported as corrupt). */
   async read(key: string): Promise<EntryRead> {
     const known = this.verified.get(key);
     if (known) return { ok: true, manifest: known };
     const dir = this.entryDir(key);
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(`${dir}/manifest.json`);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      const exists = existsSync(dir);
-      return exists
-        ? { ok: false, state: "corrupt", reason: "manifest.json is missing" }
-        : { ok: false, state: "missing", reason: "no entry" };
-    }
+    const text = this.manifestText(key);
+    if (typeof text !== "string") return text;
     const bad = (reason: string): EntryRead => ({ ok: false, state: "corrupt", reason });
     let m: Manifest;
     try {
@@ -182,6 +247,84 @@ export class Cache {
     }
     this.verified.set(key, m);
     return { ok: true, manifest: m };
+  }
+
+  /**
+   * Reads and verifies a sweep entry: every member's files must match its hashes, and nothing else
+   * may be there. Never throws for a damaged entry (it is reported as corrupt).
+   */
+  async readSweep(key: string): Promise<SweepRead> {
+    const known = this.sweeps.get(key);
+    if (known) return { ok: true, members: known };
+    const text = this.manifestText(key);
+    if (typeof text !== "string") return text;
+    const bad = (reason: string): SweepRead => ({ ok: false, state: "corrupt", reason });
+    let m: SweepManifest;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      return bad("manifest.json does not parse");
+    }
+    if (
+      typeof m !== "object" || m === null || m.format !== MANIFEST_FORMAT || m.key !== key ||
+      !Array.isArray(m.members) || typeof m.shared !== "object" || m.shared === null
+    ) {
+      return bad("manifest.json is not a valid sweep manifest for this key");
+    }
+    let actual: Record<string, FileHash>;
+    try {
+      actual = await hashDir(this.entryDir(key), { exclude: ["manifest.json"] });
+    } catch (e) {
+      return bad(`cannot hash its files (${(e as Error).message})`);
+    }
+    const members = new Map<string, Manifest>();
+    let expected = 0;
+    for (const member of m.members) {
+      if (typeof member?.artifacts !== "object" || member.artifacts === null) {
+        return bad("manifest.json is not a valid sweep manifest for this key");
+      }
+      for (const [rel, h] of Object.entries(member.artifacts) as [string, FileHash][]) {
+        const got = actual[`${member.key}/${rel}`];
+        if (!got) return bad(`artifact ${member.key}/${rel} is missing`);
+        if (got.sha256 !== h?.sha256) {
+          return bad(`artifact ${member.key}/${rel} does not match its hash`);
+        }
+        expected++;
+      }
+      if (await sha256Hex(canonicalJson(member.artifacts)) !== member.contentHash) {
+        return bad(`member ${member.key}'s content hash does not match its artifacts`);
+      }
+      members.set(member.key, this.memberManifest(m, member));
+    }
+    if (Object.keys(actual).length !== expected) {
+      const extra = Object.keys(actual).find((rel) => {
+        const [k, ...rest] = rel.split("/");
+        return !(m.members.find((x) => x.key === k)?.artifacts[rest.join("/")]);
+      });
+      return bad(`unexpected file ${extra}`);
+    }
+    this.remember(key, members);
+    return { ok: true, members };
+  }
+
+  private memberManifest(m: SweepManifest, member: SweepMember): Manifest {
+    return {
+      format: MANIFEST_FORMAT,
+      ...m.shared,
+      id: member.id,
+      key: member.key,
+      params: member.params,
+      artifacts: member.artifacts,
+      contentHash: member.contentHash,
+      timings: m.timings,
+      deno: m.deno,
+      sweep: m.key,
+    };
+  }
+
+  private remember(key: string, members: Map<string, Manifest>): void {
+    this.sweeps.set(key, members);
+    for (const [k, manifest] of members) this.verified.set(k, manifest);
   }
 
   /**
@@ -360,6 +503,61 @@ export class Cache {
     };
     // The directory is renamed into place after this write: no temporary file needed inside it.
     Deno.writeTextFileSync(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+    await this.install(key, tmp);
+    this.verified.set(key, manifest);
+    return manifest;
+  }
+
+  /**
+   * Commits a sweep entry: `tmp/<member key>/` holds each member's files (members in plan order,
+   * all sharing every key component but id and params). Call only while holding the sweep key's
+   * lock. Returns each member's manifest, in the order given.
+   */
+  async commitSweep(
+    key: string,
+    tmp: string,
+    sweep: {
+      group: string;
+      members: readonly (KeyComponents & { key: string })[];
+      timings: Manifest["timings"];
+    },
+  ): Promise<Manifest[]> {
+    const common = shared(sweep.members[0]);
+    const commonJson = canonicalJson(common);
+    const members: SweepMember[] = [];
+    for (const c of sweep.members) {
+      if (canonicalJson(shared(c)) !== commonJson) {
+        throw new Error(
+          `${c.id}: a sweep's members must share all key components but id and params`,
+        );
+      }
+      const artifacts = await hashDir(`${tmp}/${c.key}`);
+      members.push({
+        id: c.id,
+        key: c.key,
+        params: c.params,
+        artifacts,
+        contentHash: await sha256Hex(canonicalJson(artifacts)),
+      });
+    }
+    const manifest: SweepManifest = {
+      format: MANIFEST_FORMAT,
+      key,
+      group: sweep.group,
+      shared: common,
+      members,
+      timings: sweep.timings,
+      deno: Deno.version.deno,
+    };
+    Deno.writeTextFileSync(`${tmp}/manifest.json`, JSON.stringify(manifest) + "\n");
+    await this.install(key, tmp);
+    const out = new Map(members.map((m) => [m.key, this.memberManifest(manifest, m)]));
+    this.remember(key, out);
+    return sweep.members.map((c) => out.get(c.key)!);
+  }
+
+  /** Renames a built directory into place as the entry `key`, replacing an unusable one. */
+  private async install(key: string, tmp: string): Promise<void> {
     const final = this.entryDir(key);
     if (existsSync(final)) {
       const old = `${final}.old`;
@@ -377,8 +575,6 @@ export class Cache {
     } else {
       Deno.renameSync(tmp, final);
     }
-    this.verified.set(key, manifest);
-    return manifest;
   }
 
   /** Removes a temporary build directory (after a failed stage). */
@@ -386,14 +582,39 @@ export class Cache {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 
-  /** The key components of the last run of instance `id`, if any. */
-  readIndex(id: string): Promise<(KeyComponents & { key: string }) | null> {
+  /**
+   * The key components of the last run of instance `id`, if any; for a member of a sweep, pass its
+   * group (the record is the group's).
+   */
+  readIndex(id: string, group?: string): Promise<(KeyComponents & { key: string }) | null> {
     try {
-      return Promise.resolve(JSON.parse(Deno.readTextFileSync(this.indexPath(id))));
+      const rec = JSON.parse(Deno.readTextFileSync(this.indexPath(group ?? id)));
+      if (group === undefined) return Promise.resolve(rec);
+      const m = (rec.members as { id: string; key: string; params: Record<string, Json> }[])
+        .find((x) => x.id === id);
+      return Promise.resolve(m ? { ...rec.shared, id, key: m.key, params: m.params } : null);
     } catch {
       // A damaged index only costs the "what changed" detail: treat it as absent.
       return Promise.resolve(null);
     }
+  }
+
+  /** Records the sweep `key` as the last entry of `group`, with its members' keys and params. */
+  writeSweepIndex(
+    key: string,
+    group: string,
+    members: readonly (KeyComponents & { key: string })[],
+  ): void {
+    this.ensureDir(`${this.dir}/index`);
+    writeFileAtomicSync(
+      this.indexPath(group),
+      JSON.stringify({
+        key,
+        group,
+        shared: shared(members[0]),
+        members: members.map((m) => ({ id: m.id, key: m.key, params: m.params })),
+      }) + "\n",
+    );
   }
 
   /** Records `key` as the last key of instance `id`. */
@@ -437,6 +658,7 @@ export class Cache {
         continue;
       }
       this.verified.delete(key);
+      this.sweeps.delete(key);
       removed++;
     }
     if (failed.length > 0) {

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { Cache, cacheKey, type KeyComponents } from "./cache.ts";
+import { Cache, cacheKey, type KeyComponents, sweepKey } from "./cache.ts";
 
 const COMPONENTS: KeyComponents = {
   id: "train/x/a",
@@ -177,5 +177,90 @@ Deno.test("index records the last key per id; clean keeps only what is asked", a
     assertEquals(await cache.clean(), 1);
     assertEquals(await cache.keys(), []);
     assertEquals(await cache.readIndex(COMPONENTS.id), null);
+  });
+});
+
+/** Commits a sweep of two members (`a`, `b`) with one file each; returns the sweep key. */
+async function commitSweepOf(cache: Cache): Promise<{ key: string; members: string[] }> {
+  const members = [
+    { ...COMPONENTS, id: "train/x/a", params: { seed: 0 } },
+    { ...COMPONENTS, id: "train/x/b", params: { seed: 1 } },
+  ];
+  const keys = await Promise.all(members.map(cacheKey));
+  const key = await sweepKey("x: g#0", keys);
+  const tmp = await cache.begin(key);
+  for (const [i, k] of keys.entries()) {
+    await Deno.mkdir(`${tmp}/${k}`);
+    await Deno.writeTextFile(`${tmp}/${k}/out.txt`, `run ${i}`);
+  }
+  const t = new Date().toISOString();
+  await cache.commitSweep(key, tmp, {
+    group: "x: g#0",
+    members: members.map((c, i) => ({ ...c, key: keys[i] })),
+    timings: { started: t, finished: t, seconds: 0 },
+  });
+  return { key, members: keys };
+}
+
+Deno.test("a sweep entry: each member readable with its own key, content hash and directory", async () => {
+  await withCache(async (cache, dir) => {
+    const { key, members } = await commitSweepOf(cache);
+    const fresh = new Cache(`${dir}/.cache`);
+    const read = await fresh.readSweep(key);
+    assert(read.ok, "the sweep reads back");
+    const [a, b] = members.map((k) => read.members.get(k)!);
+    assertEquals([a.id, b.id], ["train/x/a", "train/x/b"]);
+    assertEquals(a.sweep, key);
+    assert(a.contentHash !== b.contentHash, "members hash their own files");
+    assertEquals(await Deno.readTextFile(`${fresh.dirOf(b)}/out.txt`), "run 1");
+    // Once its sweep is read, a member reads by its own key.
+    const one = await fresh.read(members[0]);
+    assert(one.ok && one.manifest.id === "train/x/a");
+    assertEquals(await fresh.readIndex("train/x/b"), null, "no record per member");
+  });
+});
+
+Deno.test("a sweep entry with a changed, missing or extra file is corrupt, never an error", async () => {
+  for (
+    const damage of [
+      (d: string, m: string) => Deno.writeTextFile(`${d}/${m}/out.txt`, "run 9"),
+      (d: string, m: string) => Deno.remove(`${d}/${m}/out.txt`),
+      (d: string, m: string) => Deno.writeTextFile(`${d}/${m}/extra.txt`, "x"),
+      (d: string) => Deno.writeTextFile(`${d}/manifest.json`, "{"),
+    ]
+  ) {
+    await withCache(async (cache, dir) => {
+      const { key, members } = await commitSweepOf(cache);
+      await damage(cache.entryDir(key), members[1]);
+      const read = await new Cache(`${dir}/.cache`).readSweep(key);
+      assert(!read.ok && read.state === "corrupt", JSON.stringify(read));
+    });
+  }
+  await withCache(async (cache) => {
+    const read = await cache.readSweep("0".repeat(64));
+    assert(!read.ok && read.state === "missing");
+  });
+});
+
+Deno.test("a sweep's members must share every key component but id and params", async () => {
+  await withCache(async (cache) => {
+    const a = { ...COMPONENTS, id: "train/x/a" };
+    const b = { ...COMPONENTS, id: "train/x/b", runtime: { backend: "cpu" } };
+    const keys = await Promise.all([a, b].map(cacheKey));
+    const key = await sweepKey("g", keys);
+    const tmp = await cache.begin(key);
+    for (const k of keys) await Deno.mkdir(`${tmp}/${k}`);
+    const t = new Date().toISOString();
+    let message = "";
+    try {
+      await cache.commitSweep(key, tmp, {
+        group: "g",
+        members: [{ ...a, key: keys[0] }, { ...b, key: keys[1] }],
+        timings: { started: t, finished: t, seconds: 0 },
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert(message.includes("must share all key components"), message);
   });
 });

@@ -766,7 +766,7 @@ async function cleanLocked(ctx: Ctx, cache: Cache, runner: Runner): Promise<numb
           }),
         )
       ) {
-        if (s.state === "up to date" && s.key) keep.add(s.key);
+        if (s.state === "up to date" && s.entry) keep.add(s.entry);
       }
     }
   }

@@ -131,17 +131,28 @@ export function matchesPattern(id: string, pattern: string): boolean {
   return re.test(id);
 }
 
-/** The selected instances plus everything upstream of them, in plan order. */
+/**
+ * The selected instances plus everything upstream of them and every member of their groups (a
+ * group is computed and cached as one), in plan order.
+ */
 export function withUpstream(
   plan: readonly StageInstance[],
   selected: ReadonlySet<string>,
 ): StageInstance[] {
   const byId = new Map(plan.map((s) => [s.id, s]));
+  const groups = new Map<string, string[]>();
+  for (const s of plan) {
+    if (s.group === undefined) continue;
+    if (!groups.has(s.group)) groups.set(s.group, []);
+    groups.get(s.group)!.push(s.id);
+  }
   const need = new Set<string>();
   const visit = (id: string) => {
     if (need.has(id)) return;
     need.add(id);
-    for (const ids of Object.values(byId.get(id)!.inputs)) ids.forEach(visit);
+    const inst = byId.get(id)!;
+    for (const ids of Object.values(inst.inputs)) ids.forEach(visit);
+    if (inst.group !== undefined) groups.get(inst.group)!.forEach(visit);
   };
   selected.forEach(visit);
   return plan.filter((s) => need.has(s.id));

@@ -13,6 +13,8 @@ import {
   type KeyComponents,
   type Manifest,
   PipelineError,
+  sweepKey,
+  type SweepRead,
 } from "./cache.ts";
 import { canonicalJson, hashFile, sha256Hex } from "./hash.ts";
 import type { StageInstance } from "./plan.ts";
@@ -39,6 +41,11 @@ export interface InstanceStatus {
   readonly detail: string;
   /** Current key, or null when an upstream instance must run first (then it cannot be known). */
   readonly key: string | null;
+  /**
+   * Key of the cache entry that holds it: `key`, or the sweep entry of its group; null when
+   * `key` is.
+   */
+  readonly entry: string | null;
 }
 
 /** A finished instance: its verified manifest and where its files are. */
@@ -113,6 +120,31 @@ interface Pending {
 /** A group member waiting for the group's job. */
 interface Joined {
   readonly resolve: (outcome: Outcome | null) => void;
+  readonly upstreamOnly: boolean;
+}
+
+/** Where the instances a kind computes together are: group id → members, in plan order. */
+function sweepGroups(
+  plan: readonly StageInstance[],
+  registry: StageRegistry,
+): Map<string, StageInstance[]> {
+  const out = new Map<string, StageInstance[]>();
+  for (const inst of plan) {
+    if (inst.group === undefined || !registry[inst.kind]?.runGroup) continue;
+    const g = out.get(inst.group) ?? [];
+    g.push(inst);
+    out.set(inst.group, g);
+  }
+  return out;
+}
+
+/** A member's read of its sweep entry, as an entry read. */
+function memberRead(read: SweepRead, key: string): EntryRead {
+  if (!read.ok) return read;
+  const manifest = read.members.get(key);
+  return manifest
+    ? { ok: true, manifest }
+    : { ok: false, state: "missing", reason: "not in its sweep entry" };
 }
 
 /** Plans, inspects and runs stage instances against one cache. */
@@ -211,12 +243,12 @@ export class Runner {
     c: KeyComponents,
     key: string | typeof PENDING,
     pendingInputs: readonly string[],
-    known?: EntryRead,
-  ): Promise<Omit<InstanceStatus, "id" | "key">> {
+    opts: { known?: EntryRead; entry?: string; group?: string } = {},
+  ): Promise<Omit<InstanceStatus, "id" | "key" | "entry">> {
     if (key !== PENDING) {
-      const read = known ?? await this.cache.read(key);
+      const read = opts.known ?? await this.cache.read(key);
       if (read.ok) return { state: "up to date", changes: [], detail: "" };
-      const left = await this.cache.leftover(key);
+      const left = await this.cache.leftover(opts.entry ?? key);
       if (left === "running") {
         return { state: "running", changes: [], detail: "another process is computing it" };
       }
@@ -231,7 +263,7 @@ export class Runner {
         };
       }
     }
-    const last = await this.cache.readIndex(c.id);
+    const last = await this.cache.readIndex(c.id, opts.group);
     if (!last || (key !== PENDING && last.key === key)) {
       return { state: "missing", changes: [], detail: "" };
     }
@@ -280,16 +312,44 @@ export class Runner {
   ): Promise<InstanceStatus[]> {
     const known = new Map<string, Manifest>();
     const out: InstanceStatus[] = [];
-    for (const inst of plan) {
+    const groups = sweepGroups(plan, this.registry);
+    // Per group: the sweep key and its read, found when its first member is reached.
+    const sweeps = new Map<string, { key: string; read: SweepRead }>();
+    const keyOf = async (inst: StageInstance) => {
       const upIds = Object.values(inst.inputs).flat();
       const pending = upIds.filter((id) => !known.has(id));
       const c = await this.components(inst, pending.length === 0 ? known : stubs(upIds, known));
-      const key = pending.length === 0 ? await cacheKey(c) : PENDING;
-      const s = await this.diagnose(c, key, pending);
+      return { c, pending, key: pending.length === 0 ? await cacheKey(c) : PENDING };
+    };
+    for (const inst of plan) {
+      const { c, pending, key } = await keyOf(inst);
+      const members = inst.group === undefined ? undefined : groups.get(inst.group);
+      let sweep: { key: string; read: SweepRead } | undefined;
+      if (members && key !== PENDING) {
+        sweep = sweeps.get(inst.group!);
+        if (!sweep) {
+          const keys = [];
+          for (const m of members) keys.push(m === inst ? key : (await keyOf(m)).key!);
+          const sk = await sweepKey(inst.group!, keys);
+          sweep = { key: sk, read: await this.cache.readSweep(sk) };
+          sweeps.set(inst.group!, sweep);
+        }
+      }
+      const s = await this.diagnose(
+        c,
+        key,
+        pending,
+        sweep ? { known: memberRead(sweep.read, key!), entry: sweep.key, group: inst.group } : {},
+      );
       if (s.state === "up to date" && !opts.force?.has(inst.id)) {
         known.set(inst.id, (await this.cache.read(key!) as { manifest: Manifest }).manifest);
       }
-      out.push({ id: inst.id, key, ...s });
+      out.push({
+        id: inst.id,
+        key,
+        entry: key === PENDING ? null : sweep?.key ?? key,
+        ...s,
+      });
     }
     return out;
   }
@@ -354,7 +414,7 @@ export class Runner {
       }
     };
 
-    /** Reuses, fails or hands an instance to `compute` (a group's members once all have arrived). */
+    /** Reuses, fails or hands an instance to `compute` (a group's members join their sweep). */
     const prepare = async (inst: StageInstance): Promise<Outcome | null> => {
       const upIds = Object.values(inst.inputs).flat();
       for (const id of upIds) {
@@ -371,104 +431,159 @@ export class Runner {
       const key = await cacheKey(c);
       const forced = opts.force?.has(inst.id) ?? false;
       const upstreamOnly = opts.selected !== undefined && !opts.selected.has(inst.id);
+      const group = inst.group === undefined ? undefined : groups.get(inst.group);
+      if (group !== undefined) {
+        return await new Promise<Outcome | null>((resolve) => {
+          group.joined.push({ inst, key, c, forced, reason: "", upstream, resolve, upstreamOnly });
+          settle(inst);
+        });
+      }
       let read: EntryRead | undefined;
       if (!forced) {
         read = await this.cache.read(key);
         if (read.ok) return await this.reused(summary, inst, key, c, read.manifest);
-        if (opts.mustReuse?.has(inst.id)) {
-          const error = new PipelineError(
-            `${inst.id} is not in the cache ${this.cache.dir} (${read.reason}); compute it first ` +
-              `(deno task stage ${inst.id}, or deno task reproduce --only ${inst.id})`,
-          );
-          summary.failed.push({ id: inst.id, error });
-          this.reporter.event({ type: "fail", id: inst.id, error: error.message });
-          return null;
-        }
+        if (opts.mustReuse?.has(inst.id)) return mustReuseFailed(inst, read.reason);
       }
-      const why = forced
+      const reason = await why({ inst, c, key, forced, upstreamOnly }, { known: read });
+      return (await compute([{ inst, key, c, forced, reason, upstream }]))[0];
+    };
+
+    const mustReuseFailed = (inst: StageInstance, cause: string): null => {
+      const error = new PipelineError(
+        `${inst.id} is not in the cache ${this.cache.dir} (${cause}); compute it first ` +
+          `(deno task stage ${inst.id}, or deno task reproduce --only ${inst.id})`,
+      );
+      summary.failed.push({ id: inst.id, error });
+      this.reporter.event({ type: "fail", id: inst.id, error: error.message });
+      return null;
+    };
+
+    /** The one-line reason an instance runs (and a warning when its entry is corrupt). */
+    const why = async (
+      j: {
+        inst: StageInstance;
+        c: KeyComponents;
+        key: string;
+        forced: boolean;
+        upstreamOnly: boolean;
+      },
+      d: { known?: EntryRead; entry?: string; group?: string },
+    ): Promise<string> => {
+      const s = j.forced
         ? { state: "forced", changes: [], detail: "" }
-        : await this.diagnose(c, key, [], read);
-      if (why.state === "incomplete" && why.detail.startsWith("corrupt")) {
+        : await this.diagnose(j.c, j.key, [], d);
+      if (s.state === "incomplete" && s.detail.startsWith("corrupt")) {
         this.reporter.event({
           type: "warn",
-          message: `cache entry ${shortKey(key)} of ${inst.id} is unusable (${
-            why.detail.slice(15)
+          message: `cache entry ${shortKey(d.entry ?? j.key)} of ${j.inst.id} is unusable (${
+            s.detail.slice(15)
           }); recomputing`,
         });
       }
-      let reason = describe(why);
-      if (upstreamOnly) reason += `; needed by ${neededBy.get(inst.id) ?? "the selection"}`;
-      const job: Pending = { inst, key, c, forced, reason, upstream };
-      const group = inst.group === undefined ? undefined : groups.get(inst.group);
-      if (group === undefined) return (await compute([job]))[0];
-      return await new Promise<Outcome | null>((resolve) => {
-        group.joined.push({ ...job, resolve });
-        settle(inst);
-      });
+      let reason = describe(s);
+      if (j.upstreamOnly) {
+        reason += neededBy.has(j.inst.id)
+          ? `; needed by ${neededBy.get(j.inst.id)}`
+          : j.inst.group !== undefined
+          ? "; computed with its group"
+          : "; needed by the selection";
+      }
+      return reason;
     };
 
     /**
-     * Computes instances in one job (a group's members together, by their kind's runGroup): one
-     * slot, each member under its own lock and in its own cache entry. Resolves to each member's
-     * outcome, null where it failed.
+     * A group's members, all arrived: reused from their sweep entry, or computed together into a
+     * new one (every member of the group, even when only some were selected or forced).
      */
-    const compute = async (jobs: readonly Pending[]): Promise<(Outcome | null)[]> => {
+    const sweep = async (
+      group: string,
+      joined: (Pending & Joined)[],
+    ): Promise<(Outcome | null)[]> => {
+      const sk = await sweepKey(group, joined.map((j) => j.key));
+      const forced = joined.some((j) => j.forced);
+      const read = forced ? undefined : await this.cache.readSweep(sk);
+      if (read?.ok && joined.every((j) => read.members.has(j.key))) {
+        return await this.reusedSweep(summary, { key: sk, group }, joined, read.members);
+      }
+      if (read && joined.every((j) => opts.mustReuse?.has(j.inst.id))) {
+        return joined.map((j) =>
+          mustReuseFailed(j.inst, read.ok ? "not in its sweep" : read.reason)
+        );
+      }
+      const jobs: Pending[] = [];
+      for (const j of joined) {
+        const known = read && memberRead(read, j.key);
+        jobs.push({ ...j, reason: await why(j, { known, entry: sk, group }) });
+      }
+      return await compute(jobs, { key: sk, group });
+    };
+
+    /**
+     * Computes instances in one job, under one lock and into one cache entry: a single instance
+     * into its own entry, or a group's members (by their kind's runGroup) into their sweep entry.
+     * Resolves to each member's outcome, null where it failed.
+     */
+    const compute = async (
+      jobs: readonly Pending[],
+      sweep?: { key: string; group: string },
+    ): Promise<(Outcome | null)[]> => {
       const out: (Outcome | null)[] = jobs.map(() => null);
       const fail = (i: number, e: unknown) => {
         const error = e instanceof Error ? e : new Error(String(e));
         summary.failed.push({ id: jobs[i].inst.id, error });
         this.reporter.event({ type: "fail", id: jobs[i].inst.id, error: error.message });
       };
+      const entry = sweep?.key ?? jobs[0].key;
       await slots.acquire();
-      const locks: { release(): void }[] = [];
+      let lock: { release(): void } | undefined;
       try {
-        const todo: { i: number; tmp: string }[] = [];
-        // Locks in key order, so two processes computing overlapping groups cannot deadlock.
-        const order = [...jobs.keys()].sort((a, b) => jobs[a].key < jobs[b].key ? -1 : 1);
-        for (const i of order) {
-          const j = jobs[i];
-          locks.push(
-            await this.cache.lock(
-              j.key,
-              () => this.reporter.event({ type: "wait", id: j.inst.id }),
-            ),
-          );
-          if (!j.forced) {
-            // Another process may have finished it while we waited for the lock.
-            const again = await this.cache.read(j.key);
-            if (again.ok) {
-              out[i] = await this.reused(
+        lock = await this.cache.lock(entry, () => {
+          for (const j of jobs) this.reporter.event({ type: "wait", id: j.inst.id });
+        });
+        if (!jobs.some((j) => j.forced)) {
+          // Another process may have finished it while we waited for the lock.
+          const again = sweep
+            ? await this.cache.readSweep(entry)
+            : await this.cache.read(entry).then((r) =>
+              r.ok ? { ok: true as const, members: new Map([[entry, r.manifest]]) } : r
+            );
+          if (again.ok && jobs.every((j) => again.members.has(j.key))) {
+            const note = "computed by another process";
+            return sweep ? await this.reusedSweep(summary, sweep, jobs, again.members, note) : [
+              await this.reused(
                 summary,
-                j.inst,
-                j.key,
-                j.c,
-                again.manifest,
-                "computed by another process",
-              );
-              continue;
-            }
+                jobs[0].inst,
+                entry,
+                jobs[0].c,
+                again.members.get(entry)!,
+                note,
+              ),
+            ];
           }
-          todo.push({ i, tmp: await this.cache.begin(j.key) });
         }
-        if (todo.length === 0) return out;
-        for (const { i } of todo) {
-          const j = jobs[i];
+        const tmp = await this.cache.begin(entry);
+        const dirs = jobs.map((j) => {
+          if (!sweep) return tmp;
+          Deno.mkdirSync(`${tmp}/${j.key}`);
+          return `${tmp}/${j.key}`;
+        });
+        for (const j of jobs) {
           this.reporter.event({ type: "start", id: j.inst.id, key: j.key, reason: j.reason });
         }
         const started = new Date();
         const t = performance.now();
-        const part = ({ i, tmp }: { i: number; tmp: string }) => ({
+        const part = (i: number) => ({
           id: jobs[i].inst.id,
           params: jobs[i].inst.params,
           inputs: inputArtifacts(jobs[i].inst, jobs[i].upstream, this.cache),
-          outDir: tmp,
+          outDir: dirs[i],
         });
-        const ids = todo.map(({ i }) => jobs[i].inst.id);
+        const ids = jobs.map((j) => j.inst.id);
         try {
           await executor.run({
-            kind: jobs[todo[0].i].inst.kind,
-            ...part(todo[0]),
-            ...(jobs[0].inst.group === undefined ? {} : { with: todo.slice(1).map(part) }),
+            kind: jobs[0].inst.kind,
+            ...part(0),
+            ...(sweep ? { with: jobs.slice(1).map((_, i) => part(i + 1)) } : {}),
           }, {
             progress: (done, total, note) => {
               for (const id of ids) {
@@ -478,57 +593,52 @@ export class Runner {
             log: (message) => this.reporter.event({ type: "log", id: ids[0], message }),
           });
         } catch (e) {
-          for (const { i, tmp } of todo) {
-            await this.cache.abort(tmp);
-            fail(i, e);
-          }
+          await this.cache.abort(tmp);
+          jobs.forEach((_, i) => fail(i, e));
           return out;
         }
         const seconds = (performance.now() - t) / 1000;
-        for (const { i, tmp } of todo) {
-          const j = jobs[i];
-          try {
-            const manifest = await this.cache.commit(j.key, tmp, {
-              ...j.c,
-              timings: {
-                started: started.toISOString(),
-                finished: new Date().toISOString(),
-                seconds,
-              },
-            });
-            this.reporter.event({ type: "finish", id: j.inst.id, key: j.key, seconds });
-            await this.cache.writeIndex(j.key, j.c);
-            summary.ran.push(j.inst.id);
-            out[i] = { manifest, dir: this.cache.entryDir(j.key), ran: true };
-            summary.outcomes.set(j.inst.id, out[i]!);
-          } catch (e) {
-            fail(i, e);
-          }
-        }
+        const timings = {
+          started: started.toISOString(),
+          finished: new Date().toISOString(),
+          seconds,
+        };
+        const members = jobs.map((j) => ({ ...j.c, key: j.key }));
+        const manifests = sweep
+          ? await this.cache.commitSweep(entry, tmp, { group: sweep.group, members, timings })
+          : [await this.cache.commit(entry, tmp, { ...jobs[0].c, timings })];
+        if (sweep) this.cache.writeSweepIndex(entry, sweep.group, members);
+        else await this.cache.writeIndex(entry, jobs[0].c);
+        jobs.forEach((j, i) => {
+          this.reporter.event({ type: "finish", id: j.inst.id, key: j.key, seconds });
+          summary.ran.push(j.inst.id);
+          out[i] = { manifest: manifests[i], dir: this.cache.dirOf(manifests[i]), ran: true };
+          summary.outcomes.set(j.inst.id, out[i]!);
+        });
         return out;
       } catch (e) {
         jobs.forEach((_, i) => out[i] === null && fail(i, e));
         return out;
       } finally {
-        for (const l of locks) l.release();
+        lock?.release();
         slots.release();
       }
     };
 
     // Groups whose kind computes them together: the members still to arrive, and those waiting.
     const groups = new Map<string, { waiting: Set<string>; joined: (Pending & Joined)[] }>();
-    for (const inst of plan) {
-      if (inst.group === undefined || !this.registry[inst.kind].runGroup) continue;
-      const g = groups.get(inst.group) ?? { waiting: new Set<string>(), joined: [] };
-      g.waiting.add(inst.id);
-      groups.set(inst.group, g);
+    for (const [id, members] of sweepGroups(plan, this.registry)) {
+      groups.set(id, { waiting: new Set(members.map((m) => m.id)), joined: [] });
     }
-    /** Marks a member as arrived (joined, reused, failed or skipped); the last one starts the job. */
+    const order = new Map(plan.map((s, i) => [s.id, i]));
+    /** Marks a member as arrived (joined, failed or skipped); the last one starts the sweep. */
     const settle = (inst: StageInstance) => {
       const g = inst.group === undefined ? undefined : groups.get(inst.group);
       if (!g || !g.waiting.delete(inst.id) || g.waiting.size > 0 || g.joined.length === 0) return;
-      const joined = g.joined.splice(0);
-      compute(joined).then((outs) => joined.forEach((j, i) => j.resolve(outs[i])));
+      const joined = g.joined.splice(0).sort((a, b) =>
+        order.get(a.inst.id)! - order.get(b.inst.id)!
+      );
+      sweep(inst.group!, joined).then((outs) => joined.forEach((j, i) => j.resolve(outs[i])));
     };
 
     try {
@@ -540,6 +650,7 @@ export class Runner {
     return { ...summary, seconds: (performance.now() - t0) / 1000 };
   }
 
+  /** Records an instance as reused; a sweep's members are tidied and indexed by `reusedSweep`. */
   private async reused(
     summary: RunSummary,
     inst: StageInstance,
@@ -548,14 +659,32 @@ export class Runner {
     manifest: Manifest,
     note?: string,
   ): Promise<Outcome> {
-    const untidy = await this.cache.tidy(key);
-    if (untidy) this.reporter.event({ type: "warn", message: untidy });
-    await this.cache.writeIndex(key, c);
+    if (manifest.sweep === undefined) {
+      const untidy = await this.cache.tidy(key);
+      if (untidy) this.reporter.event({ type: "warn", message: untidy });
+      await this.cache.writeIndex(key, c);
+    }
     summary.reused.push(inst.id);
     this.reporter.event({ type: "reuse", id: inst.id, key, note });
-    const outcome = { manifest, dir: this.cache.entryDir(key), ran: false };
+    const outcome = { manifest, dir: this.cache.dirOf(manifest), ran: false };
     summary.outcomes.set(inst.id, outcome);
     return outcome;
+  }
+
+  /** Records a group's members as reused from their sweep entry `key` (tidied and indexed once). */
+  private async reusedSweep(
+    summary: RunSummary,
+    sweep: { key: string; group: string },
+    jobs: readonly Pending[],
+    members: ReadonlyMap<string, Manifest>,
+    note?: string,
+  ): Promise<Outcome[]> {
+    const untidy = await this.cache.tidy(sweep.key);
+    if (untidy) this.reporter.event({ type: "warn", message: untidy });
+    this.cache.writeSweepIndex(sweep.key, sweep.group, jobs.map((j) => ({ ...j.c, key: j.key })));
+    return await Promise.all(
+      jobs.map((j) => this.reused(summary, j.inst, j.key, j.c, members.get(j.key)!, note)),
+    );
   }
 }
 
@@ -574,7 +703,7 @@ function inputArtifacts(
   for (const [role, ids] of Object.entries(inst.inputs)) {
     out[role] = ids.map((id) => {
       const m = upstream.get(id)!;
-      return { id, key: m.key, dir: cache.entryDir(m.key), params: m.params };
+      return { id, key: m.key, dir: cache.dirOf(m), params: m.params };
     });
   }
   return out;

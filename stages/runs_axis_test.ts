@@ -1,22 +1,35 @@
 /**
- * `runs_axis: true` through the whole pipeline: the runs of an entry are computed in one job, each
- * run keeps its own cache entry and artifacts, a float64 axis changes no byte of any run, a tfjs axis
+ * `runs_axis: true` through the whole pipeline: the runs of an entry are computed in one job into
+ * one sweep entry, each run keeping its own key and artifacts, a float64 axis changes no byte of any run, a tfjs axis
  * tracks the runs computed alone within float32 rounding, and a member rerun alone (which
  * recomputes its group) rewrites its artifacts byte for byte.
  */
 import { assert, assertClose, assertEquals } from "../testing/assert.ts";
 import { Cache } from "../pipeline/cache.ts";
+import { loadConfig } from "../pipeline/config.ts";
+import { planInstances } from "../pipeline/plan.ts";
+import { Runner } from "../pipeline/runner.ts";
 import { runCli } from "../pipeline/cli.ts";
 import { stageKinds } from "./registry.ts";
 import { TRAIN_RUNS } from "./run_fields.ts";
 import { runConfig } from "./testing/run_config.ts";
 
+/** Where instance `id` of the experiment file in `dir` is cached: its key and its entry's key. */
+async function located(dir: string, id: string): Promise<{ key: string; entry: string }> {
+  const plan = planInstances(await loadConfig(`${dir}/x.yaml`, { runs: TRAIN_RUNS }));
+  const runner = new Runner({ registry: stageKinds, cache: new Cache(`${dir}/c`) });
+  const s = (await runner.status(plan)).find((s) => s.id === id);
+  assert(s?.state === "up to date" && s.key !== null && s.entry !== null, `${id} is cached`);
+  return { key: s.key, entry: s.entry };
+}
+
 /** The artifact text of `file` of instance `id` in the cache of `dir`. */
 async function artifact(dir: string, id: string, file: string): Promise<string> {
+  const { key, entry } = await located(dir, id);
   const cache = new Cache(`${dir}/c`);
-  const entry = await cache.readIndex(id);
-  assert(entry !== null, `${id} is in the index`);
-  return await Deno.readTextFile(`${cache.entryDir(entry.key)}/${file}`);
+  return await Deno.readTextFile(
+    `${cache.dirOf({ key, sweep: entry === key ? undefined : entry })}/${file}`,
+  );
 }
 
 /** The last checkpoint of `id` (float64 values of checkpoints.json's last entry). */
@@ -56,14 +69,22 @@ Deno.test("runs axis (f64): one job for the entry, each run bit for bit its run 
       const meta = JSON.parse(await artifact(dir, `train/toy/axis-${run}`, "meta.json"));
       assertEquals(meta.runs_axis, 4);
     }
-    // One job: the four entries were committed from one computation, which started once.
-    const started = new Set<string>();
-    for (const run of ["rho0.02-seed0", "rho0.02-seed1", "rho0.05-seed0", "rho0.05-seed1"]) {
-      started.add(
-        JSON.parse(await artifact(dir, `train/toy/axis-${run}`, "manifest.json")).timings.started,
-      );
+    // One job, one sweep entry: the four runs sit in one entry, the runs alone in their own.
+    const runs = ["rho0.02-seed0", "rho0.02-seed1", "rho0.05-seed0", "rho0.05-seed1"];
+    const entries = new Set<string>();
+    for (const run of runs) {
+      const { key, entry } = await located(dir, `train/toy/axis-${run}`);
+      assert(entry !== key, `${run} is a member of a sweep entry`);
+      entries.add(entry);
+      const solo = await located(dir, `train/toy/solo-${run}`);
+      assertEquals(solo.entry, solo.key);
     }
-    assertEquals(started.size, 1);
+    assertEquals(entries.size, 1);
+    const sweep = JSON.parse(await Deno.readTextFile(`${dir}/c/${[...entries][0]}/manifest.json`));
+    assertEquals(
+      sweep.members.map((m: { id: string }) => m.id),
+      runs.map((r) => `train/toy/axis-${r}`),
+    );
     const s0 = await artifact(dir, "train/toy/axis-rho0.02-seed0", "trajectory.csv");
     const s1 = await artifact(dir, "train/toy/axis-rho0.02-seed1", "trajectory.csv");
     assert(s0 !== s1, "the seeds draw different samples");

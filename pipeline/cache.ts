@@ -6,11 +6,12 @@
  * SHA-256 matches; anything else is a miss.
  *
  * A *sweep entry* holds the instances of one group (the runs of one runs axis) computed together:
- * `<cacheDir>/<sweep key>/<member key>/` holds each member's files, and one `manifest.json` lists
- * every member with its own key, params, artifacts and content hash (the components the members
- * share are written once). Each member keeps its own key and content hash, so downstream keys,
- * status and reruns see one entry per instance; the sweep costs one directory, one manifest and
- * one index record for the whole group instead of one each per member.
+ * `<cacheDir>/<sweep key>/pack` holds every member's files back to back (pipeline/pack.ts), and
+ * one `manifest.json` lists every member with its own key, params, artifacts (hash, size and
+ * offset in the pack) and content hash; the components the members share are written once. Each
+ * member keeps its own key and content hash, so downstream keys, status and reruns see one entry
+ * per instance, while the whole group costs one directory, two files, one lock and one index
+ * record (creating a file costs more than a small run's numerics).
  *
  * Writers serialize per key with an advisory lock on `<key>.lock` (released by the OS when the
  * process dies, so a SIGKILL never leaves a lock that blocks anyone). `<cacheDir>/index/` remembers,
@@ -18,7 +19,9 @@
  * can say *what* changed.
  * @module
  */
-import { canonicalJson, type FileHash, hashDir, sha256Hex } from "./hash.ts";
+import { canonicalJson, type FileHash, hashDir, listFiles, sha256Hex } from "./hash.ts";
+import type { PackIndex } from "./pack.ts";
+import type { InputArtifact } from "./stage.ts";
 import type { Json } from "./config.ts";
 
 /** A failure the pipeline itself explains in one line (printed without a stack trace). */
@@ -83,8 +86,10 @@ export interface Manifest extends KeyComponents {
   };
   /** Deno version that wrote the entry. */
   readonly deno: string;
-  /** The key of the sweep entry holding this member (its files are under `<sweep>/<key>/`). */
+  /** The key of the sweep entry holding this member (its files are in that entry's pack). */
   readonly sweep?: string;
+  /** For a member of a sweep: each artifact's byte offset in the pack. */
+  readonly offsets?: Readonly<Record<string, number>>;
 }
 
 /** The key components the members of a sweep share: all but id and params. */
@@ -96,6 +101,7 @@ interface SweepMember {
   readonly key: string;
   readonly params: Readonly<Record<string, Json>>;
   readonly artifacts: Readonly<Record<string, FileHash>>;
+  readonly offsets: Readonly<Record<string, number>>;
   readonly contentHash: string;
 }
 
@@ -158,6 +164,13 @@ function shared(c: KeyComponents & { key?: string }): SharedComponents {
   return rest;
 }
 
+/** Whether two sets of shared components are equal (the sources of a kind are one object). */
+function sameShared(a: SharedComponents, b: SharedComponents): boolean {
+  const same = (x: unknown, y: unknown) => x === y || canonicalJson(x) === canonicalJson(y);
+  return a.kind === b.kind && a.version === b.version && same(a.sources, b.sources) &&
+    same(a.runtime, b.runtime) && same(a.inputs, b.inputs);
+}
+
 const KEY_RE = /^[0-9a-f]{64}$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -190,9 +203,19 @@ export class Cache {
     return `${this.dir}/${key}`;
   }
 
-  /** Directory of a member's or an entry's files. */
+  /** Directory of an entry's files, or of the sweep entry holding a member. */
   dirOf(m: Pick<Manifest, "key" | "sweep">): string {
-    return m.sweep === undefined ? this.entryDir(m.key) : `${this.entryDir(m.sweep)}/${m.key}`;
+    return this.entryDir(m.sweep ?? m.key);
+  }
+
+  /** For a member of a sweep: its pack file and where each of its artifacts lies in it. */
+  packOf(m: Manifest): InputArtifact["pack"] {
+    if (m.sweep === undefined) return undefined;
+    const files: Record<string, { offset: number; bytes: number }> = {};
+    for (const [name, h] of Object.entries(m.artifacts)) {
+      files[name] = { offset: m.offsets![name], bytes: h.bytes };
+    }
+    return { path: `${this.entryDir(m.sweep)}/pack`, files };
   }
 
   /** The text of an entry's manifest, or why there is none. */
@@ -271,38 +294,42 @@ export class Cache {
     ) {
       return bad("manifest.json is not a valid sweep manifest for this key");
     }
-    let actual: Record<string, FileHash>;
+    const dir = this.entryDir(key);
+    let pack: Uint8Array;
     try {
-      actual = await hashDir(this.entryDir(key), { exclude: ["manifest.json"] });
+      const files = await listFiles(dir);
+      const extra = files.find((f) => f !== "manifest.json" && f !== "pack");
+      if (extra !== undefined) return bad(`unexpected file ${extra}`);
+      pack = files.includes("pack") ? Deno.readFileSync(`${dir}/pack`) : new Uint8Array(0);
     } catch (e) {
-      return bad(`cannot hash its files (${(e as Error).message})`);
+      return bad(`cannot read its files (${(e as Error).message})`);
     }
     const members = new Map<string, Manifest>();
-    let expected = 0;
+    let covered = 0;
     for (const member of m.members) {
-      if (typeof member?.artifacts !== "object" || member.artifacts === null) {
+      if (
+        typeof member?.artifacts !== "object" || member.artifacts === null ||
+        typeof member.offsets !== "object" || member.offsets === null
+      ) {
         return bad("manifest.json is not a valid sweep manifest for this key");
       }
       for (const [rel, h] of Object.entries(member.artifacts) as [string, FileHash][]) {
-        const got = actual[`${member.key}/${rel}`];
-        if (!got) return bad(`artifact ${member.key}/${rel} is missing`);
-        if (got.sha256 !== h?.sha256) {
-          return bad(`artifact ${member.key}/${rel} does not match its hash`);
+        const at = member.offsets[rel];
+        if (!Number.isInteger(at) || at < 0 || at + h.bytes > pack.length) {
+          return bad(`artifact ${rel} of ${member.id} lies outside the pack`);
         }
-        expected++;
+        if (await sha256Hex(pack.subarray(at, at + h.bytes)) !== h.sha256) {
+          return bad(`artifact ${rel} of ${member.id} does not match its hash`);
+        }
+        covered += h.bytes;
       }
       if (await sha256Hex(canonicalJson(member.artifacts)) !== member.contentHash) {
-        return bad(`member ${member.key}'s content hash does not match its artifacts`);
+        return bad(`${member.id}'s content hash does not match its artifacts`);
       }
       members.set(member.key, this.memberManifest(m, member));
     }
-    if (Object.keys(actual).length !== expected) {
-      const extra = Object.keys(actual).find((rel) => {
-        const [k, ...rest] = rel.split("/");
-        return !(m.members.find((x) => x.key === k)?.artifacts[rest.join("/")]);
-      });
-      return bad(`unexpected file ${extra}`);
-    }
+    // Members' files are laid out back to back: any other byte is not theirs.
+    if (covered !== pack.length) return bad("the pack holds bytes no member lists");
     this.remember(key, members);
     return { ok: true, members };
   }
@@ -319,6 +346,7 @@ export class Cache {
       timings: m.timings,
       deno: m.deno,
       sweep: m.key,
+      offsets: member.offsets,
     };
   }
 
@@ -509,9 +537,9 @@ export class Cache {
   }
 
   /**
-   * Commits a sweep entry: `tmp/<member key>/` holds each member's files (members in plan order,
-   * all sharing every key component but id and params). Call only while holding the sweep key's
-   * lock. Returns each member's manifest, in the order given.
+   * Commits a sweep entry: `tmp/pack` holds the members' files as `packed` lays them out (members
+   * in plan order, all sharing every key component but id and params). Call only while holding the
+   * sweep key's lock. Returns each member's manifest, in the order given.
    */
   async commitSweep(
     key: string,
@@ -519,24 +547,39 @@ export class Cache {
     sweep: {
       group: string;
       members: readonly (KeyComponents & { key: string })[];
+      packed: PackIndex;
       timings: Manifest["timings"];
     },
   ): Promise<Manifest[]> {
+    const files = await listFiles(tmp);
+    const stray = files.find((f) => f !== "pack");
+    if (stray !== undefined) {
+      throw new Error(
+        `${sweep.members[0].id}: a group's stage wrote ${stray} outside its members' artifacts`,
+      );
+    }
+    const pack = files.length ? Deno.readFileSync(`${tmp}/pack`) : new Uint8Array(0);
     const common = shared(sweep.members[0]);
-    const commonJson = canonicalJson(common);
     const members: SweepMember[] = [];
     for (const c of sweep.members) {
-      if (canonicalJson(shared(c)) !== commonJson) {
+      if (!sameShared(common, shared(c))) {
         throw new Error(
           `${c.id}: a sweep's members must share all key components but id and params`,
         );
       }
-      const artifacts = await hashDir(`${tmp}/${c.key}`);
+      const artifacts: Record<string, FileHash> = {};
+      const offsets: Record<string, number> = {};
+      for (const [name, at] of Object.entries(sweep.packed[c.id] ?? {})) {
+        const bytes = pack.subarray(at.offset, at.offset + at.bytes);
+        artifacts[name] = { sha256: await sha256Hex(bytes), bytes: at.bytes };
+        offsets[name] = at.offset;
+      }
       members.push({
         id: c.id,
         key: c.key,
         params: c.params,
         artifacts,
+        offsets,
         contentHash: await sha256Hex(canonicalJson(artifacts)),
       });
     }
@@ -587,15 +630,23 @@ export class Cache {
    * group (the record is the group's).
    */
   readIndex(id: string, group?: string): Promise<(KeyComponents & { key: string }) | null> {
+    if (group !== undefined) return Promise.resolve(this.readGroupIndex(group).get(id) ?? null);
     try {
-      const rec = JSON.parse(Deno.readTextFileSync(this.indexPath(group ?? id)));
-      if (group === undefined) return Promise.resolve(rec);
-      const m = (rec.members as { id: string; key: string; params: Record<string, Json> }[])
-        .find((x) => x.id === id);
-      return Promise.resolve(m ? { ...rec.shared, id, key: m.key, params: m.params } : null);
+      return Promise.resolve(JSON.parse(Deno.readTextFileSync(this.indexPath(id))));
     } catch {
       // A damaged index only costs the "what changed" detail: treat it as absent.
       return Promise.resolve(null);
+    }
+  }
+
+  /** The last run's key components of every member of a sweep's group, by member id. */
+  readGroupIndex(group: string): Map<string, KeyComponents & { key: string }> {
+    try {
+      const rec = JSON.parse(Deno.readTextFileSync(this.indexPath(group)));
+      const members = rec.members as { id: string; key: string; params: Record<string, Json> }[];
+      return new Map(members.map((m) => [m.id, { ...rec.shared, ...m }]));
+    } catch {
+      return new Map();
     }
   }
 

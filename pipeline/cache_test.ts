@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { Cache, cacheKey, type KeyComponents, sweepKey } from "./cache.ts";
+import { Cache, cacheKey, type KeyComponents, type Manifest, sweepKey } from "./cache.ts";
+import { PackWriter, readArtifact, readArtifactText } from "./pack.ts";
+import type { InputArtifact } from "./stage.ts";
 
 const COMPONENTS: KeyComponents = {
   id: "train/x/a",
@@ -180,7 +182,7 @@ Deno.test("index records the last key per id; clean keeps only what is asked", a
   });
 });
 
-/** Commits a sweep of two members (`a`, `b`) with one file each; returns the sweep key. */
+/** Commits a sweep of two members (`a`, `b`) with two files each; returns the sweep key. */
 async function commitSweepOf(cache: Cache): Promise<{ key: string; members: string[] }> {
   const members = [
     { ...COMPONENTS, id: "train/x/a", params: { seed: 0 } },
@@ -189,22 +191,33 @@ async function commitSweepOf(cache: Cache): Promise<{ key: string; members: stri
   const keys = await Promise.all(members.map(cacheKey));
   const key = await sweepKey("x: g#0", keys);
   const tmp = await cache.begin(key);
-  for (const [i, k] of keys.entries()) {
-    await Deno.mkdir(`${tmp}/${k}`);
-    await Deno.writeTextFile(`${tmp}/${k}/out.txt`, `run ${i}`);
-  }
+  const pack = new PackWriter(members.map((m) => m.id));
+  members.forEach((m, i) => {
+    pack.add(m.id, "out.txt", `run ${i}`);
+    pack.add(m.id, "sub/data.bin", new Uint8Array([i, 255]));
+  });
   const t = new Date().toISOString();
   await cache.commitSweep(key, tmp, {
     group: "x: g#0",
     members: members.map((c, i) => ({ ...c, key: keys[i] })),
+    packed: await pack.write(`${tmp}/pack`),
     timings: { started: t, finished: t, seconds: 0 },
   });
   return { key, members: keys };
 }
 
-Deno.test("a sweep entry: each member readable with its own key, content hash and directory", async () => {
+/** A member as a downstream stage sees it. */
+function asInput(cache: Cache, m: Manifest): InputArtifact {
+  return { id: m.id, key: m.key, dir: cache.dirOf(m), params: m.params, pack: cache.packOf(m) };
+}
+
+Deno.test("a sweep entry: each member readable with its own key, content hash and files", async () => {
   await withCache(async (cache, dir) => {
     const { key, members } = await commitSweepOf(cache);
+    assertEquals([...Deno.readDirSync(cache.entryDir(key))].map((e) => e.name).sort(), [
+      "manifest.json",
+      "pack",
+    ]);
     const fresh = new Cache(`${dir}/.cache`);
     const read = await fresh.readSweep(key);
     assert(read.ok, "the sweep reads back");
@@ -212,7 +225,11 @@ Deno.test("a sweep entry: each member readable with its own key, content hash an
     assertEquals([a.id, b.id], ["train/x/a", "train/x/b"]);
     assertEquals(a.sweep, key);
     assert(a.contentHash !== b.contentHash, "members hash their own files");
-    assertEquals(await Deno.readTextFile(`${fresh.dirOf(b)}/out.txt`), "run 1");
+    assertEquals(await readArtifactText(asInput(fresh, b), "out.txt"), "run 1");
+    assertEquals([...await readArtifact(asInput(fresh, a), "sub/data.bin")], [0, 255]);
+    let missing = "";
+    await readArtifact(asInput(fresh, a), "none.txt").catch((e) => missing = e.name);
+    assertEquals(missing, "NotFound");
     // Once its sweep is read, a member reads by its own key.
     const one = await fresh.read(members[0]);
     assert(one.ok && one.manifest.id === "train/x/a");
@@ -220,18 +237,26 @@ Deno.test("a sweep entry: each member readable with its own key, content hash an
   });
 });
 
-Deno.test("a sweep entry with a changed, missing or extra file is corrupt, never an error", async () => {
+Deno.test("a sweep entry with a changed byte, a missing pack, an extra file or a bad manifest is corrupt, never an error", async () => {
   for (
     const damage of [
-      (d: string, m: string) => Deno.writeTextFile(`${d}/${m}/out.txt`, "run 9"),
-      (d: string, m: string) => Deno.remove(`${d}/${m}/out.txt`),
-      (d: string, m: string) => Deno.writeTextFile(`${d}/${m}/extra.txt`, "x"),
+      async (d: string) => {
+        const bytes = await Deno.readFile(`${d}/pack`);
+        bytes[3] ^= 1;
+        await Deno.writeFile(`${d}/pack`, bytes);
+      },
+      async (d: string) => {
+        const bytes = await Deno.readFile(`${d}/pack`);
+        await Deno.writeFile(`${d}/pack`, new Uint8Array([...bytes, 0]));
+      },
+      (d: string) => Deno.remove(`${d}/pack`),
+      (d: string) => Deno.writeTextFile(`${d}/extra.txt`, "x"),
       (d: string) => Deno.writeTextFile(`${d}/manifest.json`, "{"),
     ]
   ) {
     await withCache(async (cache, dir) => {
-      const { key, members } = await commitSweepOf(cache);
-      await damage(cache.entryDir(key), members[1]);
+      const { key } = await commitSweepOf(cache);
+      await damage(cache.entryDir(key));
       const read = await new Cache(`${dir}/.cache`).readSweep(key);
       assert(!read.ok && read.state === "corrupt", JSON.stringify(read));
     });
@@ -242,25 +267,35 @@ Deno.test("a sweep entry with a changed, missing or extra file is corrupt, never
   });
 });
 
-Deno.test("a sweep's members must share every key component but id and params", async () => {
-  await withCache(async (cache) => {
+Deno.test("a sweep's members share every key component but id and params, and write only through the pack", async () => {
+  const attempt = async (
+    cache: Cache,
+    b: KeyComponents,
+    stray?: string,
+  ): Promise<string> => {
     const a = { ...COMPONENTS, id: "train/x/a" };
-    const b = { ...COMPONENTS, id: "train/x/b", runtime: { backend: "cpu" } };
     const keys = await Promise.all([a, b].map(cacheKey));
     const key = await sweepKey("g", keys);
     const tmp = await cache.begin(key);
-    for (const k of keys) await Deno.mkdir(`${tmp}/${k}`);
+    if (stray) await Deno.writeTextFile(`${tmp}/${stray}`, "x");
     const t = new Date().toISOString();
-    let message = "";
     try {
       await cache.commitSweep(key, tmp, {
         group: "g",
         members: [{ ...a, key: keys[0] }, { ...b, key: keys[1] }],
+        packed: {},
         timings: { started: t, finished: t, seconds: 0 },
       });
+      return "";
     } catch (e) {
-      message = (e as Error).message;
+      return (e as Error).message;
     }
-    assert(message.includes("must share all key components"), message);
+  };
+  await withCache(async (cache) => {
+    const other = { ...COMPONENTS, id: "train/x/b", runtime: { backend: "cpu" } };
+    const m = await attempt(cache, other);
+    assert(m.includes("must share all key components"), m);
+    const s = await attempt(cache, { ...COMPONENTS, id: "train/x/b" }, "trajectory.csv");
+    assert(s.includes("wrote trajectory.csv outside its members' artifacts"), s);
   });
 });

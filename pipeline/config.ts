@@ -176,8 +176,9 @@ export interface FieldSpec {
   /**
    * A boolean that groups: when an entry sets it true, the runs the entry's sweeps expand to form
    * groups of consecutive runs (`RunInstance.group`; at most {@linkcode LIMITS}.groupSize each), and
-   * the field's value in each run's params becomes the list of its group's swept values, one
-   * mapping per run in expansion order (so a run's cache key covers the group it is computed with).
+   * the field's value in each run's params becomes its group's swept values, a mapping from each
+   * swept field to the group's values in expansion order (so a run's cache key covers the group it
+   * is computed with; an entry that sweeps nothing groups its one run and maps to {}).
    * It cannot itself be swept; false drops it from the params.
    */
   readonly groups?: boolean;
@@ -650,13 +651,26 @@ class Validator {
       const values = expanded.map((inst) =>
         Object.fromEntries(swept.map((k) => [k, inst.params[k]])) as Json
       );
+      // One object per group, shared by its members (so a group costs O(size), not O(size²)).
+      const groupValues = new Map<number, Json>();
+      const valuesOf = (chunk: number): Json => {
+        let v = groupValues.get(chunk);
+        if (v === undefined) {
+          const members = values.slice(chunk * LIMITS.groupSize, (chunk + 1) * LIMITS.groupSize);
+          v = Object.fromEntries(
+            swept.map((f) => [f, members.map((m) => (m as Record<string, Json>)[f])]),
+          );
+          groupValues.set(chunk, v);
+        }
+        return v;
+      };
       for (const [at, inst] of expanded.entries()) {
         let group: string | undefined;
         const params = inst.params as Record<string, Json>;
         const chunk = Math.floor(at / LIMITS.groupSize);
         for (const k of grouping) {
           if (params[k] === true) {
-            params[k] = values.slice(chunk * LIMITS.groupSize, (chunk + 1) * LIMITS.groupSize);
+            params[k] = valuesOf(chunk);
             group = `${rpath}#${chunk}`;
           } else delete params[k];
         }

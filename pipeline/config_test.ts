@@ -277,10 +277,10 @@ Deno.test("a grouping field groups an entry's runs in consecutive groups of at m
   assertEquals(axis.length, 130);
   const groups = [...new Set(axis.map((r) => r.group))];
   assertEquals(groups, [0, 1, 2].map((k) => `experiments[0].train.runs[2]#${k}`));
-  const lists = axis.map((r) => r.params.runs_axis as { seed: number; rho: number }[]);
-  assertEquals(lists.map((l) => l.length).filter((n, i, a) => a.indexOf(n) === i), [64, 2]);
-  assertEquals(lists[129], [{ rho: 0.1, seed: 128 }, { rho: 0.1, seed: 129 }]);
-  assertEquals(lists[0][63], { rho: 0.1, seed: 63 });
+  const lists = axis.map((r) => r.params.runs_axis as { seed: number[]; rho: number[] });
+  assertEquals(lists.map((l) => l.seed.length).filter((n, i, a) => a.indexOf(n) === i), [64, 2]);
+  assertEquals(lists[129], { rho: [0.1, 0.1], seed: [128, 129] });
+  assertEquals([lists[0].seed[63], lists[0].rho.length], [63, 64]);
   // Runs of entries without the field carry neither the field nor a group.
   const sam = runs.find((r) => r.label === "sam-rho0.01-seed0")!;
   assertEquals([sam.group, "runs_axis" in sam.params], [undefined, false]);

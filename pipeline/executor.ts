@@ -3,7 +3,8 @@
  * independent instances really run in parallel (JavaScript stages do not yield while computing).
  * @module
  */
-import type { InputArtifact, StageRegistry } from "./stage.ts";
+import type { InputArtifact, StageContext, StageRegistry } from "./stage.ts";
+import { type PackIndex, PackWriter, writeToDir } from "./pack.ts";
 
 /** The serializable part of a stage context. */
 export interface Job {
@@ -18,7 +19,9 @@ export interface Job {
   /** Empty directory to write into. */
   readonly outDir: string;
   /** Instances of the same group computed with this one (by the kind's `runGroup`). */
-  readonly with?: readonly Omit<Job, "kind" | "with">[];
+  readonly with?: readonly Omit<Job, "kind" | "with" | "pack">[];
+  /** For a group: the pack file its members' artifacts are written to (pipeline/pack.ts). */
+  readonly pack?: string;
 }
 
 /** Callbacks a running job reports through. */
@@ -31,8 +34,11 @@ export interface JobEvents {
 
 /** Runs jobs. */
 export interface Executor {
-  /** Runs one job to completion; rejects with the stage's error. */
-  run(job: Job, on: JobEvents): Promise<void>;
+  /**
+   * Runs one job to completion; rejects with the stage's error. Resolves to the pack's index for
+   * a group's job.
+   */
+  run(job: Job, on: JobEvents): Promise<PackIndex | undefined>;
   /** Frees the executor's resources (workers). */
   close(): void;
 }
@@ -41,20 +47,33 @@ export interface Executor {
  * Runs a job with the registry's stage code: `run` for one instance, `runGroup` for a job with
  * group members (one `progress` and `log` for them all).
  */
-export async function runJob(registry: StageRegistry, job: Job, on: JobEvents): Promise<void> {
+export async function runJob(
+  registry: StageRegistry,
+  job: Job,
+  on: JobEvents,
+): Promise<PackIndex | undefined> {
   const kind = registry[job.kind];
   if (!kind) throw new Error(`no stage kind ${JSON.stringify(job.kind)} is registered`);
-  const context = (j: Omit<Job, "kind" | "with">) => ({
+  const members = [job, ...(job.with ?? [])];
+  const pack = job.pack === undefined ? undefined : new PackWriter(members.map((j) => j.id));
+  const context = (j: Omit<Job, "kind" | "with" | "pack">): StageContext => ({
     id: j.id,
     params: j.params,
     inputs: j.inputs,
     outDir: j.outDir,
+    write: pack
+      ? (name, data) => Promise.resolve(pack.add(j.id, name, data))
+      : writeToDir(j.outDir),
     progress: (done: number, total: number, note?: string) => on.progress(done, total, note),
     log: (message: string) => on.log(message),
   });
-  if (job.with === undefined) return await kind.run(context(job));
+  if (!pack) {
+    await kind.run(context(job));
+    return undefined;
+  }
   if (!kind.runGroup) throw new Error(`stage kind ${job.kind} cannot compute a group`);
-  await kind.runGroup([context(job), ...job.with.map(context)]);
+  await kind.runGroup(members.map(context));
+  return await pack.write(job.pack!);
 }
 
 /** Runs stages in the calling thread (concurrency only where stages await). */
@@ -70,7 +89,7 @@ type FromWorker =
   | { type: "ready" }
   | { type: "progress"; done: number; total: number; note?: string }
   | { type: "log"; message: string }
-  | { type: "done" }
+  | { type: "done"; packed?: PackIndex }
   | { type: "error"; message: string; stack?: string };
 
 /**
@@ -108,12 +127,12 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
       const w = idle.pop() ?? await spawn();
       let healthy = true;
       try {
-        await new Promise<void>((resolve, reject) => {
+        return await new Promise<PackIndex | undefined>((resolve, reject) => {
           w.onmessage = (ev: MessageEvent<FromWorker>) => {
             const m = ev.data;
             if (m.type === "progress") on.progress(m.done, m.total, m.note);
             else if (m.type === "log") on.log(m.message);
-            else if (m.type === "done") resolve();
+            else if (m.type === "done") resolve(m.packed);
             else if (m.type === "error") reject(workerError(m));
           };
           w.onerror = (ev) => {

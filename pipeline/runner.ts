@@ -11,6 +11,7 @@ import {
   type EntryRead,
   type InputRef,
   type KeyComponents,
+  type Leftover,
   type Manifest,
   PipelineError,
   sweepKey,
@@ -19,6 +20,7 @@ import {
 import { canonicalJson, hashFile, sha256Hex } from "./hash.ts";
 import type { StageInstance } from "./plan.ts";
 import type { InputArtifact, StageRegistry } from "./stage.ts";
+import type { PackIndex } from "./pack.ts";
 import { type Executor, inProcessExecutor } from "./executor.ts";
 import { type Reporter, shortKey } from "./progress.ts";
 import type { Json } from "./config.ts";
@@ -138,6 +140,14 @@ function sweepGroups(
   return out;
 }
 
+/** What a status knows of a group's sweep entry. */
+interface SweepState {
+  readonly key: string;
+  readonly read: SweepRead;
+  readonly left: Leftover;
+  readonly last: Map<string, KeyComponents & { key: string }>;
+}
+
 /** A member's read of its sweep entry, as an entry read. */
 function memberRead(read: SweepRead, key: string): EntryRead {
   if (!read.ok) return read;
@@ -243,12 +253,19 @@ export class Runner {
     c: KeyComponents,
     key: string | typeof PENDING,
     pendingInputs: readonly string[],
-    opts: { known?: EntryRead; entry?: string; group?: string } = {},
+    opts: {
+      known?: EntryRead;
+      entry?: string;
+      left?: Leftover;
+      last?: (KeyComponents & { key: string }) | null;
+    } = {},
   ): Promise<Omit<InstanceStatus, "id" | "key" | "entry">> {
     if (key !== PENDING) {
       const read = opts.known ?? await this.cache.read(key);
       if (read.ok) return { state: "up to date", changes: [], detail: "" };
-      const left = await this.cache.leftover(opts.entry ?? key);
+      const left = opts.left !== undefined
+        ? opts.left
+        : await this.cache.leftover(opts.entry ?? key);
       if (left === "running") {
         return { state: "running", changes: [], detail: "another process is computing it" };
       }
@@ -263,7 +280,7 @@ export class Runner {
         };
       }
     }
-    const last = await this.cache.readIndex(c.id, opts.group);
+    const last = opts.last !== undefined ? opts.last : await this.cache.readIndex(c.id);
     if (!last || (key !== PENDING && last.key === key)) {
       return { state: "missing", changes: [], detail: "" };
     }
@@ -314,7 +331,7 @@ export class Runner {
     const out: InstanceStatus[] = [];
     const groups = sweepGroups(plan, this.registry);
     // Per group: the sweep key and its read, found when its first member is reached.
-    const sweeps = new Map<string, { key: string; read: SweepRead }>();
+    const sweeps = new Map<string, SweepState>();
     const keyOf = async (inst: StageInstance) => {
       const upIds = Object.values(inst.inputs).flat();
       const pending = upIds.filter((id) => !known.has(id));
@@ -324,14 +341,19 @@ export class Runner {
     for (const inst of plan) {
       const { c, pending, key } = await keyOf(inst);
       const members = inst.group === undefined ? undefined : groups.get(inst.group);
-      let sweep: { key: string; read: SweepRead } | undefined;
+      let sweep: SweepState | undefined;
       if (members && key !== PENDING) {
         sweep = sweeps.get(inst.group!);
         if (!sweep) {
           const keys = [];
           for (const m of members) keys.push(m === inst ? key : (await keyOf(m)).key!);
           const sk = await sweepKey(inst.group!, keys);
-          sweep = { key: sk, read: await this.cache.readSweep(sk) };
+          sweep = {
+            key: sk,
+            read: await this.cache.readSweep(sk),
+            left: await this.cache.leftover(sk),
+            last: this.cache.readGroupIndex(inst.group!),
+          };
           sweeps.set(inst.group!, sweep);
         }
       }
@@ -339,7 +361,14 @@ export class Runner {
         c,
         key,
         pending,
-        sweep ? { known: memberRead(sweep.read, key!), entry: sweep.key, group: inst.group } : {},
+        sweep
+          ? {
+            known: memberRead(sweep.read, key!),
+            entry: sweep.key,
+            left: sweep.left,
+            last: sweep.last.get(inst.id) ?? null,
+          }
+          : {},
       );
       if (s.state === "up to date" && !opts.force?.has(inst.id)) {
         known.set(inst.id, (await this.cache.read(key!) as { manifest: Manifest }).manifest);
@@ -467,7 +496,7 @@ export class Runner {
         forced: boolean;
         upstreamOnly: boolean;
       },
-      d: { known?: EntryRead; entry?: string; group?: string },
+      d: Parameters<Runner["diagnose"]>[3],
     ): Promise<string> => {
       const s = j.forced
         ? { state: "forced", changes: [], detail: "" }
@@ -475,7 +504,7 @@ export class Runner {
       if (s.state === "incomplete" && s.detail.startsWith("corrupt")) {
         this.reporter.event({
           type: "warn",
-          message: `cache entry ${shortKey(d.entry ?? j.key)} of ${j.inst.id} is unusable (${
+          message: `cache entry ${shortKey(d?.entry ?? j.key)} of ${j.inst.id} is unusable (${
             s.detail.slice(15)
           }); recomputing`,
         });
@@ -511,9 +540,12 @@ export class Runner {
         );
       }
       const jobs: Pending[] = [];
+      const left = forced ? null : await this.cache.leftover(sk);
+      const last = forced ? new Map() : this.cache.readGroupIndex(group);
       for (const j of joined) {
         const known = read && memberRead(read, j.key);
-        jobs.push({ ...j, reason: await why(j, { known, entry: sk, group }) });
+        const d = { known, entry: sk, left, last: last.get(j.inst.id) ?? null };
+        jobs.push({ ...j, reason: await why(j, d) });
       }
       return await compute(jobs, { key: sk, group });
     };
@@ -562,11 +594,6 @@ export class Runner {
           }
         }
         const tmp = await this.cache.begin(entry);
-        const dirs = jobs.map((j) => {
-          if (!sweep) return tmp;
-          Deno.mkdirSync(`${tmp}/${j.key}`);
-          return `${tmp}/${j.key}`;
-        });
         for (const j of jobs) {
           this.reporter.event({ type: "start", id: j.inst.id, key: j.key, reason: j.reason });
         }
@@ -576,14 +603,17 @@ export class Runner {
           id: jobs[i].inst.id,
           params: jobs[i].inst.params,
           inputs: inputArtifacts(jobs[i].inst, jobs[i].upstream, this.cache),
-          outDir: dirs[i],
+          outDir: tmp,
         });
         const ids = jobs.map((j) => j.inst.id);
+        let packed: PackIndex | undefined;
         try {
-          await executor.run({
+          packed = await executor.run({
             kind: jobs[0].inst.kind,
             ...part(0),
-            ...(sweep ? { with: jobs.slice(1).map((_, i) => part(i + 1)) } : {}),
+            ...(sweep
+              ? { with: jobs.slice(1).map((_, i) => part(i + 1)), pack: `${tmp}/pack` }
+              : {}),
           }, {
             progress: (done, total, note) => {
               for (const id of ids) {
@@ -605,7 +635,12 @@ export class Runner {
         };
         const members = jobs.map((j) => ({ ...j.c, key: j.key }));
         const manifests = sweep
-          ? await this.cache.commitSweep(entry, tmp, { group: sweep.group, members, timings })
+          ? await this.cache.commitSweep(entry, tmp, {
+            group: sweep.group,
+            members,
+            packed: packed ?? {},
+            timings,
+          })
           : [await this.cache.commit(entry, tmp, { ...jobs[0].c, timings })];
         if (sweep) this.cache.writeSweepIndex(entry, sweep.group, members);
         else await this.cache.writeIndex(entry, jobs[0].c);
@@ -703,7 +738,8 @@ function inputArtifacts(
   for (const [role, ids] of Object.entries(inst.inputs)) {
     out[role] = ids.map((id) => {
       const m = upstream.get(id)!;
-      return { id, key: m.key, dir: cache.dirOf(m), params: m.params };
+      const pack = cache.packOf(m);
+      return { id, key: m.key, dir: cache.dirOf(m), params: m.params, ...(pack ? { pack } : {}) };
     });
   }
   return out;

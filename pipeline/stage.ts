@@ -13,10 +13,19 @@ export interface InputArtifact {
   readonly id: string;
   /** Cache key of the entry the files come from. */
   readonly key: string;
-  /** Directory holding the artifact files (never write into it). */
+  /**
+   * Directory holding the artifact files (never write into it); for a member of a sweep entry,
+   * the sweep's directory (its files are in `pack`). Read through `readArtifact`
+   * (pipeline/pack.ts), which handles both.
+   */
   readonly dir: string;
   /** The params that instance ran with. */
   readonly params: Readonly<Record<string, unknown>>;
+  /** For a member of a sweep entry: the pack file and where each of its artifacts lies in it. */
+  readonly pack?: {
+    readonly path: string;
+    readonly files: Readonly<Record<string, { readonly offset: number; readonly bytes: number }>>;
+  };
 }
 
 /** Everything a stage instance gets to run. */
@@ -27,8 +36,16 @@ export interface StageContext {
   readonly params: Readonly<Record<string, unknown>>;
   /** Role → upstream artifacts, e.g. `{ dataset: [...], train: [...] }`. */
   readonly inputs: Readonly<Record<string, InputArtifact[]>>;
-  /** Empty directory to write the artifacts into (`manifest.json` is reserved for the pipeline). */
+  /**
+   * Empty directory to write the artifacts into (`manifest.json` is reserved for the pipeline).
+   * Members of a group computed by `runGroup` must write through `write` instead.
+   */
   readonly outDir: string;
+  /**
+   * Writes one artifact (`name` a relative path): into `outDir`, or, for a member of a group, into
+   * the group's sweep entry.
+   */
+  write(name: string, data: string | Uint8Array): Promise<void>;
   /** Reports progress; drives the live progress line or the periodic log lines. */
   progress(done: number, total: number, note?: string): void;
   /** Logs one line attributed to this instance. */
@@ -70,8 +87,8 @@ export interface StageKind {
   /** Computes the artifacts of one instance into `ctx.outDir`. */
   run(ctx: StageContext): Promise<void>;
   /**
-   * Computes instances of one group (`StageInstance.group`) together, each into its own
-   * `ctx.outDir`; given only some members of a group (the others cached or not selected), it
+   * Computes instances of one group (`StageInstance.group`) together, each writing its artifacts
+   * through its own `ctx.write` (they are packed into the group's sweep entry); given only some members of a group (the others cached or not selected), it
    * computes what their params say, the group's other members included where the numbers depend
    * on them. Absent: members run one by one through `run`.
    */

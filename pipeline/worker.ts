@@ -18,7 +18,7 @@ self.onmessage = async (ev: MessageEvent) => {
       return;
     }
     let last = -Infinity;
-    await runJob(registry ?? {}, msg.job, {
+    const packed = await runJob(registry ?? {}, msg.job, {
       progress(done, total, note) {
         const t = performance.now();
         if (t - last < 200 && done < total) return;
@@ -29,7 +29,7 @@ self.onmessage = async (ev: MessageEvent) => {
         self.postMessage({ type: "log", message });
       },
     });
-    self.postMessage({ type: "done" });
+    self.postMessage({ type: "done", packed });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     self.postMessage({ type: "error", message: err.message, stack: err.stack });

@@ -13,22 +13,26 @@ import * as aq from "arquero";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { type ColumnDef, columnDef } from "./codebook.ts";
 import type { Dataset } from "../core/problems/types.ts";
-import type { InputArtifact } from "../pipeline/stage.ts";
+import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
+import { readArtifact, readArtifactText } from "../pipeline/pack.ts";
+
+/** Where artifacts are written: a stage's context (`ctx.write`). */
+export type Sink = Pick<StageContext, "write">;
 
 /** Writes a value as pretty JSON. */
-export async function writeJson(dir: string, name: string, value: unknown): Promise<void> {
-  await Deno.writeTextFile(`${dir}/${name}`, JSON.stringify(value, null, 1) + "\n");
+export async function writeJson(out: Sink, name: string, value: unknown): Promise<void> {
+  await out.write(name, JSON.stringify(value, null, 1) + "\n");
 }
 
-/** Reads a JSON file. */
-export async function readJson<T>(dir: string, name: string): Promise<T> {
-  return JSON.parse(await Deno.readTextFile(`${dir}/${name}`)) as T;
+/** Reads a JSON artifact of an upstream instance. */
+export async function readJson<T>(a: InputArtifact, name: string): Promise<T> {
+  return JSON.parse(await readArtifactText(a, name)) as T;
 }
 
 /** Writes rows (objects with the same keys) as CSV through arquero. */
-export async function writeCsv(dir: string, name: string, table: aq.ColumnTable): Promise<void> {
+export async function writeCsv(out: Sink, name: string, table: aq.ColumnTable): Promise<void> {
   const csv = table.toCSV();
-  await Deno.writeTextFile(`${dir}/${name}`, csv.endsWith("\n") ? csv : csv + "\n");
+  await out.write(name, csv.endsWith("\n") ? csv : csv + "\n");
 }
 
 /** The Parquet physical/logical type of a codebook type. */
@@ -64,11 +68,11 @@ function parquetValue(v: unknown, type: ColumnDef["type"]): unknown {
  * holding a non-integer value is written as a float64 column and described so.
  */
 export async function writeTable(
-  dir: string,
+  out: Sink,
   stem: string,
   table: aq.ColumnTable,
 ): Promise<ColumnDef[]> {
-  await writeCsv(dir, `${stem}.csv`, table);
+  await writeCsv(out, `${stem}.csv`, table);
   const defs: ColumnDef[] = [];
   const columnData = table.columnNames().map((name) => {
     const values = table.array(name) as ArrayLike<unknown>;
@@ -88,27 +92,29 @@ export async function writeTable(
     return { name, data, type: PARQUET_TYPE[def.type] };
   });
   const buffer = parquetWriteBuffer({ columnData, createdBy: "sam-sharpness (hyparquet-writer)" });
-  await Deno.writeFile(`${dir}/${stem}.parquet`, new Uint8Array(buffer));
+  await out.write(`${stem}.parquet`, new Uint8Array(buffer));
   return defs;
 }
 
-/** Reads a CSV file into an arquero table (numbers parsed as numbers). */
-export async function readCsv(dir: string, name: string): Promise<aq.ColumnTable> {
-  return aq.fromCSV(await Deno.readTextFile(`${dir}/${name}`));
+/** Reads a CSV artifact into an arquero table (numbers parsed as numbers). */
+export async function readCsv(a: InputArtifact, name: string): Promise<aq.ColumnTable> {
+  return aq.fromCSV(await readArtifactText(a, name));
 }
 
 /** Serializes a data set: arrays as plain number lists. */
-export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
+export async function writeDataset(out: Sink, ds: Dataset): Promise<void> {
   const arrays = Object.fromEntries(Object.entries(ds.arrays).map(([k, v]) => [k, Array.from(v)]));
-  await writeJson(dir, "dataset.json", { ...ds, arrays });
+  await writeJson(out, "dataset.json", { ...ds, arrays });
 }
 
 /** Reads the data set of the (single) upstream dataset artifact. */
 export async function readDataset(
   inputs: Readonly<Record<string, InputArtifact[]>>,
 ): Promise<Dataset> {
-  const dir = single(inputs, "dataset").dir;
-  const raw = await readJson<Dataset & { arrays: Record<string, number[]> }>(dir, "dataset.json");
+  const raw = await readJson<Dataset & { arrays: Record<string, number[]> }>(
+    single(inputs, "dataset"),
+    "dataset.json",
+  );
   const arrays = Object.fromEntries(
     Object.entries(raw.arrays).map(([k, v]) => [k, Float64Array.from(v)]),
   );
@@ -127,7 +133,7 @@ export function single(
 
 /** Writes checkpoints as raw little-endian float64 plus their JSON header. */
 export async function writeCheckpoints(
-  dir: string,
+  out: Sink,
   checkpoints: readonly { step: number; params: Float64Array }[],
 ): Promise<void> {
   const dim = checkpoints[0]?.params.length ?? 0;
@@ -136,19 +142,19 @@ export async function writeCheckpoints(
   checkpoints.forEach((c, j) =>
     c.params.forEach((v, i) => view.setFloat64(8 * (j * dim + i), v, true))
   );
-  await Deno.writeFile(`${dir}/checkpoints.f64`, new Uint8Array(buf));
-  await writeJson(dir, "checkpoints.json", { dim, steps: checkpoints.map((c) => c.step) });
+  await out.write("checkpoints.f64", new Uint8Array(buf));
+  await writeJson(out, "checkpoints.json", { dim, steps: checkpoints.map((c) => c.step) });
 }
 
 /** Reads checkpoints written by `writeCheckpoints`. */
 export async function readCheckpoints(
-  dir: string,
+  a: InputArtifact,
 ): Promise<{ step: number; params: Float64Array }[]> {
-  const { dim, steps } = await readJson<{ dim: number; steps: number[] }>(dir, "checkpoints.json");
-  const bytes = await Deno.readFile(`${dir}/checkpoints.f64`);
+  const { dim, steps } = await readJson<{ dim: number; steps: number[] }>(a, "checkpoints.json");
+  const bytes = await readArtifact(a, "checkpoints.f64");
   if (bytes.length !== 8 * dim * steps.length) {
     throw new Error(
-      `${dir}/checkpoints.f64: ${bytes.length} bytes, expected ${8 * dim * steps.length}`,
+      `${a.id}'s checkpoints.f64: ${bytes.length} bytes, expected ${8 * dim * steps.length}`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

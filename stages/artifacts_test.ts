@@ -1,3 +1,4 @@
+import { writeToDir } from "../pipeline/pack.ts";
 import * as aq from "arquero";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { assert, assertEquals } from "../testing/assert.ts";
@@ -15,7 +16,7 @@ Deno.test("writeTable: CSV with empty = missing and NaN kept; Parquet typed by t
       diverged: [null, "diverged at step 3", null],
       custom: [true, false, null],
     });
-    const defs = await writeTable(dir, "t", table);
+    const defs = await writeTable({ write: writeToDir(dir) }, "t", table);
     assertEquals(defs.map((d) => [d.name, d.type]), [
       ["run", "string"],
       ["batch", "integer"],
@@ -59,7 +60,7 @@ Deno.test("writeTable: CSV with empty = missing and NaN kept; Parquet typed by t
 Deno.test("writeTable: a codebook integer column holding a fraction is written as float64", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const defs = await writeTable(dir, "t", aq.table({ seed: [0, 0.5] }));
+    const defs = await writeTable({ write: writeToDir(dir) }, "t", aq.table({ seed: [0, 0.5] }));
     assertEquals(defs[0].type, "number");
     const bytes = await Deno.readFile(`${dir}/t.parquet`);
     const rows = await parquetReadObjects({ file: bytes.buffer as ArrayBuffer });

@@ -95,7 +95,7 @@ export const datasetStage: StageKind = {
   },
   async run(ctx) {
     const ds = await buildDataset(ctx.params);
-    await writeDataset(ctx.outDir, ds);
+    await writeDataset(ctx, ds);
     ctx.log(
       `${ds.kind}: ${Object.entries(ds.shapes).map(([k, s]) => `${k}[${s.join("×")}]`).join(" ")}`,
     );

@@ -56,15 +56,15 @@ function experimentId(input: InputArtifact): string {
   return String(input.params.experiment ?? input.id.split("/")[1] ?? input.id);
 }
 
-/** Rows of a CSV of a directory, or none when the file is absent. */
-async function readRows(dir: string, name: string): Promise<Row[]> {
+/** Rows of a CSV artifact, or none when the file is absent. */
+async function readRows(input: InputArtifact, name: string): Promise<Row[]> {
   try {
     // Blank lines parse as rows of nulls; they carry nothing.
-    return ((await readCsv(dir, name)).objects() as Row[])
+    return ((await readCsv(input, name)).objects() as Row[])
       .filter((r) => Object.values(r).some((v) => v !== null && v !== undefined));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
-    throw new Error(`${dir}/${name}: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`${input.dir}/${name}: ${e instanceof Error ? e.message : e}`);
   }
 }
 
@@ -81,16 +81,16 @@ export async function loadExperiment(
   }
   names.sort();
   const extra: Record<string, Row[]> = {};
-  for (const n of names) extra[n] = await readRows(input.dir, n);
+  for (const n of names) extra[n] = await readRows(input, n);
   return {
     id: experimentId(input),
     description: info?.description,
     dataset: info?.dataset,
-    trajectory: await readRows(input.dir, "trajectory.csv"),
-    params: await readRows(input.dir, "params.csv"),
-    spectra: await readRows(input.dir, "spectra.csv"),
-    summary: await readRows(input.dir, "summary.csv"),
-    claims: await readRows(input.dir, "claims.csv"),
+    trajectory: await readRows(input, "trajectory.csv"),
+    params: await readRows(input, "params.csv"),
+    spectra: await readRows(input, "spectra.csv"),
+    summary: await readRows(input, "summary.csv"),
+    claims: await readRows(input, "claims.csv"),
     extra,
   };
 }
@@ -126,8 +126,8 @@ export const reportStage: StageKind = {
       experiments.push(await loadExperiment(input, infos.get(experimentId(input))));
     }
     const claims = concatClaims(experiments);
-    const columns = await writeTable(ctx.outDir, "claims", claims);
-    await writeJson(ctx.outDir, "schema.json", {
+    const columns = await writeTable(ctx, "claims", claims);
+    await writeJson(ctx, "schema.json", {
       description:
         "Codebook of the report's claims table (claims.csv, typed twin claims.parquet). " +
         "Missing values are empty CSV fields and Parquet nulls; NaN only where a computation " +

@@ -1,3 +1,4 @@
+import { writeToDir } from "../pipeline/pack.ts";
 import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
 import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
@@ -231,6 +232,7 @@ async function runReport(
     params: params as unknown as Record<string, unknown>,
     inputs: { tabulate },
     outDir,
+    write: writeToDir(outDir),
     progress() {},
     log() {},
   };

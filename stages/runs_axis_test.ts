@@ -9,6 +9,7 @@ import { Cache } from "../pipeline/cache.ts";
 import { loadConfig } from "../pipeline/config.ts";
 import { planInstances } from "../pipeline/plan.ts";
 import { Runner } from "../pipeline/runner.ts";
+import { readArtifactText } from "../pipeline/pack.ts";
 import { runCli } from "../pipeline/cli.ts";
 import { stageKinds } from "./registry.ts";
 import { TRAIN_RUNS } from "./run_fields.ts";
@@ -27,8 +28,17 @@ async function located(dir: string, id: string): Promise<{ key: string; entry: s
 async function artifact(dir: string, id: string, file: string): Promise<string> {
   const { key, entry } = await located(dir, id);
   const cache = new Cache(`${dir}/c`);
-  return await Deno.readTextFile(
-    `${cache.dirOf({ key, sweep: entry === key ? undefined : entry })}/${file}`,
+  const sweep = entry === key ? undefined : await cache.readSweep(entry);
+  const m = sweep === undefined
+    ? await cache.read(key).then((r) => r.ok ? r.manifest : undefined)
+    : sweep.ok
+    ? sweep.members.get(key)
+    : undefined;
+  assert(m !== undefined, `${id}'s entry reads`);
+  const pack = cache.packOf(m);
+  return await readArtifactText(
+    { id, key, dir: cache.dirOf(m), params: m.params, ...(pack ? { pack } : {}) },
+    file,
   );
 }
 

@@ -149,9 +149,9 @@ export const spectralStage: StageKind = {
   async run(ctx) {
     const p = ctx.params as SpectralParams;
     const dataset = await readDataset(ctx.inputs);
-    const trainDir = single(ctx.inputs, "train").dir;
-    const logged = await readCheckpoints(trainDir);
-    const { diverged } = await readJson<{ diverged: string | null }>(trainDir, "meta.json");
+    const trained = single(ctx.inputs, "train");
+    const logged = await readCheckpoints(trained);
+    const { diverged } = await readJson<{ diverged: string | null }>(trained, "meta.json");
     let which = p.checkpoints;
     if (diverged && Array.isArray(which)) {
       // A diverged run has no checkpoints past the divergence: analyse the ones it reached.
@@ -209,7 +209,7 @@ export const spectralStage: StageKind = {
         ctx.progress(i + 1, checkpoints.length, `step ${c.step}`);
       }
       oracle.dispose?.();
-      await writeCsv(ctx.outDir, "spectra.csv", aq.from(rows));
+      await writeCsv(ctx, "spectra.csv", aq.from(rows));
     } finally {
       session.dispose();
     }

@@ -26,11 +26,12 @@ import type { ClaimData, MeasureRow, RunRecord, WindowRow } from "../core/claims
 import { createF64Problem } from "../core/problems/registry.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
+import { readArtifactsText } from "../pipeline/pack.ts";
 import {
   readCheckpoints,
   readCsv,
   readDataset,
-  readJson,
+  type Sink,
   writeDataset,
   writeJson,
   writeTable,
@@ -97,13 +98,75 @@ function tidy(t: aq.ColumnTable, keep: readonly string[]): aq.ColumnTable {
   return t.fold(measures, { as: ["metric", "value"] });
 }
 
-/** The held-out loss of each checkpoint, or undefined when the data set has no held-out split. */
+/**
+ * The tidy forms of per-run wide tables (without the columns `omit` names), concatenated: the same
+ * rows as one `tidy` per table, but one concat and one fold per stretch of consecutive tables with
+ * the same columns (arquero compiles each fold's expressions: once per run would dominate a sweep).
+ */
+function tidyEach(
+  tables: readonly aq.ColumnTable[],
+  keep: readonly string[],
+  omit: (column: string) => boolean = () => false,
+): aq.ColumnTable {
+  const out: aq.ColumnTable[] = [];
+  for (let i = 0; i < tables.length;) {
+    const columns = tables[i].columnNames().join("\n");
+    let j = i + 1;
+    while (j < tables.length && tables[j].columnNames().join("\n") === columns) j++;
+    let t = concat(tables.slice(i, j));
+    const dropped = t.columnNames().filter(omit);
+    if (dropped.length) t = t.select(aq.not(dropped));
+    out.push(tidy(t, keep));
+    i = j;
+  }
+  return concat(out);
+}
+
+/**
+ * Each text's CSV table, as `aq.fromCSV` reads it alone: a stretch of consecutive texts with the
+ * same header and no quoted field is parsed as one table and sliced back (a parse per run would
+ * dominate a sweep of small runs).
+ */
+function parseCsvs(texts: readonly string[]): aq.ColumnTable[] {
+  const out: aq.ColumnTable[] = new Array(texts.length);
+  for (let i = 0; i < texts.length;) {
+    const head = texts[i].slice(0, texts[i].indexOf("\n") + 1);
+    const whole = (t: string) =>
+      head !== "" && t.startsWith(head) && t.endsWith("\n") &&
+      !t.includes('"');
+    if (!whole(texts[i])) {
+      out[i] = aq.fromCSV(texts[i]);
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < texts.length && whole(texts[j])) j++;
+    const bodies = texts.slice(i, j).map((t) => t.slice(head.length));
+    const table = aq.fromCSV(head + bodies.join(""));
+    let at = 0;
+    bodies.forEach((b, k) => {
+      let rows = 0;
+      for (let c = b.indexOf("\n"); c >= 0; c = b.indexOf("\n", c + 1)) rows++;
+      out[i + k] = table.slice(at, at + rows).reify();
+      at += rows;
+    });
+    i = j;
+  }
+  return out;
+}
+
+/** Whether the data set has a held-out split. */
+function hasHeldOut(dataset: Dataset): boolean {
+  const { zTest, yTest } = dataset.arrays;
+  return zTest !== undefined && yTest !== undefined && yTest.length > 0;
+}
+
+/** The held-out loss of each checkpoint (the data set has a held-out split). */
 function heldOutLoss(
   dataset: Dataset,
   checkpoints: readonly { step: number; params: Float64Array }[],
-): Map<number, number> | undefined {
+): Map<number, number> {
   const { zTest, yTest } = dataset.arrays;
-  if (!zTest || !yTest || yTest.length === 0) return undefined;
   const test = createF64Problem({
     ...dataset,
     arrays: { ...dataset.arrays, z: zTest, y: yTest },
@@ -226,26 +289,28 @@ export const tabulateStage: StageKind = {
     const runs: RunRecord[] = [];
     const trains = [...(ctx.inputs.train ?? [])].sort((a, b) => a.id.localeCompare(b.id));
     const spectrals = new Map((ctx.inputs.spectral ?? []).map((s) => [runName(s.id), s]));
-    const trajectories: aq.ColumnTable[] = [];
-    const metricTrajectories: aq.ColumnTable[] = [];
+    const wide: aq.ColumnTable[] = [];
     const params: aq.ColumnTable[] = [];
-    const spectra: aq.ColumnTable[] = [];
+    const spectraWide: aq.ColumnTable[] = [];
     const summaries: Record<string, unknown>[] = [];
     const windows: aq.ColumnTable[] = [];
     const exportCheckpoints = (ctx.params.tables as string[]).includes("checkpoints");
     const exported: { run: string; step: number; params: Float64Array }[] = [];
+    const trajectoryTables = parseCsvs(await readArtifactsText(trains, "trajectory.csv"));
+    const metaTexts = await readArtifactsText(trains, "meta.json");
     for (const [i, tr] of trains.entries()) {
       const keys = runKeys(tr);
       if (tr.params.window !== undefined) {
-        windows.push(withKeys(await readCsv(tr.dir, "window.csv"), keys));
+        windows.push(withKeys(await readCsv(tr, "window.csv"), keys));
       }
-      let traj = await readCsv(tr.dir, "trajectory.csv");
-      const meta = await readJson<{ diverged: string | null; backend: string; adapter?: string }>(
-        tr.dir,
-        "meta.json",
-      );
-      const testLoss = heldOutLoss(dataset, await readCheckpoints(tr.dir));
-      if (testLoss) {
+      let traj = trajectoryTables[i];
+      const meta = JSON.parse(metaTexts[i]) as {
+        diverged: string | null;
+        backend: string;
+        adapter?: string;
+      };
+      if (hasHeldOut(dataset)) {
+        const testLoss = heldOutLoss(dataset, await readCheckpoints(tr));
         const steps = traj.array("step") as ArrayLike<number>;
         traj = traj.assign({ test_loss: Array.from(steps, (s) => testLoss.get(s) ?? null) });
       }
@@ -258,11 +323,8 @@ export const tabulateStage: StageKind = {
         diverged: meta.diverged ?? "",
         ...(Array.isArray(tr.params.x0) ? { x0: tr.params.x0 as number[] } : {}),
       });
-      trajectories.push(tidy(withKeys(traj, keys), [...RUN_COLUMNS, "step", "tau"]));
+      wide.push(withKeys(traj, keys));
       const xs = traj.columnNames().filter((c) => /^x\d+$/.test(c));
-      metricTrajectories.push(
-        tidy(withKeys(traj.select(aq.not(xs)), keys), [...RUN_COLUMNS, "step", "tau"]),
-      );
       if (xs.length) params.push(withKeys(paramsLong(traj, xs), keys));
       const last = traj.numRows() ? traj.slice(traj.numRows() - 1).objects()[0] : {};
       const summary: Record<string, unknown> = {
@@ -274,17 +336,17 @@ export const tabulateStage: StageKind = {
       };
       const sp = spectrals.get(keys.run as string);
       // A run that diverged before every requested checkpoint has an empty spectra table.
-      const table = sp && await readCsv(sp.dir, "spectra.csv");
+      const table = sp && await readCsv(sp, "spectra.csv");
       if (table && table.numRows() > 0) {
         if (exportCheckpoints) {
           const analysed = new Set(Array.from(table.array("step") as ArrayLike<number>));
-          for (const c of await readCheckpoints(tr.dir)) {
+          for (const c of await readCheckpoints(tr)) {
             if (analysed.has(c.step)) exported.push({ run: keys.run as string, ...c });
           }
         }
         const taus = traj.select("step", "tau");
         const joined = table.join_left(taus, "step").relocate("tau", { after: "step" });
-        spectra.push(tidy(withKeys(joined, keys), [...RUN_COLUMNS, "step", "tau"]));
+        spectraWide.push(withKeys(joined, keys));
         const lastSpec = table.slice(table.numRows() - 1).objects()[0] as Record<string, unknown>;
         for (const [k, v] of Object.entries(lastSpec)) {
           if (k !== "step") summary[`spectral_${k}`] = v;
@@ -297,15 +359,19 @@ export const tabulateStage: StageKind = {
     const written: Record<string, ColumnDef[]> = {};
     const metricNames = new Set<string>();
     const write = async (stem: string, table: aq.ColumnTable) => {
-      written[stem] = await writeTable(ctx.outDir, stem, table);
+      written[stem] = await writeTable(ctx, stem, table);
       if (table.columnNames().includes("metric")) {
         for (const m of Array.from(table.array("metric") as ArrayLike<string>)) metricNames.add(m);
       }
     };
-    if (exportCheckpoints) await writeCheckpointExport(ctx.outDir, exported, dataset);
-    await write("trajectory", concat(metricTrajectories));
+    if (exportCheckpoints) await writeCheckpointExport(ctx, exported, dataset);
+    const keep = [...RUN_COLUMNS, "step", "tau"];
+    const spectra = spectraWide.length ? tidyEach(spectraWide, keep) : undefined;
+    // The parameter columns x1…xD go to `params`; x0 is a run column (the initial point).
+    const isParam = (c: string) => /^x\d+$/.test(c) && !keep.includes(c);
+    await write("trajectory", tidyEach(wide, keep, isParam));
     if (params.length) await write("params", concat(params));
-    if (spectra.length) await write("spectra", concat(spectra));
+    if (spectra) await write("spectra", spectra);
     if (windows.length) await write("window", concat(windows));
     const names = [...new Set(summaries.flatMap((s) => Object.keys(s)))];
     await write("summary", aq.from(summaries, names));
@@ -314,8 +380,8 @@ export const tabulateStage: StageKind = {
       const data: ClaimData = {
         dataset,
         runs,
-        trajectory: measureRows(concat(trajectories)),
-        spectra: spectra.length ? measureRows(concat(spectra)) : [],
+        trajectory: measureRows(tidyEach(wide, keep)),
+        spectra: spectra ? measureRows(spectra) : [],
         window: windowRows(concat(windows)),
       };
       const rows = evaluateClaims(claims, data);
@@ -337,7 +403,7 @@ export const tabulateStage: StageKind = {
       }
       ctx.log(`claims: ${headline(rows)}`);
     }
-    await writeJson(ctx.outDir, "schema.json", {
+    await writeJson(ctx, "schema.json", {
       description: "Codebook of this experiment's tables: each `<table>.csv` has a typed " +
         "`<table>.parquet` twin. Missing values are empty CSV fields and Parquet nulls; NaN " +
         "appears only where a computation produced it (a quantity undefined at that point).",
@@ -357,7 +423,7 @@ export const tabulateStage: StageKind = {
 
 /** Writes the files of {@link CHECKPOINT_FILES}. */
 async function writeCheckpointExport(
-  dir: string,
+  out: Sink,
   rows: readonly { run: string; step: number; params: Float64Array }[],
   dataset: Dataset,
 ): Promise<void> {
@@ -365,13 +431,13 @@ async function writeCheckpointExport(
   const bytes = new Uint8Array(8 * dim * rows.length);
   const view = new DataView(bytes.buffer);
   rows.forEach((r, j) => r.params.forEach((v, i) => view.setFloat64(8 * (j * dim + i), v, true)));
-  await Deno.writeFile(`${dir}/checkpoints.f64`, bytes);
-  await writeJson(dir, "checkpoints.json", {
+  await out.write("checkpoints.f64", bytes);
+  await writeJson(out, "checkpoints.json", {
     dim,
     format: "float64 little-endian, row-major: one row of dim parameters per entry of rows",
     rows: rows.map((r, row) => ({ run: r.run, step: r.step, row })),
   });
-  await writeDataset(dir, dataset);
+  await writeDataset(out, dataset);
 }
 
 /** Row-wise union of tables (columns missing from one table become empty). */

@@ -52,18 +52,34 @@ interface TrainParams {
   backend?: BackendRequest;
   log_per_decade?: number;
   window?: { at: number[]; length: number };
-  /** The swept values of every run of the entry, when the entry advances on the runs axis. */
-  runs_axis?: Record<string, number>[];
+  /** The swept values of every run of the group, by field, when the entry advances on the runs axis. */
+  runs_axis?: Record<string, number[]>;
 }
 
 /** The fields the runs of one runs axis may differ in (the step's per-run coefficients, the seed). */
 const RUNS_AXIS_FIELDS = ["seed", "lr", "rho", "sigma"];
 
+/** Each run's swept values on the runs axis of `p` (one mapping per run, in order). */
+function axisRuns(p: TrainParams): Record<string, number>[] {
+  const lists = Object.entries(p.runs_axis ?? {});
+  const count = lists.length ? lists[0][1].length : 1;
+  return Array.from(
+    { length: count },
+    (_, r) => Object.fromEntries(lists.map(([k, v]) => [k, v[r]])),
+  );
+}
+
+/** A run's swept values as one string (the key of its place on the axis). */
+const axisKey = (swept: readonly string[], values: Record<string, unknown>) =>
+  swept.map((k) => String(values[k])).join("\u0000");
+
+/** Each axis's runs by their swept values: one map per axis object (members share it). */
+const axisPlaces = new WeakMap<object, Map<string, number>>();
+
 /** Checks `runs_axis` and returns the index of this run's values in it (−1 without a runs axis). */
 function runsAxisIndex(p: TrainParams): number {
-  const members = p.runs_axis;
-  if (members === undefined) return -1;
-  const swept = [...new Set(members.flatMap((m) => Object.keys(m)))];
+  if (p.runs_axis === undefined) return -1;
+  const swept = Object.keys(p.runs_axis);
   const other = swept.filter((k) => !RUNS_AXIS_FIELDS.includes(k));
   if (other.length > 0) {
     throw new RangeError(
@@ -72,10 +88,19 @@ function runsAxisIndex(p: TrainParams): number {
       }; this entry sweeps ${other.join(", ")} (split it into entries)`,
     );
   }
-  const at = members.findIndex((m) =>
-    Object.entries(m).every(([k, v]) => (p as unknown as Record<string, unknown>)[k] === v)
-  );
-  if (at < 0) throw new RangeError("runs_axis: this run's values are not among the axis's runs");
+  let places = axisPlaces.get(p.runs_axis);
+  if (!places) {
+    places = new Map();
+    for (const [r, m] of axisRuns(p).entries()) {
+      const k = axisKey(swept, m);
+      if (!places.has(k)) places.set(k, r);
+    }
+    axisPlaces.set(p.runs_axis, places);
+  }
+  const at = places.get(axisKey(swept, p as unknown as Record<string, unknown>));
+  if (at === undefined) {
+    throw new RangeError("runs_axis: this run's values are not among the axis's runs");
+  }
   return at;
 }
 
@@ -201,9 +226,7 @@ async function trainGroup(ctxs: readonly StageContext[]): Promise<void> {
   const p0 = ctxs[0].params as unknown as TrainParams;
   const dataset = await readDataset(ctxs[0].inputs);
   const request = (p0.backend ?? "auto") as BackendRequest;
-  const members: TrainParams[] = p0.runs_axis === undefined
-    ? [p0]
-    : p0.runs_axis.map((m) => ({ ...p0, ...m }));
+  const members: TrainParams[] = axisRuns(p0).map((m) => ({ ...p0, ...m }));
   const window = windowField(p0);
   const reference = window && windowReference(dataset);
   const first = Math.max(0, runsAxisIndex(p0));
@@ -269,10 +292,10 @@ async function writeRun(
     r.params?.forEach((v, i) => row[`x${i + 1}`] = v);
     return row;
   });
-  await writeCsv(ctx.outDir, "trajectory.csv", aq.from(rows));
-  await writeCheckpoints(ctx.outDir, result.checkpoints);
-  if (p.window) await writeCsv(ctx.outDir, "window.csv", aq.from(result.window));
-  await writeJson(ctx.outDir, "meta.json", {
+  await writeCsv(ctx, "trajectory.csv", aq.from(rows));
+  await writeCheckpoints(ctx, result.checkpoints);
+  if (p.window) await writeCsv(ctx, "window.csv", aq.from(result.window));
+  await writeJson(ctx, "meta.json", {
     dim: result.final.length,
     backend: session.backend,
     // What `auto` chose from (and what `webgpu` ran on); not probed for explicit CPU engines.

@@ -3,6 +3,7 @@
  * tabulate stage gathers the windows of every run into one tidy `window.csv` with the run columns.
  * The stage kinds are driven directly (the experiment-file parser is the pipeline's business).
  */
+import { writeToDir } from "../pipeline/pack.ts";
 import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
 import type { InputArtifact, StageContext, StageKind } from "../pipeline/stage.ts";
@@ -18,7 +19,15 @@ async function runStage(
   inputs: Record<string, InputArtifact[]>,
 ): Promise<InputArtifact> {
   const outDir = await Deno.makeTempDir();
-  const ctx: StageContext = { id, params, inputs, outDir, progress() {}, log() {} };
+  const ctx: StageContext = {
+    id,
+    params,
+    inputs,
+    outDir,
+    write: writeToDir(outDir),
+    progress() {},
+    log() {},
+  };
   await kind.run(ctx);
   return { id, key: id, dir: outDir, params };
 }

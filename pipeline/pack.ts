@@ -1,0 +1,145 @@
+/**
+ * Packed artifacts: the members of a sweep entry write their files into one `pack` file (back to
+ * back, members in plan order, each member's files by name) instead of a file each, since creating
+ * a file costs far more than the few kilobytes a small run writes. A stage writes through
+ * `StageContext.write` and reads through {@linkcode readArtifact}, and never sees the difference;
+ * {@linkcode writeToDir} is `write` for an instance with a directory of its own.
+ * @module
+ */
+import type { InputArtifact } from "./stage.ts";
+
+/** Where one packed file lies in its pack. */
+export interface PackedFile {
+  /** Byte offset in the pack. */
+  readonly offset: number;
+  /** Length in bytes. */
+  readonly bytes: number;
+}
+
+/** Member id → file name → where it lies in the pack. */
+export type PackIndex = Record<string, Record<string, PackedFile>>;
+
+/** Names a stage may give an artifact: a relative path of plain segments. */
+const NAME_RE = /^(?!\.{1,2}(\/|$))[A-Za-z0-9_.-]+(\/(?!\.{1,2}(\/|$))[A-Za-z0-9_.-]+)*$/;
+
+/** Throws unless `name` is a plain relative path (no `..`, no absolute path, no empty segment). */
+export function checkArtifactName(name: string): void {
+  if (!NAME_RE.test(name) || name === "manifest.json") {
+    throw new Error(`artifact name ${JSON.stringify(name)} is not a plain relative file name`);
+  }
+}
+
+/** Collects the files of a sweep's members in memory and writes them as one pack. */
+export class PackWriter {
+  readonly #files = new Map<string, Map<string, Uint8Array>>();
+
+  /** @param members member ids, in the order their files are laid out */
+  constructor(members: readonly string[]) {
+    for (const id of members) this.#files.set(id, new Map());
+  }
+
+  /** Adds (or replaces) one file of a member. */
+  add(member: string, name: string, data: string | Uint8Array): void {
+    checkArtifactName(name);
+    const files = this.#files.get(member);
+    if (!files) throw new Error(`${member} is not a member of this pack`);
+    files.set(name, typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
+  }
+
+  /** Writes the pack to `path` (nothing when no member wrote a file) and returns its index. */
+  async write(path: string): Promise<PackIndex> {
+    const index: PackIndex = {};
+    const parts: Uint8Array[] = [];
+    let offset = 0;
+    for (const [member, files] of this.#files) {
+      index[member] = {};
+      for (const name of [...files.keys()].sort()) {
+        const bytes = files.get(name)!;
+        index[member][name] = { offset, bytes: bytes.length };
+        parts.push(bytes);
+        offset += bytes.length;
+      }
+    }
+    if (offset === 0) return index;
+    const all = new Uint8Array(offset);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    await Deno.writeFile(path, all);
+    return index;
+  }
+}
+
+/** `StageContext.write` for an instance with a directory of its own. */
+export function writeToDir(
+  dir: string,
+): (name: string, data: string | Uint8Array) => Promise<void> {
+  return async (name, data) => {
+    checkArtifactName(name);
+    const path = `${dir}/${name}`;
+    if (name.includes("/")) {
+      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    }
+    if (typeof data === "string") await Deno.writeTextFile(path, data);
+    else await Deno.writeFile(path, data);
+  };
+}
+
+/** The bytes of artifact `name` of an upstream instance (packed or in its own directory). */
+export async function readArtifact(a: InputArtifact, name: string): Promise<Uint8Array> {
+  if (a.pack === undefined) return await Deno.readFile(`${a.dir}/${name}`);
+  if (a.pack.files[name] === undefined) {
+    throw new Deno.errors.NotFound(`${a.id} has no artifact ${name} (in ${a.pack.path})`);
+  }
+  using f = Deno.openSync(a.pack.path, { read: true });
+  return await Promise.resolve(readRange(f, a, name));
+}
+
+/**
+ * Artifact `name` of each upstream instance, as UTF-8 text, in order: each pack is opened once for
+ * all its members (a gather over a sweep's runs costs a read per run, not an open per run).
+ */
+export async function readArtifactsText(
+  as: readonly InputArtifact[],
+  name: string,
+): Promise<string[]> {
+  const out: string[] = new Array(as.length);
+  const byPack = new Map<string, number[]>();
+  for (const [i, a] of as.entries()) {
+    if (a.pack === undefined) out[i] = await Deno.readTextFile(`${a.dir}/${name}`);
+    else {
+      if (!byPack.has(a.pack.path)) byPack.set(a.pack.path, []);
+      byPack.get(a.pack.path)!.push(i);
+    }
+  }
+  const decoder = new TextDecoder();
+  for (const [path, members] of byPack) {
+    using f = Deno.openSync(path, { read: true });
+    for (const i of members) out[i] = decoder.decode(readRange(f, as[i], name));
+  }
+  return out;
+}
+
+/** One packed artifact's bytes from an open pack. */
+function readRange(f: Deno.FsFile, a: InputArtifact, name: string): Uint8Array {
+  const where = a.pack!.files[name];
+  if (where === undefined) {
+    throw new Deno.errors.NotFound(`${a.id} has no artifact ${name} (in ${a.pack!.path})`);
+  }
+  f.seekSync(where.offset, Deno.SeekMode.Start);
+  const out = new Uint8Array(where.bytes);
+  let at = 0;
+  while (at < out.length) {
+    const n = f.readSync(out.subarray(at));
+    if (n === null) throw new Error(`${a.pack!.path} ends before ${a.id}'s ${name}`);
+    at += n;
+  }
+  return out;
+}
+
+/** {@linkcode readArtifact} as UTF-8 text. */
+export async function readArtifactText(a: InputArtifact, name: string): Promise<string> {
+  return new TextDecoder().decode(await readArtifact(a, name));
+}

@@ -19,7 +19,14 @@
  * can say *what* changed.
  * @module
  */
-import { canonicalJson, type FileHash, hashDir, listFiles, sha256Hex } from "./hash.ts";
+import {
+  canonicalJson,
+  canonicalJsonOnce,
+  type FileHash,
+  hashDir,
+  listFiles,
+  sha256Hex,
+} from "./hash.ts";
 import type { PackIndex } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
 import type { Json } from "./config.ts";
@@ -142,7 +149,7 @@ export async function cacheKey(c: KeyComponents): Promise<string> {
   for (const [role, refs] of Object.entries(c.inputs)) {
     inputs[role] = refs.map((r) => ({ id: r.id, hash: r.hash, params: r.params }));
   }
-  return await sha256Hex(canonicalJson({
+  return await sha256Hex(canonicalJsonOnce({
     id: c.id,
     kind: c.kind,
     version: c.version,
@@ -166,7 +173,7 @@ function shared(c: KeyComponents & { key?: string }): SharedComponents {
 
 /** Whether two sets of shared components are equal (the sources of a kind are one object). */
 function sameShared(a: SharedComponents, b: SharedComponents): boolean {
-  const same = (x: unknown, y: unknown) => x === y || canonicalJson(x) === canonicalJson(y);
+  const same = (x: unknown, y: unknown) => x === y || canonicalJsonOnce(x) === canonicalJsonOnce(y);
   return a.kind === b.kind && a.version === b.version && same(a.sources, b.sources) &&
     same(a.runtime, b.runtime) && same(a.inputs, b.inputs);
 }

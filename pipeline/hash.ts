@@ -30,6 +30,29 @@ function canonicalize(value: unknown, path: string): unknown {
   throw new TypeError(`${path}: ${typeof value} is not JSON-able`);
 }
 
+const serialized = new WeakMap<object, string>();
+
+/**
+ * {@linkcode canonicalJson} for values never mutated once they enter a key: each object and array
+ * is serialized once per process and reused wherever it appears again (a sweep's members share
+ * their group's values, every instance of a kind shares its sources), so 10⁴ keys do not
+ * re-serialize the same values 10⁴ times. The same string as `canonicalJson`.
+ */
+export function canonicalJsonOnce(value: unknown): string {
+  if (value === null || typeof value !== "object") return canonicalJson(value);
+  let s = serialized.get(value);
+  if (s !== undefined) return s;
+  if (Array.isArray(value)) s = `[${value.map(canonicalJsonOnce).join(",")}]`;
+  else if (Object.getPrototypeOf(value) === Object.prototype) {
+    const o = value as Record<string, unknown>;
+    s = `{${
+      Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJsonOnce(o[k])}`).join(",")
+    }}`;
+  } else throw new TypeError(`${Object.prototype.toString.call(value)} is not JSON-able`);
+  serialized.set(value, s);
+  return s;
+}
+
 /** Lower-case hex SHA-256 of a string (UTF-8) or bytes. */
 export function sha256Hex(data: string | Uint8Array): Promise<string> {
   // node:crypto hashes synchronously in native code: about 5× faster than crypto.subtle's

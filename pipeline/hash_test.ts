@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
-import { canonicalJson, hashDir, listFiles, sha256Hex } from "./hash.ts";
+import { canonicalJson, canonicalJsonOnce, hashDir, listFiles, sha256Hex } from "./hash.ts";
 
 Deno.test("canonicalJson sorts keys at every level and keeps array order", () => {
   const a = canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } });
@@ -13,6 +13,18 @@ Deno.test("canonicalJson refuses values JSON cannot carry", () => {
   assertThrows(() => canonicalJson({ a: [1, NaN] }), /\$\.a\[1\]: NaN is not JSON-able/);
   assertThrows(() => canonicalJson({ a: undefined }), /\$\.a: undefined is not JSON-able/);
   assertThrows(() => canonicalJson({ a: new Date(0) }), /\$\.a: object is not JSON-able/);
+});
+
+Deno.test("canonicalJsonOnce is canonicalJson, shared values serialized once", () => {
+  const shared = { z: [1, -0, { b: "x", a: null }], y: true };
+  const values = [
+    { b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } },
+    [shared, { k: shared }, "s", 2.5, null],
+    { runs: shared, again: shared },
+  ];
+  for (const v of values) assertEquals(canonicalJsonOnce(v), canonicalJson(v));
+  assertThrows(() => canonicalJsonOnce({ a: [1, NaN] }), /NaN is not JSON-able/);
+  assertThrows(() => canonicalJsonOnce({ a: new Date(0) }), /is not JSON-able/);
 });
 
 Deno.test("sha256Hex matches the FIPS 180-2 test vectors", async () => {

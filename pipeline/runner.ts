@@ -17,7 +17,7 @@ import {
   sweepKey,
   type SweepRead,
 } from "./cache.ts";
-import { canonicalJson, hashFile, sha256Hex } from "./hash.ts";
+import { canonicalJson, canonicalJsonOnce, hashFile, sha256Hex } from "./hash.ts";
 import type { StageInstance } from "./plan.ts";
 import type { InputArtifact, StageRegistry } from "./stage.ts";
 import type { PackIndex } from "./pack.ts";
@@ -212,7 +212,7 @@ export class Runner {
   }
 
   private runtime(inst: StageInstance): Promise<Record<string, string>> {
-    const memoKey = `${inst.kind}\n${canonicalJson(inst.params)}`;
+    const memoKey = `${inst.kind}\n${canonicalJsonOnce(inst.params)}`;
     let p = this.runtimeMemo.get(memoKey);
     if (!p) {
       const kind = this.kindOf(inst);
@@ -397,7 +397,7 @@ export class Runner {
       }
       out.set(
         inst.id,
-        await sha256Hex(canonicalJson({
+        await sha256Hex(canonicalJsonOnce({
           id: inst.id,
           kind: inst.kind,
           version: this.kindOf(inst).version,

@@ -11,7 +11,8 @@
  * - `window`: one row per run × logged window step (runs with a `window` field): the run columns,
  *   then start, step, proj, sign, sample, loss.
  *
- * Each table is written as CSV and as typed Parquet (stages/artifacts.ts), every one carrying the
+ * `trajectory` and `params` are written when the experiment's `tables:` lists `trajectory`, and
+ * `spectra` when it lists `spectra`. Each table is written as CSV and as typed Parquet (stages/artifacts.ts), every one carrying the
  * run columns (every swept field), and `schema.json` gives each column's type, unit and meaning
  * and each metric's meaning (stages/codebook.ts).
  *
@@ -294,7 +295,11 @@ export const tabulateStage: StageKind = {
     const spectraWide: aq.ColumnTable[] = [];
     const summaries: Record<string, unknown>[] = [];
     const windows: aq.ColumnTable[] = [];
-    const exportCheckpoints = (ctx.params.tables as string[]).includes("checkpoints");
+    const requested = ctx.params.tables as string[];
+    const exportCheckpoints = requested.includes("checkpoints");
+    // Only the tables asked for are written (claims read theirs in memory): a sweep that wants
+    // one summary row per run does not pay for its long tables.
+    const wantTrajectory = requested.includes("trajectory");
     const exported: { run: string; step: number; params: Float64Array }[] = [];
     const trajectoryTables = parseCsvs(await readArtifactsText(trains, "trajectory.csv"));
     const metaTexts = await readArtifactsText(trains, "meta.json");
@@ -325,7 +330,7 @@ export const tabulateStage: StageKind = {
       });
       wide.push(withKeys(traj, keys));
       const xs = traj.columnNames().filter((c) => /^x\d+$/.test(c));
-      if (xs.length) params.push(withKeys(paramsLong(traj, xs), keys));
+      if (xs.length && wantTrajectory) params.push(withKeys(paramsLong(traj, xs), keys));
       const last = traj.numRows() ? traj.slice(traj.numRows() - 1).objects()[0] : {};
       const summary: Record<string, unknown> = {
         ...keys,
@@ -369,9 +374,9 @@ export const tabulateStage: StageKind = {
     const spectra = spectraWide.length ? tidyEach(spectraWide, keep) : undefined;
     // The parameter columns x1…xD go to `params`; x0 is a run column (the initial point).
     const isParam = (c: string) => /^x\d+$/.test(c) && !keep.includes(c);
-    await write("trajectory", tidyEach(wide, keep, isParam));
+    if (wantTrajectory) await write("trajectory", tidyEach(wide, keep, isParam));
     if (params.length) await write("params", concat(params));
-    if (spectra) await write("spectra", spectra);
+    if (spectra && requested.includes("spectra")) await write("spectra", spectra);
     if (windows.length) await write("window", concat(windows));
     const names = [...new Set(summaries.flatMap((s) => Object.keys(s)))];
     await write("summary", aq.from(summaries, names));

@@ -215,23 +215,29 @@ export function createStep<V, S, C>(
     perturb(x, batch);
     objective.grad(xt, gt, batch);
     if (applied === "exact-asc") {
-      // w = (I − ĝĝᵀ)∇L(x̃); the Jacobian term (ρ/‖∇L(x)‖)∇²L(x)w. When ∇L(x) = 0, ĝ is e₁ and
-      // axpyDivS drops the term (L^Asc is not differentiable there).
-      const s = ops.dot(e, gt);
-      ops.copy(w, gt);
-      ops.axpyS(w, minusOne, s, e);
-      ops.disposeScalar(s);
-      objective.hvp(x, w, hv, batch);
-      const n = ops.norm(g);
-      ops.axpy(x, negLr, gt);
-      ops.axpyDivS(x, negLrRho, n, hv);
-      ops.disposeScalar(n);
+      ascUpdate(x, batch);
       return;
     }
     ops.axpy(x, negLr, gt);
   };
 
-  // The plans almost every run uses, GD/SGD and SAM/1-SAM/mini-batch SAM, get closures without the
+  /** The exact-asc update of x, given ĝ in e, ∇L(x) in g and ∇L(x̃) in gt. */
+  const ascUpdate = (x: V, batch: Batch): void => {
+    // w = (I − ĝĝᵀ)∇L(x̃); the Jacobian term (ρ/‖∇L(x)‖)∇²L(x)w. When ∇L(x) = 0, ĝ is e₁ and
+    // axpyDivS drops the term (L^Asc is not differentiable there).
+    const s = ops.dot(e, gt);
+    ops.copy(w, gt);
+    ops.axpyS(w, minusOne, s, e);
+    ops.disposeScalar(s);
+    objective.hvp(x, w, hv, batch);
+    const n = ops.norm(g);
+    ops.axpy(x, negLr, gt);
+    ops.axpyDivS(x, negLrRho, n, hv);
+    ops.disposeScalar(n);
+  };
+
+  // The plans almost every run uses, GD/SGD, SAM/1-SAM/mini-batch SAM and GD on L^Asc (the longest
+  // runs of the reproduction), get closures without the
   // general step's dispatch on the plan: the same operations in the same order (or the objective's
   // fused SAM step, where it has one, for fewer kernels on tfjs). Once createStep
   // has run more than once, V8 no longer folds the plan's constants into the shared closure code,
@@ -251,6 +257,15 @@ export function createStep<V, S, C>(
       ops.axpy(xt, one, x);
       objective.grad(xt, gt, batch);
       ops.axpy(x, negLr, gt);
+    };
+  } else if (applied === "exact-asc" && scaling === "normalized") {
+    fast = (x) => {
+      const batch = draw();
+      objective.grad(x, g, batch);
+      ops.setNormalized(e, g, one);
+      ops.addScaled(xt, x, rho, e);
+      objective.grad(xt, gt, batch);
+      ascUpdate(x, batch);
     };
   }
 

@@ -1,0 +1,28 @@
+import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
+import { parseConfig } from "../pipeline/config.ts";
+import { TRAIN_RUNS } from "../stages/run_fields.ts";
+import { sweepConfig } from "./sweep_config.ts";
+
+Deno.test("the sweep benchmark's file plans its runs in groups on the runs axis, or alone", () => {
+  const text = sweepConfig({ runs: 130, steps: 1000, tables: ["summary"], runsAxis: true });
+  const runs = parseConfig(text, "s.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
+  assertEquals(runs.length, 130);
+  assertEquals(new Set(runs.map((r) => r.group)).size, 3);
+  assertEquals([runs[129].params.seed, runs[0].params.steps], [129, 1000]);
+  const alone = sweepConfig({
+    runs: 3,
+    steps: 1,
+    tables: ["trajectory", "summary"],
+    runsAxis: false,
+  });
+  const plain = parseConfig(alone, "s.yaml", { runs: TRAIN_RUNS }).experiments[0];
+  assert(plain.runs.every((r) => r.group === undefined));
+  assertEquals(plain.tables, ["trajectory", "summary"]);
+});
+
+Deno.test("the sweep benchmark refuses bad sizes and tables in one line", () => {
+  const base = { runs: 10, steps: 10, tables: ["summary"], runsAxis: true };
+  assertThrows(() => sweepConfig({ ...base, runs: 0 }), /--runs/);
+  assertThrows(() => sweepConfig({ ...base, steps: 1.5 }), /--steps/);
+  assertThrows(() => sweepConfig({ ...base, tables: ["spectra"] }), /--tables/);
+});

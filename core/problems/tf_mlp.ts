@@ -95,7 +95,6 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
             fused.zTOnes,
             fused.zOnes,
             fused.yRow,
-            fused.onesFilter,
             fused.e1,
             fused.unit0,
           ]

@@ -19,6 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../engine/types.ts";
 import type { TfVec } from "../engine/tfjs.ts";
+import { columns } from "../engine/columns.ts";
 
 /**
  * The hidden layer as σ(t) = α·φ(κt) + β, and σ'(t)·e = γ·w from u = φ(κt) and t·e products, so
@@ -91,8 +92,6 @@ export interface MlpTensors {
   readonly sigmaOne: (x: tf.Tensor) => tf.Tensor;
   /** σ' as a function of the pre-activation and σ's value. */
   readonly sigmaPrime: (pre: tf.Tensor, s: tf.Tensor) => tf.Tensor;
-  /** Ones as an h×1 one-channel convolution filter [h, 1, 1, 1] (see `outputRow`). */
-  readonly onesFilter: tf.Tensor4D;
   /** e₁ of [W | b] as an h×(d + 1) matrix (the ascent direction when the gradient is 0). */
   readonly e1: tf.Tensor2D;
   /** e₁ of length h. */
@@ -101,13 +100,13 @@ export interface MlpTensors {
 
 /**
  * The full batch's constant tensors of `MlpTensors` from z (n×d), y (n) and the hidden form:
- * zTOnes, zOnes, yRow, onesFilter and e1 (for h hidden units); the caller disposes them.
+ * zTOnes, zOnes, yRow and e1 (for h hidden units); the caller disposes them.
  */
 export function fullBatchTensors(
   z: tf.Tensor2D,
   y: tf.Tensor1D,
   opts: { hidden: number; form: HiddenForm },
-): Pick<MlpTensors, "zTOnes" | "zOnes" | "yRow" | "onesFilter" | "e1"> {
+): Pick<MlpTensors, "zTOnes" | "zOnes" | "yRow" | "e1"> {
   const [n, d] = z.shape;
   const e1 = new Float32Array(opts.hidden * (d + 1));
   e1[0] = 1;
@@ -117,7 +116,6 @@ export function fullBatchTensors(
       zTOnes: tf.mul(tf.transpose(zOnes), opts.form.scale) as tf.Tensor2D,
       zOnes,
       yRow: tf.reshape(y, [1, n]),
-      onesFilter: tf.ones([opts.hidden, 1, 1, 1]) as tf.Tensor4D,
       e1: tf.tensor2d(e1, [opts.hidden, d + 1]),
     };
   });
@@ -153,21 +151,19 @@ function ascentScale(normSq: tf.Scalar, rho: number): { c: tf.Scalar; e1: tf.Sca
 }
 
 /**
- * aᵀu (1×n) for u (h×n) and a (h×1). On wasm as the convolution of u⊙a, seen as an h×n
- * one-channel image, with the constant h×1 filter of ones: tfjs-wasm builds each product's or
- * convolution's operator anew unless its right operand (filter) is a tensor it has seen, and that
- * costs ≈1–2 ms for the product aᵀ·u with u new each call (and as much for a column sum, which
- * transposes u first), against ≈0.3 ms here (measured, 256×1024).
+ * aᵀu (1×n) for u (h×n) and a (h×1). On wasm as h times the average pool of u⊙a, seen as an h-high image of n channels, over its whole height: as a
+ * product aᵀ·u, tfjs-wasm packs the new right operand u on every call (≈2–3 ms), a column sum
+ * transposes u first (≈1.3 ms), the pool streams u once (≈0.2 ms; 256×1024, measured).
  */
-function outputRow(u: tf.Tensor2D, a: tf.Tensor2D, ones: tf.Tensor4D): tf.Tensor2D {
+function outputRow(u: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
   const [h, n] = u.shape;
   if (tf.getBackend() !== "wasm") return tf.matMul(tf.reshape(a, [1, h]), u);
-  const img = tf.reshape(tf.mul(u, a), [1, h, n, 1]) as tf.Tensor4D;
-  return tf.reshape(tf.conv2d(img, ones, 1, "valid"), [1, n]);
+  const img = tf.reshape(tf.mul(u, a), [1, h, 1, n]) as tf.Tensor4D;
+  return tf.mul(tf.reshape(tf.avgPool(img, [h, 1], 1, "valid"), [1, n]), h);
 }
 
 function fullBatch(m: MlpTensors): FusedSam {
-  const { hidden: h, inputDim: d, zTOnes, zOnes, yRow, onesFilter, form } = m;
+  const { hidden: h, inputDim: d, zTOnes, zOnes, yRow, form } = m;
   const n = yRow.shape[1];
   /**
    * ∇L at P = [W | b] (h×(d + 1)) and a (h×1): [∇_P L, ∇_a L], samples along columns. With
@@ -177,7 +173,7 @@ function fullBatch(m: MlpTensors): FusedSam {
   const grad = (p: tf.Tensor2D, a: tf.Tensor2D) => {
     const mPre = tf.matMul(p, zTOnes);
     const u = form.phi(mPre);
-    const f = outputRow(u as tf.Tensor2D, a, onesFilter);
+    const f = outputRow(u as tf.Tensor2D, a);
     const yShift = form.beta === 0 ? yRow : tf.sub(yRow, tf.mul(tf.sum(a), form.beta));
     const e = tf.mul(tf.sub(tf.mul(f, form.alpha), yShift), 2 / n);
     const ue = tf.mul(u, e);
@@ -191,9 +187,12 @@ function fullBatch(m: MlpTensors): FusedSam {
     swap(
       x,
       tf.tidy(() => {
-        const [w, b, a0] = tf.split(x.t, [h * d, h, h]);
-        const p = tf.concat([tf.reshape(w, [h, d]), tf.reshape(b, [h, 1])], 1) as tf.Tensor2D;
-        const a = tf.reshape(a0, [h, 1]) as tf.Tensor2D;
+        // The parts as column blocks of x seen as one row (`columns`: on wasm not through Slice).
+        const row = tf.reshape(x.t, [1, -1]) as tf.Tensor2D;
+        const part = (begin: number, size: number, shape: [number, number]) =>
+          tf.reshape(columns(row, begin, size), shape) as tf.Tensor2D;
+        const p = tf.concat([part(0, h * d, [h, d]), part(h * d, h, [h, 1])], 1) as tf.Tensor2D;
+        const a = part(h * d + h, h, [h, 1]);
         const [gp, ga] = grad(p, a);
         const normSq = tf.add(tf.sum(tf.square(gp)), tf.sum(tf.square(ga))) as tf.Scalar;
         const { c, e1 } = ascentScale(normSq, rho);
@@ -201,8 +200,8 @@ function fullBatch(m: MlpTensors): FusedSam {
         const [hp, ha] = grad(pt, tf.add(a, tf.mul(ga, c)) as tf.Tensor2D);
         const pNext = tf.sub(p, tf.mul(hp, lr));
         return tf.concat([
-          tf.reshape(tf.slice(pNext, [0, 0], [h, d]), [-1]),
-          tf.reshape(tf.slice(pNext, [0, d], [h, 1]), [-1]),
+          tf.reshape(columns(pNext as tf.Tensor2D, 0, d), [-1]),
+          tf.reshape(columns(pNext as tf.Tensor2D, d, 1), [-1]),
           tf.reshape(tf.sub(a, tf.mul(ha, lr)), [-1]),
         ]) as tf.Tensor1D;
       }),

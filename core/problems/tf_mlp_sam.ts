@@ -8,7 +8,8 @@
  *   are untransposed with a constant data matrix as right operand (tfjs-wasm's fast path, and its
  *   packed right operand is reused) and give gb with gW. σ is written as σ(t) = α·φ(κt) + β
  *   (tanh(t) = 2·sigmoid(2t) − 1; see `HiddenForm`), κ baked into the constant, so the h×n work is
- *   one φ, the output f = α·aᵀφ + β·Σa as a one-row product, and two or three elementwise passes.
+ *   one φ, the output f = α·aᵀφ + β·Σa as a reduction over the hidden units (`outputRow`), the
+ *   row sums for ∇_a, and two or three elementwise passes.
  * - One sample k (1-SAM): closed form. The first layer's gradient is rank one, ∇_W L_k = δ z_kᵀ,
  *   so the ascent point's pre-activation is pre + c·δ(‖z_k‖² + 1) (c = ρ/‖∇L_k‖) without touching
  *   W, and the step costs O(hd) elementwise work and no matrix product.
@@ -74,7 +75,7 @@ export interface MlpTensors {
   readonly z: tf.Tensor2D;
   /** κ·[zᵀ; 1ᵀ] ((d + 1)×n), the full batch's first right operand (κ from `form`). */
   readonly zTOnes: tf.Tensor2D;
-  /** [z | 1] (n×(d + 1)), the full batch's second right operand. */
+  /** γ·[z | 1] (n×(d + 1)), the full batch's second right operand (γ from `form`). */
   readonly zOnes: tf.Tensor2D;
   /** Targets as a 1×n row. */
   readonly yRow: tf.Tensor2D;
@@ -111,10 +112,10 @@ export function fullBatchTensors(
   const e1 = new Float32Array(opts.hidden * (d + 1));
   e1[0] = 1;
   return tf.tidy(() => {
-    const zOnes = tf.concat([z, tf.ones([n, 1])], 1) as tf.Tensor2D;
+    const ones = tf.concat([z, tf.ones([n, 1])], 1);
     return {
-      zTOnes: tf.mul(tf.transpose(zOnes), opts.form.scale) as tf.Tensor2D,
-      zOnes,
+      zTOnes: tf.mul(tf.transpose(ones), opts.form.scale) as tf.Tensor2D,
+      zOnes: tf.mul(ones, opts.form.gamma) as tf.Tensor2D,
       yRow: tf.reshape(y, [1, n]),
       e1: tf.tensor2d(e1, [opts.hidden, d + 1]),
     };
@@ -168,7 +169,7 @@ function fullBatch(m: MlpTensors): FusedSam {
   /**
    * ∇L at P = [W | b] (h×(d + 1)) and a (h×1): [∇_P L, ∇_a L], samples along columns. With
    * u = φ(κ·pre), f = α·aᵀu + β·Σa, e = 2(f − y)/n: ∇_a L = α·Σ_k u⊙e + β·Σe and
-   * ∇_P L = (a⊙σ'⊙e)·[z | 1] = γ·a⊙(w·[z | 1]).
+   * ∇_P L = (a⊙σ'⊙e)·[z | 1] = a⊙(w·γ[z | 1]).
    */
   const grad = (p: tf.Tensor2D, a: tf.Tensor2D) => {
     const mPre = tf.matMul(p, zTOnes);
@@ -180,7 +181,7 @@ function fullBatch(m: MlpTensors): FusedSam {
     let ga = tf.mul(tf.sum(ue, 1, true), form.alpha);
     if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));
     const w = form.slopeTimes(mPre, u, e, ue) as tf.Tensor2D;
-    const gp = tf.mul(tf.matMul(w, zOnes), tf.mul(a, form.gamma)) as tf.Tensor2D;
+    const gp = tf.mul(tf.matMul(w, zOnes), a) as tf.Tensor2D;
     return [gp, ga as tf.Tensor2D] as const;
   };
   return (x, _batch, lr, rho) => {
@@ -198,12 +199,12 @@ function fullBatch(m: MlpTensors): FusedSam {
         const { c, e1 } = ascentScale(normSq, rho);
         const pt = tf.add(tf.add(p, tf.mul(gp, c)), tf.mul(m.e1, e1)) as tf.Tensor2D;
         const [hp, ha] = grad(pt, tf.add(a, tf.mul(ga, c)) as tf.Tensor2D);
-        const pNext = tf.sub(p, tf.mul(hp, lr));
-        return tf.concat([
-          tf.reshape(columns(pNext as tf.Tensor2D, 0, d), [-1]),
-          tf.reshape(columns(pNext as tf.Tensor2D, d, 1), [-1]),
-          tf.reshape(tf.sub(a, tf.mul(ha, lr)), [-1]),
-        ]) as tf.Tensor1D;
+        const flat = tf.concat([
+          tf.reshape(columns(hp, 0, d), [-1]),
+          tf.reshape(columns(hp, d, 1), [-1]),
+          tf.reshape(ha, [-1]),
+        ]);
+        return tf.sub(x.t, tf.mul(flat, lr)) as tf.Tensor1D;
       }),
     );
   };

@@ -322,14 +322,13 @@ function fullBatch(m: SamTensors): FusedRunsSam {
     const gW = tf.matMul(tf.reshape(delta, [R * h, n]), z);
     return [gW, tf.sum(delta, 2, true), ga] as const;
   };
-  const parts = (x: tf.Tensor2D) => {
-    const [w, b, a] = tf.split(x, [h * d, h, h], 1);
-    return [
-      tf.reshape(w, [R, h, d]) as tf.Tensor3D,
-      tf.reshape(b, [R, h, 1]),
-      tf.reshape(a, [R, h, 1]),
+  // Column blocks of x (`columns`: on wasm not through tfjs's Slice).
+  const parts = (x: tf.Tensor2D) =>
+    [
+      tf.reshape(columns(x, 0, h * d), [R, h, d]) as tf.Tensor3D,
+      tf.reshape(columns(x, h * d, h), [R, h, 1]),
+      tf.reshape(columns(x, h * d + h, h), [R, h, 1]),
     ] as const;
-  };
   const flat = (gW: tf.Tensor, gb: tf.Tensor, ga: tf.Tensor) =>
     tf.concat([tf.reshape(gW, [R, h * d]), tf.reshape(gb, [R, h]), tf.reshape(ga, [R, h])], 1);
   return (x, _batch, lr, rho) => {

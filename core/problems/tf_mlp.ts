@@ -32,7 +32,8 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
   });
   const sigma = name === "tanh" && tf.getBackend() === "wasm" ? wasmTanh : activation(name);
   const z64 = datasetArray(dataset, "z", [n, d]);
-  const z = tf.tensor2d(Float32Array.from(z64), [n, d]);
+  const zHost = Float32Array.from(z64);
+  const z = tf.tensor2d(zHost, [n, d]);
   const yHost = Float32Array.from(datasetArray(dataset, "y", [n]));
   const y = tf.tensor1d(yHost);
   // The samples-along-columns form of the full batch (below) is faster on wasm and webgpu, but on
@@ -52,7 +53,7 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     const form = hiddenForm(name);
     fused = {
       ...fullBatchTensors(z, y, { hidden: h, form }),
-      z,
+      zHost,
       yHost,
       zNormSq1,
       hidden: h,

@@ -71,8 +71,8 @@ export function hiddenForm(activation: "tanh" | "softplus"): HiddenForm {
 
 /** What the fused steps need of the model. */
 export interface MlpTensors {
-  /** Inputs n×d. */
-  readonly z: tf.Tensor2D;
+  /** Inputs n×d, row-major float32 values on the host, for one-sample steps. */
+  readonly zHost: Float32Array;
   /** κ·[zᵀ; 1ᵀ] ((d + 1)×n), the full batch's first right operand (κ from `form`). */
   readonly zTOnes: tf.Tensor2D;
   /** γ·[z | 1] (n×(d + 1)), the full batch's second right operand (γ from `form`). */
@@ -211,15 +211,22 @@ function fullBatch(m: MlpTensors): FusedSam {
 }
 
 function oneSample(m: MlpTensors): FusedSam {
-  const { hidden: h, inputDim: d, z, yHost, zNormSq1, unit0 } = m;
+  const { hidden: h, inputDim: d, zHost, yHost, zNormSq1, unit0 } = m;
   return (x, batch, lr, rho) => {
     const k = batch![0];
+    if (!(k >= 0 && k < yHost.length)) {
+      throw new RangeError(`sample index ${k} is not in [0, ${yHost.length})`);
+    }
     swap(
       x,
       tf.tidy(() => {
-        const [w, b, a] = tf.split(x.t, [h * d, h, h]);
-        const wm = tf.reshape(w, [h, d]);
-        const zk = tf.slice(z, [k, 0], [1, d]);
+        // The parts as column blocks of x seen as one row, z_k from the host: on wasm, tfjs's
+        // Slice and SplitV copy their whole input out first (see `columns`).
+        const row = tf.reshape(x.t, [1, -1]) as tf.Tensor2D;
+        const wm = tf.reshape(columns(row, 0, h * d), [h, d]);
+        const b = tf.reshape(columns(row, h * d, h), [h]);
+        const a = tf.reshape(columns(row, h * d + h, h), [h]);
+        const zk = tf.tensor2d(zHost.slice(k * d, (k + 1) * d), [1, d]);
         // The sample's pre-activations as a row reduction (no product with a one-column operand).
         const pre = tf.add(tf.sum(tf.mul(wm, zk), 1), b);
         const s = m.sigmaOne(pre);
@@ -233,7 +240,7 @@ function oneSample(m: MlpTensors): FusedSam {
         const { c, e1 } = ascentScale(normSq, rho);
         const ce = tf.mul(c, e);
         // x̃ = x + c∇L_k (+ ρe₁, which moves W_00 and so pre_0 by ρ·z_k0).
-        const e1pre = tf.mul(unit0, tf.mul(e1, tf.reshape(tf.slice(zk, [0, 0], [1, 1]), [])));
+        const e1pre = tf.mul(unit0, tf.mul(e1, zHost[k * d]));
         const preT = tf.add(tf.add(pre, tf.mul(ap, tf.mul(ce, zNormSq1[k]))), e1pre);
         const aT = tf.add(a, tf.mul(s, ce));
         const sT = m.sigmaOne(preT);

@@ -87,22 +87,12 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     labelNoiseLoss: (x, batch, noise) => tf.mean(tf.square(tf.sub(residuals(x, batch), noise))),
     fusedSam: fused && ((batchSize) => fusedMlpSam(fused!, batchSize)),
     dispose: () =>
-      tf.dispose(
-        fused
-          ? [
-            z,
-            zT!,
-            y,
-            fused.zTOnes,
-            fused.zOnes,
-            fused.yRow,
-            fused.e1,
-            fused.unit0,
-          ]
-          : zT
-          ? [z, zT, y]
-          : [z, y],
-      ),
+      tf.dispose([
+        z,
+        y,
+        ...(zT ? [zT] : []),
+        ...(fused ? [fused.zTOnes, fused.zOnes, fused.yRow, fused.e1, fused.unit0] : []),
+      ]),
   });
 }
 

@@ -351,7 +351,8 @@ function oneSample(m: SamTensors): FusedRunsSam {
     if (batch === undefined || batch.length !== R) {
       throw new RangeError(`the one-sample SAM step takes one index per run (${R} runs)`);
     }
-    // The runs' samples gathered on the host: tfjs-wasm's Gather costs ≈0.1 µs per element.
+    // The runs' samples gathered on the host: tfjs-wasm's Gather costs ≈0.05–0.1 µs per element
+    // (measured), some 0.3 ms for these R rows of z.
     const zb = new Float32Array(R * d), yb = new Float32Array(R), nb = new Float32Array(R);
     for (let r = 0; r < R; r++) {
       const k = batch[r];

@@ -77,7 +77,7 @@ export interface MlpTensors {
   readonly zTOnes: tf.Tensor2D;
   /** γ·[z | 1] (n×(d + 1)), the full batch's second right operand (γ from `form`). */
   readonly zOnes: tf.Tensor2D;
-  /** Targets as a 1×n row. */
+  /** The targets times 2/n as a 1×n row (2/n from the loss's mean of squares). */
   readonly yRow: tf.Tensor2D;
   /** The targets on the host (float32 values), for one-sample steps. */
   readonly yHost: Float32Array;
@@ -116,7 +116,7 @@ export function fullBatchTensors(
     return {
       zTOnes: tf.mul(tf.transpose(ones), opts.form.scale) as tf.Tensor2D,
       zOnes: tf.mul(ones, opts.form.gamma) as tf.Tensor2D,
-      yRow: tf.reshape(y, [1, n]),
+      yRow: tf.mul(tf.reshape(y, [1, n]), 2 / n) as tf.Tensor2D,
       e1: tf.tensor2d(e1, [opts.hidden, d + 1]),
     };
   });
@@ -152,15 +152,16 @@ function ascentScale(normSq: tf.Scalar, rho: number): { c: tf.Scalar; e1: tf.Sca
 }
 
 /**
- * aᵀu (1×n) for u (h×n) and a (h×1). On wasm as h times the average pool of u⊙a, seen as an h-high image of n channels, over its whole height: as a
+ * aᵀu/r (1×n) for u (h×n) and a (h×1), with r (h on wasm, else 1) returned alongside so that the
+ * caller folds it into its own scaling. On wasm as the average pool of u⊙a, seen as an h-high image of n channels, over its whole height: as a
  * product aᵀ·u, tfjs-wasm packs the new right operand u on every call (≈2–3 ms), a column sum
  * transposes u first (≈1.3 ms), the pool streams u once (≈0.2 ms; 256×1024, measured).
  */
-function outputRow(u: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
+function outputRow(u: tf.Tensor2D, a: tf.Tensor2D): [tf.Tensor2D, number] {
   const [h, n] = u.shape;
-  if (tf.getBackend() !== "wasm") return tf.matMul(tf.reshape(a, [1, h]), u);
+  if (tf.getBackend() !== "wasm") return [tf.matMul(tf.reshape(a, [1, h]), u), 1];
   const img = tf.reshape(tf.mul(u, a), [1, h, 1, n]) as tf.Tensor4D;
-  return tf.mul(tf.reshape(tf.avgPool(img, [h, 1], 1, "valid"), [1, n]), h);
+  return [tf.reshape(tf.avgPool(img, [h, 1], 1, "valid"), [1, n]), h];
 }
 
 function fullBatch(m: MlpTensors): FusedSam {
@@ -174,9 +175,10 @@ function fullBatch(m: MlpTensors): FusedSam {
   const grad = (p: tf.Tensor2D, a: tf.Tensor2D) => {
     const mPre = tf.matMul(p, zTOnes);
     const u = form.phi(mPre);
-    const f = outputRow(u as tf.Tensor2D, a);
-    const yShift = form.beta === 0 ? yRow : tf.sub(yRow, tf.mul(tf.sum(a), form.beta));
-    const e = tf.mul(tf.sub(tf.mul(f, form.alpha), yShift), 2 / n);
+    // e = 2(f − y)/n with f = α·r·f₀ + β·Σa.
+    const [f0, r] = outputRow(u as tf.Tensor2D, a);
+    let e = tf.sub(tf.mul(f0, (2 * form.alpha * r) / n), yRow);
+    if (form.beta !== 0) e = tf.add(e, tf.mul(tf.sum(a), (2 * form.beta) / n));
     const ue = tf.mul(u, e);
     let ga = tf.mul(tf.sum(ue, 1, true), form.alpha);
     if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));

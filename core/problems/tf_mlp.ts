@@ -11,7 +11,7 @@ import { tfObjective } from "../engine/tfjs_objective.ts";
 import { activation, withInputDerivative } from "../engine/activations.ts";
 import type { Dataset } from "./types.ts";
 import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
-import { fusedMlpSam, type MlpTensors } from "./tf_mlp_sam.ts";
+import { fullBatchTensors, fusedMlpSam, hiddenForm, type MlpTensors } from "./tf_mlp_sam.ts";
 import { mlpDepth } from "./mlp.ts";
 
 /**
@@ -32,7 +32,8 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
   });
   const sigma = name === "tanh" && tf.getBackend() === "wasm" ? wasmTanh : activation(name);
   const z64 = datasetArray(dataset, "z", [n, d]);
-  const z = tf.tensor2d(Float32Array.from(z64), [n, d]);
+  const zHost = Float32Array.from(z64);
+  const z = tf.tensor2d(zHost, [n, d]);
   const yHost = Float32Array.from(datasetArray(dataset, "y", [n]));
   const y = tf.tensor1d(yHost);
   // The samples-along-columns form of the full batch (below) is faster on wasm and webgpu, but on
@@ -49,24 +50,17 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
       for (let i = 0; i < d; i++) s += Math.fround(z64[k * d + i]) ** 2;
       zNormSq1[k] = s;
     }
+    const form = hiddenForm(name);
     fused = {
-      z,
-      zT,
-      y,
+      ...fullBatchTensors(z, y, { hidden: h, form }),
+      zHost,
       yHost,
       zNormSq1,
       hidden: h,
       inputDim: d,
-      // Forward only here, so plain ops: no custom-gradient wrappers. On wasm the sigmoid form of
-      // tanh pays off for the n×h full batch, not for one sample's h values.
-      sigma: name === "softplus"
-        ? tf.softplus
-        : tf.getBackend() === "wasm"
-        ? (x) => tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1)
-        : tf.tanh,
+      form,
       sigmaOne: name === "softplus" ? tf.softplus : tf.tanh,
       sigmaPrime: name === "tanh" ? (_pre, s) => tf.sub(1, tf.square(s)) : (pre) => tf.sigmoid(pre),
-      e1: unitVector(h * (d + 2)),
       unit0: unitVector(h),
     };
   }
@@ -93,7 +87,12 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
     labelNoiseLoss: (x, batch, noise) => tf.mean(tf.square(tf.sub(residuals(x, batch), noise))),
     fusedSam: fused && ((batchSize) => fusedMlpSam(fused!, batchSize)),
     dispose: () =>
-      tf.dispose(fused ? [z, zT!, y, fused.e1, fused.unit0] : zT ? [z, zT, y] : [z, y]),
+      tf.dispose([
+        z,
+        y,
+        ...(zT ? [zT] : []),
+        ...(fused ? [fused.zTOnes, fused.zOnes, fused.yRow, fused.e1, fused.unit0] : []),
+      ]),
   });
 }
 

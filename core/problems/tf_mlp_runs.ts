@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Batch, Objective } from "../engine/types.ts";
 import type { TfRunsScalar, TfRunsVec } from "../engine/tfjs_runs.ts";
 import { tfRunsObjective } from "../engine/tfjs_runs_objective.ts";
+import { columns } from "../engine/columns.ts";
 import { activation } from "../engine/activations.ts";
 import { rightMul, wasmTanh } from "./tf_mlp.ts";
 import { MLP_ACTIVATIONS, type MlpActivation, mlpDepth } from "./mlp.ts";
@@ -45,6 +46,8 @@ interface MlpRunsData {
   readonly z: tf.Tensor2D;
   /** z's float32 values on the host (no read-back: webgpu under Deno cannot read synchronously). */
   readonly zHost: Float32Array;
+  /** y's float32 values on the host. */
+  readonly yHost: Float32Array;
   readonly y: tf.Tensor1D;
   /** σ for autodiff (double-backprop safe). */
   readonly sigma: (x: tf.Tensor) => tf.Tensor;
@@ -75,12 +78,13 @@ function mlpRunsData(dataset: Dataset, runs: number, depth: 2 | 3): MlpRunsData 
   const sigma = act === "tanh" && tf.getBackend() === "wasm" ? wasmTanh : activation(act);
   const zHost = Float32Array.from(datasetArray(dataset, "z", [n, d]));
   const z = tf.tensor2d(zHost, [n, d]);
-  const y = tf.tensor1d(Float32Array.from(datasetArray(dataset, "y", [n])));
+  const yHost = Float32Array.from(datasetArray(dataset, "y", [n]));
+  const y = tf.tensor1d(yHost);
   const zT = tf.transpose(z);
   // The cpu backend keeps samples along rows for the full batch too, as tf_mlp.ts does (its
   // column broadcasts are slow generic loops there).
   const inputLayer = tf.getBackend() === "cpu" ? undefined : rightMul(zT, z);
-  return { n, d, h, R: runs, act, z, zHost, y, sigma, inputLayer, zT };
+  return { n, d, h, R: runs, act, z, zHost, yHost, y, sigma, inputLayer, zT };
 }
 
 /**
@@ -142,7 +146,7 @@ export function tfMlpRuns(dataset: Dataset, runs: number): TfRunsObjective {
   const sam = samTensors(m);
   return objectiveOf(m, h * (d + 2), residuals, {
     fusedSam: (batchSize) => fusedMlpRunsSam(sam, batchSize),
-    dispose: [sam.zNormSq1, sam.e1, sam.unit0],
+    dispose: [sam.e1, sam.unit0],
   });
 }
 
@@ -219,8 +223,8 @@ const stackedProduct: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.custo
 
 /** What the fused steps need beyond the model's data. */
 interface SamTensors extends MlpRunsData {
-  /** ‖z_k‖² + 1 per sample (float32, n). */
-  readonly zNormSq1: tf.Tensor1D;
+  /** ‖z_k‖² + 1 per sample, float32 values on the host. */
+  readonly zNormSq1: Float32Array;
   /** e₁ of length D as a [1, D] row (the ascent direction where a run's gradient is 0). */
   readonly e1: tf.Tensor2D;
   /** e₁ of length h as a [1, h] row. */
@@ -247,12 +251,37 @@ function samTensors(m: MlpRunsData): SamTensors {
   };
   return {
     ...m,
-    zNormSq1: tf.tensor1d(zn),
+    zNormSq1: zn,
     e1: unit(h * (d + 2)),
     unit0: unit(h),
-    sigmaFwd: m.act === "tanh" ? tf.tanh : tf.softplus,
+    sigmaFwd: m.act === "softplus"
+      ? tf.softplus
+      : tf.getBackend() === "wasm"
+      ? sigmoidTanh
+      : tf.tanh,
     sigmaPrime: m.act === "tanh" ? (_pre, s) => tf.sub(1, tf.square(s)) : (pre) => tf.sigmoid(pre),
   };
+}
+
+/** tanh(t) = 2·sigmoid(2t) − 1, forward only: tfjs-wasm's Tanh kernel is scalar code. */
+function sigmoidTanh(x: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1);
+}
+
+/**
+ * Each run's W·z_k ([R, h]) for x [R, h(d + 2)] and the runs' inputs zk3 [R, 1, d], as a row
+ * reduction (no product with a one-column operand). When d divides 2h, x seen as
+ * [R, h + 2h/d, d] has W's rows first, so no copy of W is made (the last 2h/d rows, b and a, give
+ * sums that are dropped); otherwise W is copied out (`columns`: on wasm not through tfjs's Slice).
+ */
+function firstLayer(x: tf.Tensor2D, zk3: tf.Tensor3D, d: number, h: number): tf.Tensor2D {
+  const R = x.shape[0];
+  if ((2 * h) % d === 0) {
+    const rows = tf.reshape(x, [R, h + (2 * h) / d, d]);
+    return columns(tf.sum(tf.mul(rows, zk3), 2) as tf.Tensor2D, 0, h);
+  }
+  const w = tf.reshape(columns(x, 0, h * d), [R, h, d]);
+  return tf.sum(tf.mul(w, zk3), 2) as tf.Tensor2D;
 }
 
 /** Replaces `x.t` by `next` and frees the previous tensor. */
@@ -293,14 +322,13 @@ function fullBatch(m: SamTensors): FusedRunsSam {
     const gW = tf.matMul(tf.reshape(delta, [R * h, n]), z);
     return [gW, tf.sum(delta, 2, true), ga] as const;
   };
-  const parts = (x: tf.Tensor2D) => {
-    const [w, b, a] = tf.split(x, [h * d, h, h], 1);
-    return [
-      tf.reshape(w, [R, h, d]) as tf.Tensor3D,
-      tf.reshape(b, [R, h, 1]),
-      tf.reshape(a, [R, h, 1]),
+  // Column blocks of x (`columns`: on wasm not through tfjs's Slice).
+  const parts = (x: tf.Tensor2D) =>
+    [
+      tf.reshape(columns(x, 0, h * d), [R, h, d]) as tf.Tensor3D,
+      tf.reshape(columns(x, h * d, h), [R, h, 1]),
+      tf.reshape(columns(x, h * d + h, h), [R, h, 1]),
     ] as const;
-  };
   const flat = (gW: tf.Tensor, gb: tf.Tensor, ga: tf.Tensor) =>
     tf.concat([tf.reshape(gW, [R, h * d]), tf.reshape(gb, [R, h]), tf.reshape(ga, [R, h])], 1);
   return (x, _batch, lr, rho) => {
@@ -317,24 +345,31 @@ function fullBatch(m: SamTensors): FusedRunsSam {
 }
 
 function oneSample(m: SamTensors): FusedRunsSam {
-  const { d, h, R, z, y, zNormSq1, unit0 } = m;
+  const { d, h, R, zHost, yHost, zNormSq1, unit0 } = m;
   const rowSum = (t: tf.Tensor) => tf.sum(t, 1, true);
   return (x, batch, lr, rho) => {
     if (batch === undefined || batch.length !== R) {
       throw new RangeError(`the one-sample SAM step takes one index per run (${R} runs)`);
     }
+    // The runs' samples gathered on the host: tfjs-wasm's Gather costs ≈0.05–0.1 µs per element
+    // (measured), some 0.3 ms for these R rows of z.
+    const zb = new Float32Array(R * d), yb = new Float32Array(R), nb = new Float32Array(R);
+    for (let r = 0; r < R; r++) {
+      const k = batch[r];
+      if (!(k >= 0 && k < m.n)) throw new RangeError(`sample index ${k} is not in [0, ${m.n})`);
+      zb.set(zHost.subarray(k * d, (k + 1) * d), r * d);
+      yb[r] = yHost[k];
+      nb[r] = zNormSq1[k];
+    }
     swap(
       x,
       tf.tidy(() => {
-        const idx = tf.tensor1d(batch, "int32");
-        const zk = tf.gather(z, idx);
+        const zk = tf.tensor2d(zb, [R, d]);
         const zk3 = tf.reshape(zk, [R, 1, d]);
-        const yk = tf.reshape(tf.gather(y, idx), [R, 1]);
-        const znk = tf.reshape(tf.gather(zNormSq1, idx), [R, 1]);
-        const [w, b, a] = tf.split(x.t, [h * d, h, h], 1);
-        const wm = tf.reshape(w, [R, h, d]);
-        // Each run's pre-activations as a row reduction (no product with a one-column operand).
-        const pre = tf.add(tf.sum(tf.mul(wm, zk3), 2), b);
+        const yk = tf.tensor2d(yb, [R, 1]);
+        const znk = tf.tensor2d(nb, [R, 1]);
+        const b = columns(x.t, h * d, h), a = columns(x.t, h * d + h, h);
+        const pre = tf.add(firstLayer(x.t, zk3 as tf.Tensor3D, d, h), b);
         const s = m.sigmaFwd(pre);
         const ap = tf.mul(a, m.sigmaPrime(pre, s)); // δ = e·a⊙σ'
         const e = tf.mul(tf.sub(rowSum(tf.mul(a, s)), yk), 2);
@@ -346,17 +381,19 @@ function oneSample(m: SamTensors): FusedRunsSam {
         const { c, e1 } = ascentScale(normSq, rho);
         const ce = tf.mul(c, e);
         // x̃ = x + c∇L_k (+ ρe₁, which moves W_00 and so pre_0 by ρ·z_k0).
-        const e1pre = tf.mul(unit0, tf.mul(e1, tf.slice(zk, [0, 0], [R, 1])));
+        const e1pre = tf.mul(unit0, tf.mul(e1, columns(zk, 0, 1)));
         const preT = tf.add(tf.add(pre, tf.mul(ap, tf.mul(ce, znk))), e1pre);
         const aT = tf.add(a, tf.mul(s, ce));
         const sT = m.sigmaFwd(preT);
         const eT = tf.mul(tf.sub(rowSum(tf.mul(aT, sT)), yk), tf.mul(lr, 2));
         const dT = tf.mul(tf.mul(aT, m.sigmaPrime(preT, sT)), eT); // η·δ̃
-        return tf.concat([
-          tf.reshape(tf.sub(wm, tf.mul(tf.reshape(dT, [R, h, 1]), zk3)), [R, h * d]),
-          tf.sub(b, dT),
-          tf.sub(a, tf.mul(sT, eT)),
-        ], 1) as tf.Tensor2D;
+        // x − η∇L_k(x̃), W's part the rank-one η·δ̃ z_kᵀ.
+        const step = tf.concat([
+          tf.reshape(tf.mul(tf.reshape(dT, [R, h, 1]), zk3), [R, h * d]),
+          dT,
+          tf.mul(sT, eT),
+        ], 1);
+        return tf.sub(x.t, step) as tf.Tensor2D;
       }),
     );
   };

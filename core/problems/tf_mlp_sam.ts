@@ -3,10 +3,13 @@
  * the whole step x ← x − η∇L_B(x + ρ∇L_B(x)/‖∇L_B(x)‖) as one computation with hand-written
  * gradients, instead of two autodiff gradients and the generic step's vector operations.
  *
- * - Full batch: backprop with samples along columns (h×n), so both large products, W·zᵀ and Δ·z,
+ * - Full batch: backprop with samples along columns (h×n), the bias folded into the products as a
+ *   row (column) of ones appended to zᵀ (z), so both large products, [W | b]·[zᵀ; 1ᵀ] and δ·[z | 1],
  *   are untransposed with a constant data matrix as right operand (tfjs-wasm's fast path, and its
- *   packed right operand is reused); the per-unit sums are reductions, not products with a
- *   one-column operand.
+ *   packed right operand is reused) and give gb with gW. σ is written as σ(t) = α·φ(κt) + β
+ *   (tanh(t) = 2·sigmoid(2t) − 1; see `HiddenForm`), κ baked into the constant, so the h×n work is
+ *   one φ, the output f = α·aᵀφ + β·Σa as a reduction over the hidden units (`outputRow`), the
+ *   row sums for ∇_a, and two or three elementwise passes.
  * - One sample k (1-SAM): closed form. The first layer's gradient is rank one, ∇_W L_k = δ z_kᵀ,
  *   so the ascent point's pre-activation is pre + c·δ(‖z_k‖² + 1) (c = ρ/‖∇L_k‖) without touching
  *   W, and the step costs O(hd) elementwise work and no matrix product.
@@ -17,15 +20,65 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../engine/types.ts";
 import type { TfVec } from "../engine/tfjs.ts";
+import { columns } from "../engine/columns.ts";
+
+/**
+ * The hidden layer as σ(t) = α·φ(κt) + β, and σ'(t)·e = γ·w from u = φ(κt) and t·e products, so
+ * that the full batch never forms σ or σ' on its own.
+ */
+export interface HiddenForm {
+  /** κ, the pre-activation's scale inside φ. */
+  readonly scale: number;
+  /** α. */
+  readonly alpha: number;
+  /** β. */
+  readonly beta: number;
+  /** γ. */
+  readonly gamma: number;
+  /** φ elementwise. */
+  readonly phi: (m: tf.Tensor) => tf.Tensor;
+  /** w with σ'(t)⊙e = γ·w, from m = κt, u = φ(m), e (1×n, broadcast) and ue = u⊙e. */
+  readonly slopeTimes: (m: tf.Tensor, u: tf.Tensor, e: tf.Tensor, ue: tf.Tensor) => tf.Tensor;
+}
+
+/**
+ * The full batch's `HiddenForm` of tanh or softplus. tanh(t) = 2·sigmoid(2t) − 1 with
+ * tanh'(t) = 4q(1 − q), q = sigmoid(2t): one vectorized kernel where tfjs-wasm's Tanh is scalar
+ * code (≈7 ms against ≈0.5 ms on 256×1024 values, measured), and q(1 − q)·e = ue − q⊙ue reuses
+ * the product the output layer's gradient needs anyway. The float32 values differ from tf.tanh's by
+ * about one rounding of the sigmoid.
+ */
+export function hiddenForm(activation: "tanh" | "softplus"): HiddenForm {
+  if (activation === "tanh") {
+    return {
+      scale: 2,
+      alpha: 2,
+      beta: -1,
+      gamma: 4,
+      phi: tf.sigmoid,
+      slopeTimes: (_m, u, _e, ue) => tf.sub(ue, tf.mul(u, ue)),
+    };
+  }
+  return {
+    scale: 1,
+    alpha: 1,
+    beta: 0,
+    gamma: 1,
+    phi: tf.softplus,
+    slopeTimes: (m, _u, e) => tf.mul(tf.sigmoid(m), e),
+  };
+}
 
 /** What the fused steps need of the model. */
 export interface MlpTensors {
-  /** Inputs n×d. */
-  readonly z: tf.Tensor2D;
-  /** zᵀ (d×n), the full batch's right operand. */
-  readonly zT: tf.Tensor2D;
-  /** Targets (n). */
-  readonly y: tf.Tensor1D;
+  /** Inputs n×d, row-major float32 values on the host, for one-sample steps. */
+  readonly zHost: Float32Array;
+  /** κ·[zᵀ; 1ᵀ] ((d + 1)×n), the full batch's first right operand (κ from `form`). */
+  readonly zTOnes: tf.Tensor2D;
+  /** γ·[z | 1] (n×(d + 1)), the full batch's second right operand (γ from `form`). */
+  readonly zOnes: tf.Tensor2D;
+  /** The targets times 2/n as a 1×n row (2/n from the loss's mean of squares). */
+  readonly yRow: tf.Tensor2D;
   /** The targets on the host (float32 values), for one-sample steps. */
   readonly yHost: Float32Array;
   /** ‖z_k‖² + 1 per sample, on the host. */
@@ -34,16 +87,39 @@ export interface MlpTensors {
   readonly hidden: number;
   /** Input dimension d. */
   readonly inputDim: number;
-  /** σ on the full batch (forward only: no second derivatives needed). */
-  readonly sigma: (x: tf.Tensor) => tf.Tensor;
+  /** The full batch's hidden layer. */
+  readonly form: HiddenForm;
   /** σ on one sample's h pre-activations. */
   readonly sigmaOne: (x: tf.Tensor) => tf.Tensor;
   /** σ' as a function of the pre-activation and σ's value. */
   readonly sigmaPrime: (pre: tf.Tensor, s: tf.Tensor) => tf.Tensor;
-  /** e₁ of length D = h(d + 2) (the ascent direction when the gradient is 0). */
-  readonly e1: tf.Tensor1D;
+  /** e₁ of [W | b] as an h×(d + 1) matrix (the ascent direction when the gradient is 0). */
+  readonly e1: tf.Tensor2D;
   /** e₁ of length h. */
   readonly unit0: tf.Tensor1D;
+}
+
+/**
+ * The full batch's constant tensors of `MlpTensors` from z (n×d), y (n) and the hidden form:
+ * zTOnes, zOnes, yRow and e1 (for h hidden units); the caller disposes them.
+ */
+export function fullBatchTensors(
+  z: tf.Tensor2D,
+  y: tf.Tensor1D,
+  opts: { hidden: number; form: HiddenForm },
+): Pick<MlpTensors, "zTOnes" | "zOnes" | "yRow" | "e1"> {
+  const [n, d] = z.shape;
+  const e1 = new Float32Array(opts.hidden * (d + 1));
+  e1[0] = 1;
+  return tf.tidy(() => {
+    const ones = tf.concat([z, tf.ones([n, 1])], 1);
+    return {
+      zTOnes: tf.mul(tf.transpose(ones), opts.form.scale) as tf.Tensor2D,
+      zOnes: tf.mul(ones, opts.form.gamma) as tf.Tensor2D,
+      yRow: tf.mul(tf.reshape(y, [1, n]), 2 / n) as tf.Tensor2D,
+      e1: tf.tensor2d(e1, [opts.hidden, d + 1]),
+    };
+  });
 }
 
 /** Fused SAM step `(x, batch, lr, rho) => void` updating `x.t` in place. */
@@ -61,7 +137,7 @@ function swap(x: TfVec, next: tf.Tensor1D): void {
  * undefined for other sizes (the generic step serves them).
  */
 export function fusedMlpSam(m: MlpTensors, batchSize: number): FusedSam | undefined {
-  const n = m.y.shape[0];
+  const n = m.yRow.shape[1];
   if (batchSize === n) return fullBatch(m);
   if (batchSize === 1) return oneSample(m);
   return undefined;
@@ -75,59 +151,84 @@ function ascentScale(normSq: tf.Scalar, rho: number): { c: tf.Scalar; e1: tf.Sca
   return { c, e1 };
 }
 
+/**
+ * aᵀu/r (1×n) for u (h×n) and a (h×1), with r (h on wasm, else 1) returned alongside so that the
+ * caller folds it into its own scaling. On wasm as the average pool of u⊙a, seen as an h-high image of n channels, over its whole height: as a
+ * product aᵀ·u, tfjs-wasm packs the new right operand u on every call (≈2–3 ms), a column sum
+ * transposes u first (≈1.3 ms), the pool streams u once (≈0.2 ms; 256×1024, measured).
+ */
+function outputRow(u: tf.Tensor2D, a: tf.Tensor2D): [tf.Tensor2D, number] {
+  const [h, n] = u.shape;
+  if (tf.getBackend() !== "wasm") return [tf.matMul(tf.reshape(a, [1, h]), u), 1];
+  const img = tf.reshape(tf.mul(u, a), [1, h, 1, n]) as tf.Tensor4D;
+  return [tf.reshape(tf.avgPool(img, [h, 1], 1, "valid"), [1, n]), h];
+}
+
 function fullBatch(m: MlpTensors): FusedSam {
-  const { hidden: h, inputDim: d, z, zT, y } = m;
-  const n = y.shape[0], e1 = m.e1;
-  /** ∇L(x) for W (h×d), b (h×1), a (h×1): [gW, gb, ga] with samples along columns. */
-  const grad = (w: tf.Tensor2D, b: tf.Tensor, a: tf.Tensor) => {
-    const pre = tf.add(tf.matMul(w, zT), b);
-    const s = m.sigma(pre);
-    // f = aᵀs as a column-wise reduction (1×n).
-    const f = tf.sum(tf.mul(s, a), 0, true);
-    const e = tf.mul(tf.sub(f, tf.reshape(y, [1, n])), 2 / n);
-    const ga = tf.sum(tf.mul(s, e), 1, true);
-    const delta = tf.mul(tf.mul(a, e), m.sigmaPrime(pre, s));
-    const gW = tf.matMul(delta, z);
-    const gb = tf.sum(delta, 1, true);
-    return [gW, gb, ga] as const;
+  const { hidden: h, inputDim: d, zTOnes, zOnes, yRow, form } = m;
+  const n = yRow.shape[1];
+  /**
+   * ∇L at P = [W | b] (h×(d + 1)) and a (h×1): [∇_P L, ∇_a L], samples along columns. With
+   * u = φ(κ·pre), f = α·aᵀu + β·Σa, e = 2(f − y)/n: ∇_a L = α·Σ_k u⊙e + β·Σe and
+   * ∇_P L = (a⊙σ'⊙e)·[z | 1] = a⊙(w·γ[z | 1]).
+   */
+  const grad = (p: tf.Tensor2D, a: tf.Tensor2D) => {
+    const mPre = tf.matMul(p, zTOnes);
+    const u = form.phi(mPre);
+    // e = 2(f − y)/n with f = α·r·f₀ + β·Σa.
+    const [f0, r] = outputRow(u as tf.Tensor2D, a);
+    let e = tf.sub(tf.mul(f0, (2 * form.alpha * r) / n), yRow);
+    if (form.beta !== 0) e = tf.add(e, tf.mul(tf.sum(a), (2 * form.beta) / n));
+    const ue = tf.mul(u, e);
+    let ga = tf.mul(tf.sum(ue, 1, true), form.alpha);
+    if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));
+    const w = form.slopeTimes(mPre, u, e, ue) as tf.Tensor2D;
+    const gp = tf.mul(tf.matMul(w, zOnes), a) as tf.Tensor2D;
+    return [gp, ga as tf.Tensor2D] as const;
   };
-  const parts = (x: tf.Tensor1D) => {
-    const [w, b, a] = tf.split(x, [h * d, h, h]);
-    return [
-      tf.reshape(w, [h, d]) as tf.Tensor2D,
-      tf.reshape(b, [h, 1]),
-      tf.reshape(a, [h, 1]),
-    ] as const;
-  };
-  const flat = (gW: tf.Tensor, gb: tf.Tensor, ga: tf.Tensor) =>
-    tf.concat([tf.reshape(gW, [-1]), tf.reshape(gb, [-1]), tf.reshape(ga, [-1])]) as tf.Tensor1D;
   return (x, _batch, lr, rho) => {
     swap(
       x,
       tf.tidy(() => {
-        const [w, b, a] = parts(x.t);
-        const [gW, gb, ga] = grad(w, b, a);
-        const normSq = tf.addN([gW, gb, ga].map((g) => tf.sum(tf.square(g)))) as tf.Scalar;
-        const { c, e1: e1w } = ascentScale(normSq, rho);
-        const xt = tf.add(tf.add(x.t, tf.mul(flat(gW, gb, ga), c)), tf.mul(e1, e1w));
-        const [wt, bt, at] = parts(xt as tf.Tensor1D);
-        const [hW, hb, ha] = grad(wt, bt, at);
-        return tf.sub(x.t, tf.mul(flat(hW, hb, ha), lr)) as tf.Tensor1D;
+        // The parts as column blocks of x seen as one row (`columns`: on wasm not through Slice).
+        const row = tf.reshape(x.t, [1, -1]) as tf.Tensor2D;
+        const part = (begin: number, size: number, shape: [number, number]) =>
+          tf.reshape(columns(row, begin, size), shape) as tf.Tensor2D;
+        const p = tf.concat([part(0, h * d, [h, d]), part(h * d, h, [h, 1])], 1) as tf.Tensor2D;
+        const a = part(h * d + h, h, [h, 1]);
+        const [gp, ga] = grad(p, a);
+        const normSq = tf.add(tf.sum(tf.square(gp)), tf.sum(tf.square(ga))) as tf.Scalar;
+        const { c, e1 } = ascentScale(normSq, rho);
+        const pt = tf.add(tf.add(p, tf.mul(gp, c)), tf.mul(m.e1, e1)) as tf.Tensor2D;
+        const [hp, ha] = grad(pt, tf.add(a, tf.mul(ga, c)) as tf.Tensor2D);
+        const flat = tf.concat([
+          tf.reshape(columns(hp, 0, d), [-1]),
+          tf.reshape(columns(hp, d, 1), [-1]),
+          tf.reshape(ha, [-1]),
+        ]);
+        return tf.sub(x.t, tf.mul(flat, lr)) as tf.Tensor1D;
       }),
     );
   };
 }
 
 function oneSample(m: MlpTensors): FusedSam {
-  const { hidden: h, inputDim: d, z, yHost, zNormSq1, unit0 } = m;
+  const { hidden: h, inputDim: d, zHost, yHost, zNormSq1, unit0 } = m;
   return (x, batch, lr, rho) => {
     const k = batch![0];
+    if (!(k >= 0 && k < yHost.length)) {
+      throw new RangeError(`sample index ${k} is not in [0, ${yHost.length})`);
+    }
     swap(
       x,
       tf.tidy(() => {
-        const [w, b, a] = tf.split(x.t, [h * d, h, h]);
-        const wm = tf.reshape(w, [h, d]);
-        const zk = tf.slice(z, [k, 0], [1, d]);
+        // The parts as column blocks of x seen as one row, z_k from the host: on wasm, tfjs's
+        // Slice and SplitV copy their whole input out first (see `columns`).
+        const row = tf.reshape(x.t, [1, -1]) as tf.Tensor2D;
+        const wm = tf.reshape(columns(row, 0, h * d), [h, d]);
+        const b = tf.reshape(columns(row, h * d, h), [h]);
+        const a = tf.reshape(columns(row, h * d + h, h), [h]);
+        const zk = tf.tensor2d(zHost.slice(k * d, (k + 1) * d), [1, d]);
         // The sample's pre-activations as a row reduction (no product with a one-column operand).
         const pre = tf.add(tf.sum(tf.mul(wm, zk), 1), b);
         const s = m.sigmaOne(pre);
@@ -141,7 +242,7 @@ function oneSample(m: MlpTensors): FusedSam {
         const { c, e1 } = ascentScale(normSq, rho);
         const ce = tf.mul(c, e);
         // x̃ = x + c∇L_k (+ ρe₁, which moves W_00 and so pre_0 by ρ·z_k0).
-        const e1pre = tf.mul(unit0, tf.mul(e1, tf.reshape(tf.slice(zk, [0, 0], [1, 1]), [])));
+        const e1pre = tf.mul(unit0, tf.mul(e1, zHost[k * d]));
         const preT = tf.add(tf.add(pre, tf.mul(ap, tf.mul(ce, zNormSq1[k]))), e1pre);
         const aT = tf.add(a, tf.mul(s, ce));
         const sT = m.sigmaOne(preT);

@@ -566,7 +566,8 @@ export class Runner {
         this.reporter.event({ type: "fail", id: jobs[i].inst.id, error: error.message });
       };
       const entry = sweep?.key ?? jobs[0].key;
-      await slots.acquire();
+      const kind = this.registry[jobs[0].inst.kind];
+      await slots.acquire(jobs.reduce((s, j) => s + (kind.cost?.(j.inst.params) ?? 0), 0));
       let lock: { release(): void } | undefined;
       try {
         lock = await this.cache.lock(entry, () => {
@@ -810,20 +811,25 @@ function changedInputs(
   return out;
 }
 
-/** Counting semaphore with FIFO wake-up. */
+/** Counting semaphore waking the highest-priority waiter first (FIFO among equals). */
 class Semaphore {
-  private waiting: (() => void)[] = [];
+  private waiting: { priority: number; wake: () => void }[] = [];
   constructor(private free: number) {}
-  async acquire(): Promise<void> {
+  async acquire(priority = 0): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return;
     }
-    await new Promise<void>((r) => this.waiting.push(r));
+    await new Promise<void>((wake) => {
+      // Inserted after every waiter of at least its priority: stable, highest first.
+      let at = this.waiting.length;
+      while (at > 0 && this.waiting[at - 1].priority < priority) at--;
+      this.waiting.splice(at, 0, { priority, wake });
+    });
   }
   release(): void {
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next.wake();
     else this.free++;
   }
 }

@@ -231,3 +231,34 @@ Deno.test("a failing stage skips its downstream, not the rest, and exits 1", asy
     assert(/\nran 5, reused 0, failed 1, skipped 2 in [0-9.]+ s\n$/.test(r.out), r.out);
   });
 });
+
+Deno.test("with more ready instances than slots, the costliest start first (ties in plan order)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const started: string[] = [];
+    const kind = {
+      kind: "work",
+      version: 1,
+      sources: [],
+      cost: (p: Readonly<Record<string, unknown>>) => Number(p.n),
+      async run(ctx: { id: string; write(name: string, data: string): Promise<void> }) {
+        started.push(ctx.id);
+        await ctx.write("out.txt", ctx.id);
+      },
+    };
+    const plan = [1, 5, 3, 5, 2].map((n, i) => ({
+      id: `work/${i}`,
+      kind: "work",
+      experiment: "x",
+      params: { n },
+      inputs: {},
+    }));
+    const runner = new Runner({ registry: { work: kind }, cache: new Cache(`${dir}/c`) });
+    const summary = await runner.run(plan, { jobs: 1 });
+    assertEquals(summary.failed, []);
+    // work/0 takes the free slot at once; the others wait and are woken costliest first.
+    assertEquals(started, ["work/0", "work/1", "work/3", "work/2", "work/4"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -93,6 +93,12 @@ export interface StageKind {
    * on them. Absent: members run one by one through `run`.
    */
   runGroup?(ctxs: readonly StageContext[]): Promise<void>;
+  /**
+   * A rough relative cost of computing an instance (any unit, the same for every kind; absent: 0).
+   * When more instances are ready than slots, the costliest start first, so a long stage does not
+   * start last and leave the other workers idle.
+   */
+  cost?(params: Readonly<Record<string, unknown>>): number;
 }
 
 /** Stage kinds by name, as exported by `stages/registry.ts`. */

@@ -214,6 +214,8 @@ export const trainStage: StageKind = {
   async runtime(params) {
     return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;
   },
+  // Optimizer steps: the scheduler starts the longest runs first.
+  cost: (params) => Number(params.steps) || 0,
   run: (ctx) => trainGroup([ctx]),
   runGroup: (ctxs) => trainGroup(ctxs),
 };

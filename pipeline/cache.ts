@@ -124,10 +124,23 @@ interface SweepManifest {
   readonly deno: string;
 }
 
+/** Why an entry cannot be used. */
+type Unusable = {
+  readonly ok: false;
+  readonly state: "missing" | "corrupt";
+  readonly reason: string;
+};
+
 /** Result of reading a sweep entry: every member's verified manifest, or why it cannot be used. */
 export type SweepRead =
   | { readonly ok: true; readonly members: ReadonlyMap<string, Manifest> }
-  | { readonly ok: false; readonly state: "missing" | "corrupt"; readonly reason: string };
+  | Unusable;
+
+const corrupt = (reason: string): Unusable => ({ ok: false, state: "corrupt", reason });
+
+function isUnusable<T>(m: T | Unusable): m is Unusable {
+  return (m as Unusable).ok === false;
+}
 
 /** Result of reading an entry: a verified manifest or why it cannot be used. */
 export type EntryRead =
@@ -225,19 +238,40 @@ export class Cache {
     return { path: `${this.entryDir(m.sweep)}/pack`, files };
   }
 
-  /** The text of an entry's manifest, or why there is none. */
-  private manifestText(
+  /**
+   * An entry's manifest, parsed and of this format and key and accepted by `valid`, or why it
+   * cannot be used.
+   */
+  private manifestOf<T extends { format: number; key: string }>(
     key: string,
-  ): string | { ok: false; state: "missing" | "corrupt"; reason: string } {
+    what: string,
+    valid: (m: T) => boolean,
+  ): T | Unusable {
     const dir = this.entryDir(key);
+    let text: string;
     try {
-      return Deno.readTextFileSync(`${dir}/manifest.json`);
+      text = Deno.readTextFileSync(`${dir}/manifest.json`);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      return existsSync(dir)
-        ? { ok: false, state: "corrupt", reason: "manifest.json is missing" }
-        : { ok: false, state: "missing", reason: "no entry" };
+      return existsSync(dir) ? corrupt("manifest.json is missing") : {
+        ok: false,
+        state: "missing",
+        reason: "no entry",
+      };
     }
+    let m: T;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      return corrupt("manifest.json does not parse");
+    }
+    if (
+      typeof m !== "object" || m === null || m.format !== MANIFEST_FORMAT || m.key !== key ||
+      !valid(m)
+    ) {
+      return corrupt(`manifest.json is not a valid ${what} for this key`);
+    }
+    return m;
   }
 
   /** Reads and verifies an entry; never throws for a damaged entry (it is reported as corrupt). */
@@ -245,35 +279,30 @@ export class Cache {
     const known = this.verified.get(key);
     if (known) return { ok: true, manifest: known };
     const dir = this.entryDir(key);
-    const text = this.manifestText(key);
-    if (typeof text !== "string") return text;
-    const bad = (reason: string): EntryRead => ({ ok: false, state: "corrupt", reason });
-    let m: Manifest;
-    try {
-      m = JSON.parse(text);
-    } catch {
-      return bad("manifest.json does not parse");
-    }
-    if (
-      typeof m !== "object" || m === null || m.format !== MANIFEST_FORMAT || m.key !== key ||
-      typeof m.artifacts !== "object" || m.artifacts === null || typeof m.contentHash !== "string"
-    ) {
-      return bad("manifest.json is not a valid manifest for this key");
-    }
+    const m = this.manifestOf<Manifest>(
+      key,
+      "manifest",
+      (m) =>
+        typeof m.artifacts === "object" && m.artifacts !== null &&
+        typeof m.contentHash === "string",
+    );
+    if (isUnusable(m)) return m;
     let actual: Record<string, FileHash>;
     try {
       actual = await hashDir(dir, { exclude: ["manifest.json"] });
     } catch (e) {
-      return bad(`cannot hash its files (${(e as Error).message})`);
+      return corrupt(`cannot hash its files (${(e as Error).message})`);
     }
     for (const [rel, h] of Object.entries(m.artifacts)) {
-      if (!actual[rel]) return bad(`artifact ${rel} is missing`);
-      if (actual[rel].sha256 !== h?.sha256) return bad(`artifact ${rel} does not match its hash`);
+      if (!actual[rel]) return corrupt(`artifact ${rel} is missing`);
+      if (actual[rel].sha256 !== h?.sha256) {
+        return corrupt(`artifact ${rel} does not match its hash`);
+      }
     }
     const extra = Object.keys(actual).find((rel) => !(rel in m.artifacts));
-    if (extra !== undefined) return bad(`unexpected file ${extra}`);
+    if (extra !== undefined) return corrupt(`unexpected file ${extra}`);
     if (await sha256Hex(canonicalJson(m.artifacts)) !== m.contentHash) {
-      return bad("manifest content hash does not match its artifacts");
+      return corrupt("manifest content hash does not match its artifacts");
     }
     this.verified.set(key, m);
     return { ok: true, manifest: m };
@@ -286,30 +315,21 @@ export class Cache {
   async readSweep(key: string): Promise<SweepRead> {
     const known = this.sweeps.get(key);
     if (known) return { ok: true, members: known };
-    const text = this.manifestText(key);
-    if (typeof text !== "string") return text;
-    const bad = (reason: string): SweepRead => ({ ok: false, state: "corrupt", reason });
-    let m: SweepManifest;
-    try {
-      m = JSON.parse(text);
-    } catch {
-      return bad("manifest.json does not parse");
-    }
-    if (
-      typeof m !== "object" || m === null || m.format !== MANIFEST_FORMAT || m.key !== key ||
-      !Array.isArray(m.members) || typeof m.shared !== "object" || m.shared === null
-    ) {
-      return bad("manifest.json is not a valid sweep manifest for this key");
-    }
+    const m = this.manifestOf<SweepManifest>(
+      key,
+      "sweep manifest",
+      (m) => Array.isArray(m.members) && typeof m.shared === "object" && m.shared !== null,
+    );
+    if (isUnusable(m)) return m;
     const dir = this.entryDir(key);
     let pack: Uint8Array;
     try {
       const files = await listFiles(dir);
       const extra = files.find((f) => f !== "manifest.json" && f !== "pack");
-      if (extra !== undefined) return bad(`unexpected file ${extra}`);
+      if (extra !== undefined) return corrupt(`unexpected file ${extra}`);
       pack = files.includes("pack") ? Deno.readFileSync(`${dir}/pack`) : new Uint8Array(0);
     } catch (e) {
-      return bad(`cannot read its files (${(e as Error).message})`);
+      return corrupt(`cannot read its files (${(e as Error).message})`);
     }
     const members = new Map<string, Manifest>();
     let covered = 0;
@@ -318,25 +338,25 @@ export class Cache {
         typeof member?.artifacts !== "object" || member.artifacts === null ||
         typeof member.offsets !== "object" || member.offsets === null
       ) {
-        return bad("manifest.json is not a valid sweep manifest for this key");
+        return corrupt("manifest.json is not a valid sweep manifest for this key");
       }
       for (const [rel, h] of Object.entries(member.artifacts) as [string, FileHash][]) {
         const at = member.offsets[rel];
         if (!Number.isInteger(at) || at < 0 || at + h.bytes > pack.length) {
-          return bad(`artifact ${rel} of ${member.id} lies outside the pack`);
+          return corrupt(`artifact ${rel} of ${member.id} lies outside the pack`);
         }
         if (await sha256Hex(pack.subarray(at, at + h.bytes)) !== h.sha256) {
-          return bad(`artifact ${rel} of ${member.id} does not match its hash`);
+          return corrupt(`artifact ${rel} of ${member.id} does not match its hash`);
         }
         covered += h.bytes;
       }
       if (await sha256Hex(canonicalJson(member.artifacts)) !== member.contentHash) {
-        return bad(`${member.id}'s content hash does not match its artifacts`);
+        return corrupt(`${member.id}'s content hash does not match its artifacts`);
       }
       members.set(member.key, this.memberManifest(m, member));
     }
     // Members' files are laid out back to back: any other byte is not theirs.
-    if (covered !== pack.length) return bad("the pack holds bytes no member lists");
+    if (covered !== pack.length) return corrupt("the pack holds bytes no member lists");
     this.remember(key, members);
     return { ok: true, members };
   }

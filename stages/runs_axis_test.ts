@@ -98,6 +98,20 @@ Deno.test("runs axis (f64): one job for the entry, each run bit for bit its run 
     const s0 = await artifact(dir, "train/toy/axis-rho0.02-seed0", "trajectory.csv");
     const s1 = await artifact(dir, "train/toy/axis-rho0.02-seed1", "trajectory.csv");
     assert(s0 !== s1, "the seeds draw different samples");
+    // `clean --unused` keeps the sweep entry its members are in.
+    let out = "";
+    const cleaned = await runCli(
+      ["clean", "--unused", "--yes", "--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`],
+      {
+        runs: TRAIN_RUNS,
+        registry: stageKinds,
+        write: (t) => void (out += t),
+        writeErr: (t) => void (out += t),
+      },
+    );
+    assertEquals(cleaned, 0, out);
+    assert(out.includes("removed 0 cache entries"), out);
+    assertEquals(await artifact(dir, "train/toy/axis-rho0.02-seed0", "trajectory.csv"), s0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,7 +2,8 @@ import { writeToDir } from "../pipeline/pack.ts";
 import * as aq from "arquero";
 import { assert, assertEquals } from "../testing/assert.ts";
 import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
-import { type ReportParams, reportStage } from "./report.ts";
+import { loadExperiment, type ReportParams, reportStage } from "./report.ts";
+import { writeTable } from "./artifacts.ts";
 import { checkPage, haveChromium } from "./report/browser.ts";
 
 type Cells = Record<string, string | number>;
@@ -422,4 +423,40 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
+});
+
+Deno.test("report: a long table reads the same rows from its Parquet twin as from its CSV", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const rows = STEPS.flatMap((step) =>
+      ["loss", "grad_norm"].map((metric, i) => ({
+        experiment: "t",
+        run: `sam-seed${i}`,
+        optimizer: "sam",
+        lr: 0.05,
+        rho: 0.01,
+        batch: null,
+        seed: i,
+        steps: 1000,
+        x0: i ? "[1,1,0.3,0.3]" : null,
+        step,
+        tau: step * 0.0005,
+        metric,
+        value: metric === "loss" ? 1 / (1 + step) : NaN,
+      }))
+    );
+    const both = `${root}/both`, csvOnly = `${root}/csv`;
+    for (const dir of [both, csvOnly]) {
+      await Deno.mkdir(dir);
+      await writeTable({ write: writeToDir(dir) }, "trajectory", aq.from(rows));
+    }
+    await Deno.remove(`${csvOnly}/trajectory.parquet`);
+    const load = (dir: string) =>
+      loadExperiment({ id: "tabulate/t", key: "k", dir, params: { experiment: "t" } });
+    const [fromParquet, fromCsv] = [await load(both), await load(csvOnly)];
+    assertEquals(fromParquet.trajectory.length, rows.length);
+    assertEquals(fromParquet.trajectory, fromCsv.trajectory);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -557,7 +557,8 @@ export class Cache {
       deno: Deno.version.deno,
     };
     // The directory is renamed into place after this write: no temporary file needed inside it.
-    Deno.writeTextFileSync(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+    // Compact: a gather over 10⁴ runs lists every input's params (pretty, 19 MB; compact, half).
+    Deno.writeTextFileSync(`${tmp}/manifest.json`, JSON.stringify(manifest) + "\n");
     await this.install(key, tmp);
     this.verified.set(key, manifest);
     return manifest;
@@ -698,7 +699,7 @@ export class Cache {
   /** Records `key` as the last key of instance `id`. */
   writeIndex(key: string, c: KeyComponents): Promise<void> {
     this.ensureDir(`${this.dir}/index`);
-    writeFileAtomicSync(this.indexPath(c.id), JSON.stringify({ key, ...c }, null, 2) + "\n");
+    writeFileAtomicSync(this.indexPath(c.id), JSON.stringify({ key, ...c }) + "\n");
     return Promise.resolve();
   }
 

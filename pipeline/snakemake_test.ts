@@ -19,7 +19,10 @@ if (!HAS_SNAKEMAKE) {
   );
 }
 
-/** A reduced experiment file with real stages: two experiments, spectra, claims and the report. */
+/**
+ * A reduced experiment file with real stages: two experiments, spectra, claims and the report; the
+ * second's two runs share a sweep entry (one job each, the first computing both).
+ */
 const REAL_CONFIG = `name: smk
 backend: f64
 experiments:
@@ -37,7 +40,7 @@ experiments:
     train:
       defaults: { steps: 500, lr: 0.05, seed: 0, log_per_decade: 5 }
       runs:
-        - { name: sam, optimizer: sam, rho: [0.01, 0.02] }
+        - { name: sam, optimizer: sam, rho: [0.01, 0.02], runs_axis: true }
     tables: [trajectory, summary]
 `;
 

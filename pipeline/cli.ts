@@ -13,9 +13,21 @@ import {
   type RunSchema,
   totalSteps,
 } from "./config.ts";
-import { matchesPattern, planInstances, type StageInstance, withUpstream } from "./plan.ts";
+import {
+  matchesPattern,
+  planInstances,
+  type StageInstance,
+  withGroups,
+  withUpstream,
+} from "./plan.ts";
 import { Cache, PipelineError, writeFileAtomic } from "./cache.ts";
-import { describe, type InstanceStatus, Runner, type RunSummary } from "./runner.ts";
+import {
+  describe,
+  type InstanceStatus,
+  Runner,
+  type RunSummary,
+  unselectedReasons,
+} from "./runner.ts";
 import { createReporter, formatDuration, type Reporter, shortKey } from "./progress.ts";
 import { type PublishedFile, publishTables, readManifest } from "./publish.ts";
 import { type Executor, workerExecutor } from "./executor.ts";
@@ -340,7 +352,8 @@ async function reproduce(ctx: Ctx): Promise<number> {
     );
   }
   const sub = withUpstream(plan, selected);
-  const force = ctx.values.force ? selected : new Set<string>();
+  // Forcing a member of a group recomputes its whole group: say so by forcing them all.
+  const force = ctx.values.force ? withGroups(plan, selected) : new Set<string>();
   if (ctx.values["dry-run"]) return await dryRun(ctx, sub, selected, force);
   checkBudget(ctx, set, sub);
   return await execute(ctx, sub, {
@@ -367,7 +380,7 @@ async function stage(ctx: Ctx): Promise<number> {
   checkBudget(ctx, set, sub.filter((s) => s.id === id));
   return await execute(ctx, sub, {
     selected,
-    force: ctx.values.force ? selected : new Set(),
+    force: ctx.values.force ? withGroups(sub, selected) : new Set(),
     jobs: jobsOf(ctx),
     set,
     mustReuse: new Set(sub.filter((s) => s.id !== id).map((s) => s.id)),
@@ -596,19 +609,15 @@ async function dryRun(
 ): Promise<number> {
   const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
   const statuses = await runner.status(plan, { force });
-  const neededBy = new Map<string, string>();
-  for (const inst of plan) {
-    for (const id of Object.values(inst.inputs).flat()) {
-      if (!neededBy.has(id)) neededBy.set(id, inst.id);
-    }
-  }
+  const whyAlso = unselectedReasons(plan);
+  const byId = new Map(plan.map((s) => [s.id, s]));
   let would = 0;
   for (const s of statuses) {
     const forced = force.has(s.id);
     if (s.state === "up to date" && !forced) continue;
     would++;
     let reason = forced ? "forced" : describe(s);
-    if (!selected.has(s.id)) reason += `; needed by ${neededBy.get(s.id)}`;
+    if (!selected.has(s.id)) reason += `; ${whyAlso(byId.get(s.id)!)}`;
     ctx.write(`would run  ${s.id}  (${reason})\n`);
   }
   ctx.write(`${would} would run, ${statuses.length - would} up to date\n`);

@@ -131,6 +131,12 @@ export function matchesPattern(id: string, pattern: string): boolean {
   return re.test(id);
 }
 
+/** `ids` and every member of their groups (a group is computed and cached as one). */
+export function withGroups(plan: readonly StageInstance[], ids: ReadonlySet<string>): Set<string> {
+  const groups = new Set(plan.filter((s) => ids.has(s.id) && s.group).map((s) => s.group));
+  return new Set([...ids, ...plan.filter((s) => groups.has(s.group)).map((s) => s.id)]);
+}
+
 /**
  * The selected instances plus everything upstream of them and every member of their groups (a
  * group is computed and cached as one), in plan order.

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../testing/assert.ts";
 import { parseConfig } from "./config.ts";
-import { matchesPattern, planInstances, withUpstream } from "./plan.ts";
+import { matchesPattern, planInstances, withGroups, withUpstream } from "./plan.ts";
 import { TRAIN_RUNS } from "../stages/run_fields.ts";
 
 const TEXT = `name: t
@@ -106,6 +106,22 @@ Deno.test("withUpstream adds exactly the transitive inputs", () => {
     "dataset/b",
     "train/b/gd",
     "tabulate/b",
+  ]);
+});
+
+Deno.test("withUpstream and withGroups take a group's every member, and only them", () => {
+  const text = TEXT.replace("rho: [0.01, 0.02] }", "rho: [0.01, 0.02], runs_axis: true }");
+  const plan = planInstances(parseConfig(text, "t.yaml", { runs: TRAIN_RUNS }));
+  assertEquals(withUpstream(plan, new Set(["spectral/a/sam-rho0.02"])).map((s) => s.id), [
+    "dataset/a",
+    "train/a/sam-rho0.01",
+    "train/a/sam-rho0.02",
+    "spectral/a/sam-rho0.02",
+  ]);
+  assertEquals([...withGroups(plan, new Set(["train/a/sam-rho0.01", "train/a/gd"]))].sort(), [
+    "train/a/gd",
+    "train/a/sam-rho0.01",
+    "train/a/sam-rho0.02",
   ]);
 });
 

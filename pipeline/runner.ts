@@ -428,12 +428,7 @@ export class Runner {
     };
     this.reporter.event({ type: "plan", total: plan.length });
     const promises = new Map<string, Promise<Outcome | null>>();
-    const neededBy = new Map<string, string>();
-    for (const inst of plan) {
-      for (const id of Object.values(inst.inputs).flat()) {
-        if (!neededBy.has(id)) neededBy.set(id, inst.id);
-      }
-    }
+    const whyAlso = unselectedReasons(plan);
 
     const process = async (inst: StageInstance): Promise<Outcome | null> => {
       try {
@@ -510,13 +505,7 @@ export class Runner {
         });
       }
       let reason = describe(s);
-      if (j.upstreamOnly) {
-        reason += neededBy.has(j.inst.id)
-          ? `; needed by ${neededBy.get(j.inst.id)}`
-          : j.inst.group !== undefined
-          ? "; computed with its group"
-          : "; needed by the selection";
-      }
+      if (j.upstreamOnly) reason += `; ${whyAlso(j.inst)}`;
       return reason;
     };
 
@@ -722,6 +711,27 @@ export class Runner {
       jobs.map((j) => this.reused(summary, j.inst, j.key, j.c, members.get(j.key)!, note)),
     );
   }
+}
+
+/**
+ * Why a plan holds an instance the user did not select: `needed by <first downstream id>`, or, for
+ * a member of a group, `computed with its group`.
+ */
+export function unselectedReasons(
+  plan: readonly StageInstance[],
+): (inst: StageInstance) => string {
+  const neededBy = new Map<string, string>();
+  for (const inst of plan) {
+    for (const id of Object.values(inst.inputs).flat()) {
+      if (!neededBy.has(id)) neededBy.set(id, inst.id);
+    }
+  }
+  return (inst) =>
+    neededBy.has(inst.id)
+      ? `needed by ${neededBy.get(inst.id)}`
+      : inst.group !== undefined
+      ? "computed with its group"
+      : "needed by the selection";
 }
 
 /** One-line reason an instance runs, e.g. `changed params: rho 0.01 → 0.02`. */

@@ -111,6 +111,23 @@ Deno.test("runs axis (f64): one job for the entry, each run bit for bit its run 
     );
     assertEquals(cleaned, 0, out);
     assert(out.includes("removed 0 cache entries"), out);
+    // Selecting one member selects its group, and says why.
+    out = "";
+    const dry = await runCli(
+      [
+        ...["reproduce", "--only", "train/toy/axis-rho0.02-seed0", "--force", "--dry-run"],
+        ...["--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`],
+      ],
+      {
+        runs: TRAIN_RUNS,
+        registry: stageKinds,
+        write: (t) => void (out += t),
+        writeErr: (t) => void (out += t),
+      },
+    );
+    assertEquals(dry, 0, out);
+    assert(out.includes("would run  train/toy/axis-rho0.05-seed1  "), out);
+    assert(out.includes("computed with its group") && !out.includes("undefined"), out);
     assertEquals(await artifact(dir, "train/toy/axis-rho0.02-seed0", "trajectory.csv"), s0);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -328,7 +328,7 @@ export const tabulateStage: StageKind = {
         diverged: meta.diverged ?? "",
         ...(Array.isArray(tr.params.x0) ? { x0: tr.params.x0 as number[] } : {}),
       });
-      wide.push(withKeys(traj, keys));
+      if (wantTrajectory || claims) wide.push(withKeys(traj, keys));
       const xs = traj.columnNames().filter((c) => /^x\d+$/.test(c));
       if (xs.length && wantTrajectory) params.push(withKeys(paramsLong(traj, xs), keys));
       const last = traj.numRows() ? traj.slice(traj.numRows() - 1).objects()[0] : {};

@@ -10,10 +10,9 @@ import { loadConfig } from "../pipeline/config.ts";
 import { planInstances } from "../pipeline/plan.ts";
 import { Runner } from "../pipeline/runner.ts";
 import { readArtifactText } from "../pipeline/pack.ts";
-import { runCli } from "../pipeline/cli.ts";
 import { stageKinds } from "./registry.ts";
 import { TRAIN_RUNS } from "./run_fields.ts";
-import { runConfig } from "./testing/run_config.ts";
+import { cliOn, runConfig } from "./testing/run_config.ts";
 
 /** Where instance `id` of the experiment file in `dir` is cached: its key and its entry's key. */
 async function located(dir: string, id: string): Promise<{ key: string; entry: string }> {
@@ -99,32 +98,12 @@ Deno.test("runs axis (f64): one job for the entry, each run bit for bit its run 
     const s1 = await artifact(dir, "train/toy/axis-rho0.02-seed1", "trajectory.csv");
     assert(s0 !== s1, "the seeds draw different samples");
     // `clean --unused` keeps the sweep entry its members are in.
-    let out = "";
-    const cleaned = await runCli(
-      ["clean", "--unused", "--yes", "--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`],
-      {
-        runs: TRAIN_RUNS,
-        registry: stageKinds,
-        write: (t) => void (out += t),
-        writeErr: (t) => void (out += t),
-      },
-    );
-    assertEquals(cleaned, 0, out);
-    assert(out.includes("removed 0 cache entries"), out);
+    const cleaned = await cliOn(dir, "clean", "--unused", "--yes");
+    assertEquals(cleaned.code, 0, cleaned.out);
+    assert(cleaned.out.includes("removed 0 cache entries"), cleaned.out);
     // Selecting one member selects its group, and says why.
-    out = "";
-    const dry = await runCli(
-      [
-        ...["reproduce", "--only", "train/toy/axis-rho0.02-seed0", "--force", "--dry-run"],
-        ...["--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`],
-      ],
-      {
-        runs: TRAIN_RUNS,
-        registry: stageKinds,
-        write: (t) => void (out += t),
-        writeErr: (t) => void (out += t),
-      },
-    );
+    const only = ["--only", "train/toy/axis-rho0.02-seed0", "--force", "--dry-run"];
+    const { code: dry, out } = await cliOn(dir, "reproduce", ...only);
     assertEquals(dry, 0, out);
     assert(out.includes("would run  train/toy/axis-rho0.05-seed1  "), out);
     assert(out.includes("computed with its group") && !out.includes("undefined"), out);
@@ -170,17 +149,8 @@ Deno.test("runs axis (tfjs cpu): runs track their runs alone; a member rerun alo
     }
     const id = "train/net/axis-seed1";
     const before = await artifact(dir, id, "trajectory.csv");
-    let out = "";
-    const rerun = await runCli(
-      ["stage", id, "--force", "--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`],
-      {
-        runs: TRAIN_RUNS,
-        registry: stageKinds,
-        write: (t) => void (out += t),
-        writeErr: (t) => void (out += t),
-      },
-    );
-    assertEquals(rerun, 0, out);
+    const rerun = await cliOn(dir, "stage", id, "--force");
+    assertEquals(rerun.code, 0, rerun.out);
     assertEquals(await artifact(dir, id, "trajectory.csv"), before);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -4,10 +4,7 @@
  * the next reproduce computes the group once more and publishes the bytes of an uninterrupted run.
  */
 import { assert, assertEquals } from "../testing/assert.ts";
-import { runConfig } from "./testing/run_config.ts";
-import { runCli } from "../pipeline/cli.ts";
-import { stageKinds } from "./registry.ts";
-import { TRAIN_RUNS } from "./run_fields.ts";
+import { cliOn, runConfig } from "./testing/run_config.ts";
 
 // Sixteen runs × 2·10⁵ steps: the group's one job outlasts the kill sent at its start line.
 const SEEDS = Array.from({ length: 16 }, (_, i) => i).join(", ");
@@ -61,13 +58,7 @@ Deno.test("a reproduce killed inside a sweep's job leaves it incomplete and resu
     assertEquals((await child.status).signal, "SIGKILL");
     assert(!/^done\s+train\//m.test(out), `the group finished before the kill:\n${out}`);
 
-    let status = "";
-    const code = await runCli(["status", "--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`], {
-      runs: TRAIN_RUNS,
-      registry: stageKinds,
-      write: (t) => void (status += t),
-      writeErr: (t) => void (status += t),
-    });
+    const { code, out: status } = await cliOn(dir, "status");
     assertEquals(code, 0, status);
     const members = status.split("\n").filter((l) => l.includes(" train/toy/s-seed"));
     assertEquals(members.length, 16, status);

@@ -37,6 +37,24 @@ export async function runConfig(
 }
 
 /**
+ * Runs one CLI command on the experiment file `runConfig` wrote into `dir` (its cache in `<dir>/c`),
+ * `args` before the config and cache flags; returns the exit code and everything printed.
+ */
+export async function cliOn(
+  dir: string,
+  ...args: string[]
+): Promise<{ code: number; out: string }> {
+  let out = "";
+  const code = await runCli([...args, "--config", `${dir}/x.yaml`, "--cache-dir", `${dir}/c`], {
+    runs: TRAIN_RUNS,
+    registry: stageKinds,
+    write: (t) => void (out += t),
+    writeErr: (t) => void (out += t),
+  });
+  return { code, out };
+}
+
+/**
  * Runs `reproduce` on an experiment file of the repository in worker threads, with cache and
  * results under `dir` (`<dir>/cache`, `<dir>/results`); returns the exit code and everything
  * printed.

@@ -33,7 +33,7 @@ export function targetLines(rows: readonly BenchRow[]): string[] {
         } [target ≥ 250×]`,
     );
   }
-  const cands = ["cpu", "wasm"].map((b) => find("mlp-1024", b, "sam"))
+  const cands = ["cpu", "wasm", "wasm-sgemm"].map((b) => find("mlp-1024", b, "sam"))
     .filter((r): r is BenchRow => r !== undefined);
   if (cands.length) {
     const best = cands.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
@@ -85,7 +85,7 @@ options:
 
 examples:
   deno task bench --quick --only 'toy4d'
-  deno task bench --only 'mlp-1024/(f64|wasm)/sam' --out /tmp/bench.csv
+  deno task bench --only 'mlp-1024/(f64|wasm)/sam' --out results/bench-sam.csv
   deno task bench --only '/wasm/1sam-x64' --merge`;
 
 /** The file's text, or "" when it does not exist (other errors propagate). */
@@ -131,6 +131,15 @@ if (import.meta.main) {
     console.error(`error: --max-call-s must be a positive number (got ${values["max-call-s"]})`);
     Deno.exit(2);
   }
+  const out = values.out!;
+  // Checked before the run, which takes minutes: the task may write under results/ only.
+  if (Deno.permissions.querySync({ name: "write", path: out }).state !== "granted") {
+    console.error(
+      `error: --out ${out}: not writable under this task's permissions (--allow-write=results); ` +
+        `choose a path under results/`,
+    );
+    Deno.exit(2);
+  }
   const rows = await runBench({
     quick: values.quick,
     only: values.only,
@@ -139,7 +148,6 @@ if (import.meta.main) {
     maxCallMs: maxCallS === undefined ? undefined : maxCallS * 1000,
     log: (line) => console.error(line),
   });
-  const out = values.out!;
   const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
   let text = toCsv(rows);

@@ -9,7 +9,6 @@ import { probeWebGpu } from "../core/engine/backend.ts";
 import { blasStatus, loadBlas } from "../core/engine/blas.ts";
 import { f64Engine } from "../core/engine/f64.ts";
 import { createTfEngine } from "../core/engine/tfjs.ts";
-import type { BackendName } from "../core/engine/types.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
 import { createTfProblem } from "../core/problems/tf_registry.ts";
 import {
@@ -29,6 +28,7 @@ import {
 } from "./harness.ts";
 import { Baton } from "./turns.ts";
 import {
+  type BenchBackend,
   gflopOf,
   type Instance,
   instantiate,
@@ -83,7 +83,7 @@ const PROGRAM_ENV: Partial<Record<BaselineProgram, Record<string, string>>> = {
  * Timing per backend: WebGPU on a software adapter (`fallback`) is slow, so it gets few
  * repetitions of one call each; a real adapter is timed as the CPU engines are.
  */
-function timingFor(backend: BackendName, quick: boolean, fallback: boolean): TimingOptions {
+function timingFor(backend: BenchBackend, quick: boolean, fallback: boolean): TimingOptions {
   const base: TimingOptions = quick
     ? { reps: 3, warmup: 1, targetMs: 10, maxInner: 1e7 }
     : { reps: 5, warmup: 1, targetMs: 100, maxInner: 1e8 };
@@ -100,7 +100,7 @@ function programsFor(kind: string): BaselineProgram[] {
 }
 
 /** What our engines run on, for the blas column. */
-function oursBlas(backend: BackendName, kind: string, extra: Record<string, string>): string {
+function oursBlas(backend: BenchBackend, kind: string, extra: Record<string, string>): string {
   switch (backend) {
     case "f64": {
       const blas = loadBlas();
@@ -112,6 +112,9 @@ function oursBlas(backend: BackendName, kind: string, extra: Record<string, stri
       return "none (JavaScript loops, tfjs cpu)";
     case "wasm":
       return `XNNPACK in tfjs-backend-wasm (${extra.wasm ?? "simd"}), 1 thread`;
+    case "wasm-sgemm":
+      return `${oursBlas("wasm", kind, extra)}; the fused step's two products per gradient: ` +
+        `${loadBlas()?.identity}, sgemm via FFI`;
     case "webgpu":
       return `WebGPU: ${extra.webgpu ?? "adapter"}`;
   }
@@ -245,7 +248,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
 
   type Measured = {
     inst: Instance;
-    backend: BackendName;
+    backend: BenchBackend;
     timed: Timed[];
     loads: Map<Operation, number[]>;
     paired: Map<Operation, Map<Series, number[]>>;
@@ -254,7 +257,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   /** Measures one backend of a workload; with a baton, holds it except between rounds. */
   const measureBackend = async (
     inst: Instance,
-    backend: BackendName,
+    backend: BenchBackend,
     operations: readonly Operation[],
     reps: number,
     baton?: Baton,
@@ -266,7 +269,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
       if (!baton) return;
       release();
       release = await baton.acquire();
-      if (backend !== "f64") await tf.setBackend(backend);
+      if (backend !== "f64") await tf.setBackend(backend === "wasm-sgemm" ? "wasm" : backend);
     };
     try {
       const dtype = backend === "f64" ? "float64" : "float32";
@@ -302,11 +305,14 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         const problem = createF64Problem(inst.dataset);
         timed = await measure(inst, f64Engine.ops(problem.dim), problem, mopts);
       } else {
-        const engine = await createTfEngine(backend);
+        const engine = await createTfEngine(backend === "wasm-sgemm" ? "wasm" : backend);
         if (engine.runtime.wasmSimd) {
           extra.wasm = `simd=${engine.runtime.wasmSimd} threads=${engine.runtime.wasmThreads}`;
         }
-        const objective = createTfProblem(inst.dataset);
+        // Plain wasm keeps tfjs's products even with SAM_BLAS set (as the bench task does).
+        const objective = createTfProblem(inst.dataset, {
+          blas: backend === "wasm-sgemm" ? loadBlas() : null,
+        });
         timed = await measure(inst, engine.ops(objective.dim), objective, mopts);
         objective.dispose?.();
       }
@@ -319,11 +325,15 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
     for (const [pi, plan] of plans.entries()) {
       const inst = instances[pi], w = plan.workload;
       const backends = plan.backends.filter(({ backend }) => {
+        if (backend === "wasm-sgemm" && !loadBlas()) {
+          log(`${w.id}/wasm-sgemm: skipped (BLAS ${blasStatus()})`);
+          return false;
+        }
         if (backend !== "webgpu" || gpu.available) return true;
         log(`${w.id}/webgpu: skipped (${gpu.description})`);
         return false;
       });
-      const repsOf = (b: BackendName) => timingFor(b, quick, gpu.fallback).reps;
+      const repsOf = (b: BenchBackend) => timingFor(b, quick, gpu.fallback).reps;
       if (opts.interleave) {
         // Alternating rounds need the same number of rounds on every backend.
         const reps = Math.min(...backends.map((b) => repsOf(b.backend)));

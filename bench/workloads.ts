@@ -36,13 +36,20 @@ export const OPERATIONS = [
 /** Runs of the batched 1-SAM operation. */
 export const BATCHED_RUNS = 64;
 
+/**
+ * What the benchmark runs on: an engine's backend, or tfjs-wasm with the fused MLP SAM step's
+ * products on OpenBLAS's sgemm (core/engine/sgemm_wasm.ts), timed beside plain tfjs-wasm.
+ */
+export type BenchBackend = BackendName | "wasm-sgemm";
+
 /** Whether an operation applies to a workload kind on a backend. */
-export function applies(kind: string, backend: BackendName, op: Operation): boolean {
+export function applies(kind: string, backend: BenchBackend, op: Operation): boolean {
+  if (backend === "wasm-sgemm") return kind === "mlp" && op === "sam";
   return op !== "1sam-x64" || (kind === "mlp" && backend !== "f64");
 }
 
 /** Whether a workload times an operation on a backend (its own list, then {@link applies}). */
-export function timesOperation(w: Workload, backend: BackendName, op: Operation): boolean {
+export function timesOperation(w: Workload, backend: BenchBackend, op: Operation): boolean {
   return (w.operations?.includes(op) ?? true) && applies(w.kind, backend, op);
 }
 /** A timed operation. */
@@ -100,7 +107,7 @@ export interface Workload {
   /** The data set (built lazily: the quadratic's matrix takes a moment). */
   readonly dataset: () => Dataset;
   /** Backends to run it on (those unavailable are skipped). */
-  readonly backends: readonly BackendName[];
+  readonly backends: readonly BenchBackend[];
   /** Learning rate η. */
   readonly lr: number;
   /** SAM radius ρ. */
@@ -121,7 +128,7 @@ export interface Instance {
   readonly v: Float64Array;
 }
 
-const ALL: readonly BackendName[] = ["f64", "cpu", "wasm", "webgpu"];
+const ALL: readonly BenchBackend[] = ["f64", "cpu", "wasm", "wasm-sgemm", "webgpu"];
 
 /** Operations of the scale workloads: the full-batch SAM step, batched 1-SAM and one HVP. */
 const SCALE_OPS: readonly Operation[] = ["sam", "1sam-x64", "hvp"];
@@ -139,7 +146,7 @@ function scaleWorkload(hidden: number): Workload {
       makeDataset({ kind: "mlp", n: 256, d: 196, hidden, activation: "tanh", nTest: 0 }, {
         seed: 0,
       }),
-    backends: ["f64", "wasm", "webgpu"],
+    backends: ["f64", "wasm", "wasm-sgemm", "webgpu"],
     lr: 0.01,
     rho: 0.05,
     operations: SCALE_OPS,

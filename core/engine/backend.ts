@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { loadBlas } from "./blas.ts";
 
 /** The tfjs backends this project runs on. */
 export type TfBackendName = "cpu" | "wasm" | "webgpu";
@@ -94,7 +95,8 @@ let switching: Promise<unknown> = Promise.resolve();
 
 /**
  * The identity of the numbers backend `name` produces, without initializing it: engine, tfjs and
- * Deno versions, backend, dtype and, for webgpu, the adapter. This is what cache keys depend on.
+ * Deno versions, backend, dtype, for wasm the BLAS of the fused MLP step's products when
+ * `SAM_BLAS` loads one, and for webgpu the adapter. This is what cache keys depend on.
  * Throws for webgpu when there is no adapter ("WebGPU requested but navigator.gpu has no adapter: …").
  */
 export async function tfRuntimeIdentity(name: TfBackendName): Promise<Record<string, string>> {
@@ -108,6 +110,9 @@ export async function tfRuntimeIdentity(name: TfBackendName): Promise<Record<str
     backend: name,
     dtype: "float32",
   };
+  // The fused MLP SAM step's products run on this BLAS when one is loaded (tf_mlp_sam.ts).
+  const blas = name === "wasm" ? loadBlas() : undefined;
+  if (blas) runtime.blas = blas.identity;
   if (name === "webgpu") {
     const probe = await probeWebGpu();
     if (!probe.available) {

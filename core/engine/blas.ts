@@ -1,6 +1,7 @@
 /**
- * OpenBLAS's `cblas_dgemm` through Deno's FFI, the fast path of the f64 engine's dense products
- * (the MLP's full-batch gradient and Hessian-vector product).
+ * OpenBLAS's `cblas_dgemm` and `cblas_sgemm` through Deno's FFI: the fast path of the f64 engine's
+ * dense products (the MLP's full-batch gradient and Hessian-vector product), and of the large
+ * products of tfjs-wasm's fused MLP SAM step (core/engine/sgemm_wasm.ts).
  *
  * Opt-in, through `SAM_BLAS`: a path names the library (it must load, or `loadBlas` throws);
  * `auto` tries Debian's `libopenblas0-pthread` path and, when it is missing or `--allow-ffi` does not
@@ -39,6 +40,25 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_sgemm: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_config: { parameters: [], result: "pointer" },
   openblas_get_corename: { parameters: [], result: "pointer" },
@@ -48,7 +68,17 @@ const SYMBOLS = {
   memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
 } as const;
 
-/** A loaded BLAS: row-major double-precision GEMM and the library's identity. */
+/** The sizes of a product: op(A) is m×k, op(B) k×n, C m×n. */
+export interface GemmDims {
+  /** Rows of op(A) and C. */
+  readonly m: number;
+  /** Columns of op(B) and C. */
+  readonly n: number;
+  /** Columns of op(A), rows of op(B). */
+  readonly k: number;
+}
+
+/** A loaded BLAS: row-major GEMM in double and single precision, and the library's identity. */
 export interface Blas {
   /** "OpenBLAS <version and build options>; kernel <core>; 1 thread" (part of cache keys). */
   readonly identity: string;
@@ -59,7 +89,7 @@ export interface Blas {
   dgemm(
     transA: boolean,
     transB: boolean,
-    dims: { m: number; n: number; k: number },
+    dims: GemmDims,
     alpha: number,
     a: Float64Array,
     lda: number,
@@ -67,6 +97,20 @@ export interface Blas {
     ldb: number,
     beta: number,
     c: Float64Array,
+    ldc: number,
+  ): void;
+  /** The same product in single precision (α and β rounded to float32). */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    dims: GemmDims,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
     ldc: number,
   ): void;
 }
@@ -108,6 +152,24 @@ function open(path: string): Blas {
     identity,
     dgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
       s.cblas_dgemm(
+        ROW_MAJOR,
+        transA ? TRANS : NO_TRANS,
+        transB ? TRANS : NO_TRANS,
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
+      );
+    },
+    sgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
+      s.cblas_sgemm(
         ROW_MAJOR,
         transA ? TRANS : NO_TRANS,
         transB ? TRANS : NO_TRANS,

@@ -13,12 +13,22 @@ import type { Dataset } from "./types.ts";
 import { datasetArray, datasetShape, enumField, fail } from "./validate.ts";
 import { fullBatchTensors, fusedMlpSam, hiddenForm, type MlpTensors } from "./tf_mlp_sam.ts";
 import { mlpDepth } from "./mlp.ts";
+import { type Blas, loadBlas } from "../engine/blas.ts";
+
+/** Options of {@link tfMlp}. */
+export interface TfMlpOptions {
+  /**
+   * The BLAS of the fused full-batch SAM step's products on wasm: undefined loads the process's
+   * (`SAM_BLAS`, engine/blas.ts), null keeps tf.matMul.
+   */
+  readonly blas?: Blas | null;
+}
 
 /**
  * The mlp objective from arrays z (n×d), y (n) and params.hidden = h, params.activation
  * ("tanh" | "softplus"); D = h(d + 2), M = n, with labelNoiseGrad.
  */
-export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
+export function tfMlp(dataset: Dataset, opts: TfMlpOptions = {}): Objective<TfVec, tf.Scalar> {
   const kind = "mlp";
   const [n, d] = datasetShape(dataset, "z", 2);
   const h = dataset.params.hidden;
@@ -62,6 +72,9 @@ export function tfMlp(dataset: Dataset): Objective<TfVec, tf.Scalar> {
       sigmaOne: name === "softplus" ? tf.softplus : tf.tanh,
       sigmaPrime: name === "tanh" ? (_pre, s) => tf.sub(1, tf.square(s)) : (pre) => tf.sigmoid(pre),
       unit0: unitVector(h),
+      blas: tf.getBackend() === "wasm" && opts.blas !== null
+        ? (opts.blas ?? loadBlas())
+        : undefined,
     };
   }
   /** Residuals f_k − y_k over the batch (all samples when `batch` is undefined). */

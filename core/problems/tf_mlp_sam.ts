@@ -6,7 +6,8 @@
  * - Full batch: backprop with samples along columns (h×n), the bias folded into the products as a
  *   row (column) of ones appended to zᵀ (z), so both large products, [W | b]·[zᵀ; 1ᵀ] and δ·[z | 1],
  *   are untransposed with a constant data matrix as right operand (tfjs-wasm's fast path, and its
- *   packed right operand is reused) and give gb with gW. σ is written as σ(t) = α·φ(κt) + β
+ *   packed right operand is reused) and give gb with gW; with a BLAS loaded they run as OpenBLAS
+ *   sgemm on the wasm heap (`MlpTensors.blas`). σ is written as σ(t) = α·φ(κt) + β
  *   (tanh(t) = 2·sigmoid(2t) − 1; see `HiddenForm`), κ baked into the constant, so the h×n work is
  *   one φ, the output f = α·aᵀφ + β·Σa as a reduction over the hidden units (`outputRow`), the
  *   row sums for ∇_a, and two or three elementwise passes.
@@ -21,6 +22,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../engine/types.ts";
 import type { TfVec } from "../engine/tfjs.ts";
 import { columns } from "../engine/columns.ts";
+import type { Blas } from "../engine/blas.ts";
+import { product } from "../engine/sgemm_wasm.ts";
 
 /**
  * The hidden layer as σ(t) = α·φ(κt) + β, and σ'(t)·e = γ·w from u = φ(κt) and t·e products, so
@@ -97,6 +100,8 @@ export interface MlpTensors {
   readonly e1: tf.Tensor2D;
   /** e₁ of length h. */
   readonly unit0: tf.Tensor1D;
+  /** The BLAS of the full batch's two products on wasm (engine/sgemm_wasm.ts); absent: tf.matMul. */
+  readonly blas?: Blas;
 }
 
 /**
@@ -173,7 +178,7 @@ function fullBatch(m: MlpTensors): FusedSam {
    * ∇_P L = (a⊙σ'⊙e)·[z | 1] = a⊙(w·γ[z | 1]).
    */
   const grad = (p: tf.Tensor2D, a: tf.Tensor2D) => {
-    const mPre = tf.matMul(p, zTOnes);
+    const mPre = product(p, zTOnes, m.blas);
     const u = form.phi(mPre);
     // e = 2(f − y)/n with f = α·r·f₀ + β·Σa.
     const [f0, r] = outputRow(u as tf.Tensor2D, a);
@@ -183,7 +188,7 @@ function fullBatch(m: MlpTensors): FusedSam {
     let ga = tf.mul(tf.sum(ue, 1, true), form.alpha);
     if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));
     const w = form.slopeTimes(mPre, u, e, ue) as tf.Tensor2D;
-    const gp = tf.mul(tf.matMul(w, zOnes), a) as tf.Tensor2D;
+    const gp = tf.mul(product(w, zOnes, m.blas), a) as tf.Tensor2D;
     return [gp, ga as tf.Tensor2D] as const;
   };
   return (x, _batch, lr, rho) => {

@@ -12,9 +12,12 @@ import { createStep } from "../optim/step.ts";
 import { Rng } from "../rng.ts";
 import { createF64Problem, initialPoint, makeDataset } from "./registry.ts";
 import { createTfProblem } from "./tf_registry.ts";
+import { resolveBlas } from "../engine/blas.ts";
+import { tfMlp } from "./tf_mlp.ts";
 import type { Dataset } from "./types.ts";
 
 const engine = await createTfEngine("wasm");
+const blas = resolveBlas("auto").blas;
 
 /** The objective without its fused steps: createStep then runs the generic step. */
 function generic(o: Objective<TfVec, tf.Scalar>): Objective<TfVec, tf.Scalar> {
@@ -25,9 +28,9 @@ async function run(
   dataset: Dataset,
   kind: "sam" | "1sam",
   x0: Float64Array,
-  opts: { fused: boolean; steps: number },
+  opts: { fused: boolean; steps: number; sgemm?: boolean },
 ): Promise<Float64Array> {
-  const objective = createTfProblem(dataset);
+  const objective = opts.sgemm ? tfMlp(dataset, { blas }) : createTfProblem(dataset);
   const ops = engine.ops(objective.dim);
   const obj = opts.fused ? objective : generic(objective);
   const step = createStep(ops, obj, { kind, lr: 0.05, rho: 0.1 }, new Rng(7));
@@ -74,6 +77,13 @@ for (const activation of ["tanh", "softplus"] as const) {
       const scale = exact.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       assertClose(fused, gen, { rtol: 0, atol: 2e-6 * scale, msg: "fused vs generic" });
       assertClose(fused, exact, { rtol: 0, atol: 2e-6 * scale, msg: "fused vs float64" });
+      if (blas && kind === "sam") {
+        const before = tf.memory().numTensors;
+        const sgemm = await run(dataset, kind, x0, { fused: true, steps: 10, sgemm: true });
+        assertEquals(tf.memory().numTensors, before, "no tensors left behind (sgemm)");
+        assertClose(sgemm, exact, { rtol: 0, atol: 2e-6 * scale, msg: "sgemm vs float64" });
+        assert(sgemm.some((v, i) => v !== fused[i]), "the products ran through sgemm");
+      }
       // The steps moved: the comparison is not of x0 with itself.
       assert(exact.some((v, i) => Math.abs(v - x0[i]) > 1e-3 * scale), "x moved");
     });

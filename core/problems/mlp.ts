@@ -257,6 +257,8 @@ export class MlpProblem implements F64Problem {
   // The GEMM path's per-sample × per-unit scratch (n×h each) and gathered batch rows, made on
   // first use.
   #dense?: DenseScratch;
+  /** The loops' HVP forward values at the last x (see #forwardCache). */
+  #cache?: ForwardCache;
 
   /**
    * Wraps an "mlp" data set (arrays z, y, optionally zTest, yTest; params hidden, activation).
@@ -388,27 +390,68 @@ export class MlpProblem implements F64Problem {
       this.#hvpDense(this.#blas, x, v, out, batch);
       return;
     }
+    const c = this.#forwardCache(x);
     out.fill(0);
     for (let t = 0; t < m; t++) {
       const k = batch ? batch[t] : t;
-      const row = k * d;
-      const f = this.#forward(x, z, k, true);
+      const row = k * d, base = k * h;
+      if (!c.valid[k]) {
+        c.f[k] = this.#forward(x, z, k, true);
+        c.s0.set(s0, base);
+        c.s1.set(s1, base);
+        c.s2.set(s2, base);
+        c.valid[k] = 1;
+      }
+      const f = c.f[k], cs0 = c.s0, cs1 = c.s1, cs2 = c.s2;
       let df = 0;
       for (let j = 0, wj = 0; j < h; j++, wj += d) {
         let r = v[oB + j];
         r += rowDot(v, wj, z, row, d);
         dp[j] = r;
-        df += v[oA + j] * s0[j] + x[oA + j] * s1[j] * r;
+        df += v[oA + j] * cs0[base + j] + x[oA + j] * cs1[base + j] * r;
       }
       const e = (2 / m) * (f - this.#y[k]), de = (2 / m) * df;
       for (let j = 0, wj = 0; j < h; j++, wj += d) {
-        const aj = x[oA + j];
-        out[oA + j] += de * s0[j] + e * s1[j] * dp[j];
-        const rDelta = de * aj * s1[j] + e * (v[oA + j] * s1[j] + aj * s2[j] * dp[j]);
+        const aj = x[oA + j], s1j = cs1[base + j];
+        out[oA + j] += de * cs0[base + j] + e * s1j * dp[j];
+        const rDelta = de * aj * s1j + e * (v[oA + j] * s1j + aj * cs2[base + j] * dp[j]);
         out[oB + j] += rDelta;
         rowAxpy(out, wj, rDelta, z, row, d);
       }
     }
+  }
+
+  /**
+   * The loops' per-sample forward values at x (f, σ, σ', σ''), kept while x's values stay the same:
+   * the spectral routines take many HVPs at one point (a dense Hessian is D of them), and the
+   * forward pass with its activations is most of an HVP's cost on small networks. Filled sample by
+   * sample on first use; the values are those #forward gives, so results are unchanged.
+   */
+  #forwardCache(x: Float64Array): ForwardCache {
+    const n = this.numSamples, nh = n * this.hidden;
+    let c = this.#cache;
+    if (!c) {
+      c = {
+        x: Float64Array.from(x),
+        f: new Float64Array(n),
+        s0: new Float64Array(nh),
+        s1: new Float64Array(nh),
+        s2: new Float64Array(nh),
+        valid: new Uint8Array(n),
+      };
+      this.#cache = c;
+      return c;
+    }
+    const cx = c.x;
+    for (let i = 0; i < cx.length; i++) {
+      // Object.is: −0 and NaN as values (a −0 weight gives the same products, but stay exact).
+      if (!Object.is(cx[i], x[i])) {
+        cx.set(x);
+        c.valid.fill(0);
+        break;
+      }
+    }
+    return c;
   }
 
   /** The GEMM path's scratch, and z restricted to the batch's rows (z itself for the full batch). */
@@ -617,6 +660,17 @@ export class MlpProblem implements F64Problem {
       }
     }
   }
+}
+
+/** Forward values of the loops' HVP at x: f per sample, σ, σ', σ'' per sample × unit (n×h). */
+interface ForwardCache {
+  x: Float64Array;
+  f: Float64Array;
+  s0: Float64Array;
+  s1: Float64Array;
+  s2: Float64Array;
+  /** 1 where sample k's values are filled. */
+  valid: Uint8Array;
 }
 
 /** The GEMM path's scratch: per-sample × per-unit values (n×h), outputs f (n), batch rows zb. */

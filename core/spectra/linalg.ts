@@ -72,17 +72,23 @@ export interface SymmetricEigen {
  */
 export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   if (a.length < n * n) throw new RangeError(`matrix has ${a.length} entries, need ${n * n}`);
-  const v: Float64Array[] = Array.from({ length: n }, (_, i) => a.slice(i * n, i * n + n));
+  const v: Float64Array[] = [];
+  for (let i = 0; i < n; i++) v.push(a.slice(i * n, i * n + n));
   const d = new Float64Array(n), e = new Float64Array(n);
   if (n > 0) {
     tred2(v, d, e, n);
     tql2(v, d, e, n);
   }
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i]);
-  return {
-    values: Float64Array.from(order, (i) => d[i]),
-    vectors: order.map((j) => Float64Array.from({ length: n }, (_, r) => v[r][j])),
-  };
+  // Plain loops: Float64Array.from with a mapping callback cost ~10% of a dense Φ flow.
+  const values = new Float64Array(n), vectors: Float64Array[] = [];
+  for (let c = 0; c < n; c++) {
+    const j = order[c], q = new Float64Array(n);
+    values[c] = d[j];
+    for (let r = 0; r < n; r++) q[r] = v[r][j];
+    vectors.push(q);
+  }
+  return { values, vectors };
 }
 
 /** Householder tridiagonalization: on exit v holds the orthogonal transform, d the diagonal, e the sub-diagonal. */

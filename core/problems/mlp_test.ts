@@ -109,3 +109,23 @@ Deno.test("mlp: bad fields and data sets are RangeErrors naming the field", () =
     /mlp: params.hidden must be a positive integer/,
   );
 });
+
+Deno.test("mlp: the HVP's kept forward values follow x changed in place, and any batch", () => {
+  const dataset = makeDataset(
+    { kind: "mlp", n: 6, d: 3, hidden: 4, activation: "tanh", nTest: 0 },
+    { seed: 2 },
+  );
+  const kept = createF64Problem(dataset) as MlpProblem;
+  const rng = new Rng(9);
+  const x = initialPoint(dataset, { seed: 1 }), v = rng.fillNormal(new Float64Array(x.length));
+  const out = new Float64Array(x.length), want = new Float64Array(x.length);
+  const batches = [undefined, Int32Array.of(4, 1), undefined, Int32Array.of(5)];
+  for (const [i, batch] of batches.entries()) {
+    kept.hvp(x, v, out, batch);
+    // A fresh problem has nothing kept: its HVP is the oracle.
+    (createF64Problem(dataset) as MlpProblem).hvp(x, v, want, batch);
+    assertEquals(Array.from(out), Array.from(want), `call ${i}`);
+    if (i % 2 === 1) x[i] += 0.25; // moved in place: the same array, new values
+  }
+  assert(out.some((o) => o !== 0), "non-trivial HVP");
+});

@@ -188,16 +188,22 @@ export function loopedF64Objective(
       for (let r = 0; r < runs; r++) noisy(xs[r], os[r], bs[r], ns[r]);
     };
   }
-  const fused = objective.fusedSam?.bind(objective);
-  if (fused) {
-    lifted.fusedSam = (batchSize) => {
-      const one = fused(batchSize);
-      if (!one) return undefined;
-      return (x, batch, lr, rho) => {
-        const xs = split(x), bs = parts(batch);
-        for (let r = 0; r < runs; r++) one(xs[r], bs[r], lr[r], rho[r]);
-      };
+  type Fused = Objective<Float64Array, number>["fusedSam"];
+  /** A fused step of one run, applied to each run's block with its own η and ρ. */
+  const lift = (fused: NonNullable<Fused>): Objective<
+    Float64Array,
+    Float64Array,
+    Float64Array
+  >["fusedSam"] =>
+  (batchSize) => {
+    const one = fused(batchSize);
+    if (!one) return undefined;
+    return (x, batch, lr, rho) => {
+      const xs = split(x), bs = parts(batch);
+      for (let r = 0; r < runs; r++) one(xs[r], bs[r], lr[r], rho[r]);
     };
-  }
+  };
+  if (objective.fusedSam) lifted.fusedSam = lift(objective.fusedSam.bind(objective));
+  if (objective.fusedAsc) lifted.fusedAsc = lift(objective.fusedAsc.bind(objective));
   return lifted;
 }

@@ -108,6 +108,12 @@ export interface Objective<V, S, C = number> {
    * kernels than the generic step. Agrees with the generic step up to rounding (tested).
    */
   fusedSam?(batchSize: number): ((x: V, batch: Batch, lr: C, rho: C) => void) | undefined;
+  /**
+   * A fused step of GD on L^Asc (optimizer asc-exact) for batches of `batchSize` samples, where the
+   * objective has one: x ← x − η∇L^Asc_B(x) in one call, the same arithmetic as the generic step
+   * (core/optim/step.ts), which it is tested against.
+   */
+  fusedAsc?(batchSize: number): ((x: V, batch: Batch, lr: C, rho: C) => void) | undefined;
   /** Frees engine resources held by the objective (tensors of data). */
   dispose?(): void;
 }

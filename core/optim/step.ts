@@ -239,7 +239,8 @@ export function createStep<V, S, C>(
   // The plans almost every run uses, GD/SGD, SAM/1-SAM/mini-batch SAM and GD on L^Asc (the longest
   // runs of the reproduction), get closures without the
   // general step's dispatch on the plan: the same operations in the same order (or the objective's
-  // fused SAM step, where it has one, for fewer kernels on tfjs). Once createStep
+  // fused SAM or L^Asc step, where it has one: fewer kernels on tfjs, inlined closed forms on the
+  // toy). Once createStep
   // has run more than once, V8 no longer folds the plan's constants into the shared closure code,
   // and that per-step dispatch showed as ~30% of a 4-D toy SAM step.
   let fast: ((x: V) => void) | undefined;
@@ -259,7 +260,8 @@ export function createStep<V, S, C>(
       ops.axpy(x, negLr, gt);
     };
   } else if (applied === "exact-asc" && scaling === "normalized") {
-    fast = (x) => {
+    const fused = objective.fusedAsc?.(plan.batch);
+    fast = fused ? (x) => fused(x, draw(), lr, rho) : (x) => {
       const batch = draw();
       objective.grad(x, g, batch);
       ops.setNormalized(e, g, one);

@@ -6,8 +6,18 @@
  */
 
 /** Something that happened while running a plan. */
+/**
+ * What the runner reports. A group computed as one sweep entry reports once for all its members:
+ * `id` is then a label naming the first and last member, and `members` says how many it stands for.
+ */
 export type RunEvent =
-  | { readonly type: "start"; readonly id: string; readonly key: string; readonly reason: string }
+  | {
+    readonly type: "start";
+    readonly id: string;
+    readonly key: string;
+    readonly reason: string;
+    readonly members?: number;
+  }
   | { readonly type: "wait"; readonly id: string }
   | {
     readonly type: "progress";
@@ -17,13 +27,35 @@ export type RunEvent =
     readonly note?: string;
   }
   | { readonly type: "log"; readonly id: string; readonly message: string }
-  | { readonly type: "finish"; readonly id: string; readonly key: string; readonly seconds: number }
-  | { readonly type: "reuse"; readonly id: string; readonly key: string; readonly note?: string }
+  | {
+    readonly type: "finish";
+    readonly id: string;
+    readonly key: string;
+    readonly seconds: number;
+    readonly members?: number;
+  }
+  | {
+    readonly type: "reuse";
+    readonly id: string;
+    readonly key: string;
+    readonly note?: string;
+    readonly members?: number;
+  }
   | { readonly type: "fail"; readonly id: string; readonly error: string }
   | { readonly type: "skip"; readonly id: string; readonly reason: string }
   | { readonly type: "warn"; readonly message: string }
   | { readonly type: "plan"; readonly total: number }
   | { readonly type: "info"; readonly message: string };
+
+/**
+ * The id a group's events carry: `train/x/s-seed0 … s-seed63 (64 runs)` (the last member by its
+ * last path segment), or the one member's id.
+ */
+export function groupLabel(ids: readonly string[]): string {
+  if (ids.length === 1) return ids[0];
+  const last = ids[ids.length - 1];
+  return `${ids[0]} … ${last.slice(last.lastIndexOf("/") + 1)} (${ids.length} runs)`;
+}
 
 /** Receives run events and renders them. */
 export interface Reporter {
@@ -97,7 +129,7 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
   // Overall counter, once the runner has announced the plan's size.
   let total = 0;
   let finished = 0;
-  const count = () => total > 0 ? `  [${++finished}/${total}]` : "";
+  const count = (members = 1) => total > 0 ? `  [${(finished += members)}/${total}]` : "";
 
   const progressText = (id: string, l: Live): string => {
     const t = now();
@@ -179,11 +211,17 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
         case "finish":
           live.delete(e.id);
           print(
-            `done     ${e.id}  [${shortKey(e.key)}]  in ${formatDuration(e.seconds)}${count()}`,
+            `done     ${e.id}  [${shortKey(e.key)}]  in ${formatDuration(e.seconds)}${
+              count(e.members)
+            }`,
           );
           break;
         case "reuse":
-          print(`cached   ${e.id}  [${shortKey(e.key)}]${e.note ? `  (${e.note})` : ""}${count()}`);
+          print(
+            `cached   ${e.id}  [${shortKey(e.key)}]${e.note ? `  (${e.note})` : ""}${
+              count(e.members)
+            }`,
+          );
           break;
         case "fail":
           live.delete(e.id);

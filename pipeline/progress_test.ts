@@ -1,5 +1,5 @@
 import { assertEquals } from "../testing/assert.ts";
-import { createReporter, formatDuration } from "./progress.ts";
+import { createReporter, formatDuration, groupLabel } from "./progress.ts";
 
 const KEY = "0123456789abcdef".repeat(4);
 
@@ -64,5 +64,27 @@ Deno.test("formatDuration", () => {
     "12.3 s",
     "4 min 05 s",
     "1 h 02 min",
+  ]);
+});
+
+Deno.test("a sweep reports once for its members, and the counter advances by all of them", () => {
+  let out = "";
+  const r = createReporter({ tty: false, write: (s) => out += s, now: () => 0, timer: false });
+  const ids = Array.from({ length: 64 }, (_, i) => `train/sweep/s-seed${i}`);
+  const label = groupLabel(ids);
+  assertEquals(label, "train/sweep/s-seed0 … s-seed63 (64 runs)");
+  assertEquals(groupLabel(["train/x/a"]), "train/x/a");
+  r.event({ type: "plan", total: 66 });
+  r.event({ type: "reuse", id: "dataset/sweep", key: KEY });
+  r.event({ type: "start", id: label, key: KEY, reason: "missing", members: 64 });
+  r.event({ type: "finish", id: label, key: KEY, seconds: 1, members: 64 });
+  r.event({ type: "reuse", id: "tabulate/sweep", key: KEY });
+  r.close();
+  assertEquals(out.split("\n"), [
+    "cached   dataset/sweep  [0123456789ab]  [1/66]",
+    `run      ${label}  [0123456789ab]  (missing)`,
+    `done     ${label}  [0123456789ab]  in 1.00 s  [65/66]`,
+    "cached   tabulate/sweep  [0123456789ab]  [66/66]",
+    "",
   ]);
 });

@@ -22,7 +22,7 @@ import type { StageInstance } from "./plan.ts";
 import type { InputArtifact, StageRegistry } from "./stage.ts";
 import type { PackIndex } from "./pack.ts";
 import { type Executor, inProcessExecutor } from "./executor.ts";
-import { type Reporter, shortKey } from "./progress.ts";
+import { groupLabel, type Reporter, shortKey } from "./progress.ts";
 import type { Json } from "./config.ts";
 
 /** Status words of an instance. */
@@ -558,9 +558,12 @@ export class Runner {
       const kind = this.registry[jobs[0].inst.kind];
       await slots.acquire(jobs.reduce((s, j) => s + (kind.cost?.(j.inst.params) ?? 0), 0));
       let lock: { release(): void } | undefined;
+      // A sweep reports once for all its members (a 10 000-run sweep would print 20 000 lines).
+      const label = groupLabel(jobs.map((j) => j.inst.id));
+      const members = jobs.length > 1 ? jobs.length : undefined;
       try {
         lock = await this.cache.lock(entry, () => {
-          for (const j of jobs) this.reporter.event({ type: "wait", id: j.inst.id });
+          this.reporter.event({ type: "wait", id: label });
         });
         if (!jobs.some((j) => j.forced)) {
           // Another process may have finished it while we waited for the lock.
@@ -578,15 +581,14 @@ export class Runner {
                 entry,
                 jobs[0].c,
                 again.members.get(entry)!,
-                note,
+                { note },
               ),
             ];
           }
         }
         const tmp = await this.cache.begin(entry);
-        for (const j of jobs) {
-          this.reporter.event({ type: "start", id: j.inst.id, key: j.key, reason: j.reason });
-        }
+        const reason = [...new Set(jobs.map((j) => j.reason))].join("; ");
+        this.reporter.event({ type: "start", id: label, key: entry, reason, members });
         const started = new Date();
         const t = performance.now();
         const part = (i: number) => ({
@@ -595,7 +597,6 @@ export class Runner {
           inputs: inputArtifacts(jobs[i].inst, jobs[i].upstream, this.cache),
           outDir: tmp,
         });
-        const ids = jobs.map((j) => j.inst.id);
         let packed: PackIndex | undefined;
         try {
           packed = await executor.run({
@@ -606,11 +607,9 @@ export class Runner {
               : {}),
           }, {
             progress: (done, total, note) => {
-              for (const id of ids) {
-                this.reporter.event({ type: "progress", id, done, total, note });
-              }
+              this.reporter.event({ type: "progress", id: label, done, total, note });
             },
-            log: (message) => this.reporter.event({ type: "log", id: ids[0], message }),
+            log: (message) => this.reporter.event({ type: "log", id: label, message }),
           });
         } catch (e) {
           await this.cache.abort(tmp);
@@ -623,19 +622,19 @@ export class Runner {
           finished: new Date().toISOString(),
           seconds,
         };
-        const members = jobs.map((j) => ({ ...j.c, key: j.key }));
+        const records = jobs.map((j) => ({ ...j.c, key: j.key }));
         const manifests = sweep
           ? await this.cache.commitSweep(entry, tmp, {
             group: sweep.group,
-            members,
+            members: records,
             packed: packed ?? {},
             timings,
           })
           : [await this.cache.commit(entry, tmp, { ...jobs[0].c, timings })];
-        if (sweep) this.cache.writeSweepIndex(entry, sweep.group, members);
+        if (sweep) this.cache.writeSweepIndex(entry, sweep.group, records);
         else await this.cache.writeIndex(entry, jobs[0].c);
+        this.reporter.event({ type: "finish", id: label, key: entry, seconds, members });
         jobs.forEach((j, i) => {
-          this.reporter.event({ type: "finish", id: j.inst.id, key: j.key, seconds });
           summary.ran.push(j.inst.id);
           out[i] = { manifest: manifests[i], dir: this.cache.dirOf(manifests[i]), ran: true };
           summary.outcomes.set(j.inst.id, out[i]!);
@@ -675,14 +674,17 @@ export class Runner {
     return { ...summary, seconds: (performance.now() - t0) / 1000 };
   }
 
-  /** Records an instance as reused; a sweep's members are tidied and indexed by `reusedSweep`. */
+  /**
+   * Records an instance as reused; a sweep's members are tidied, indexed and announced (one line
+   * for the group) by `reusedSweep`.
+   */
   private async reused(
     summary: RunSummary,
     inst: StageInstance,
     key: string,
     c: KeyComponents,
     manifest: Manifest,
-    note?: string,
+    opts: { note?: string; announce?: boolean } = {},
   ): Promise<Outcome> {
     if (manifest.sweep === undefined) {
       const untidy = await this.cache.tidy(key);
@@ -690,7 +692,9 @@ export class Runner {
       await this.cache.writeIndex(key, c);
     }
     summary.reused.push(inst.id);
-    this.reporter.event({ type: "reuse", id: inst.id, key, note });
+    if (opts.announce ?? true) {
+      this.reporter.event({ type: "reuse", id: inst.id, key, note: opts.note });
+    }
     const outcome = { manifest, dir: this.cache.dirOf(manifest), ran: false };
     summary.outcomes.set(inst.id, outcome);
     return outcome;
@@ -707,8 +711,17 @@ export class Runner {
     const untidy = await this.cache.tidy(sweep.key);
     if (untidy) this.reporter.event({ type: "warn", message: untidy });
     this.cache.writeSweepIndex(sweep.key, sweep.group, jobs.map((j) => ({ ...j.c, key: j.key })));
+    this.reporter.event({
+      type: "reuse",
+      id: groupLabel(jobs.map((j) => j.inst.id)),
+      key: sweep.key,
+      note,
+      members: jobs.length > 1 ? jobs.length : undefined,
+    });
     return await Promise.all(
-      jobs.map((j) => this.reused(summary, j.inst, j.key, j.c, members.get(j.key)!, note)),
+      jobs.map((j) =>
+        this.reused(summary, j.inst, j.key, j.c, members.get(j.key)!, { note, announce: false })
+      ),
     );
   }
 }

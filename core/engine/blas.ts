@@ -20,45 +20,20 @@ const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
 
+/** The layout and transposition arguments that open every GEMM call. */
+function order(transA: boolean, transB: boolean): [number, number, number] {
+  return [ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS];
+}
+
+/** The FFI signature of cblas_dgemm ("f64") or cblas_sgemm ("f32"). */
+function gemmSymbol<T extends "f64" | "f32">(real: T) {
+  const i = "i32", p = "buffer";
+  return { parameters: [i, i, i, i, i, i, real, p, i, p, i, real, p, i], result: "void" } as const;
+}
+
 const SYMBOLS = {
-  cblas_dgemm: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f64",
-      "buffer",
-      "i32",
-      "buffer",
-      "i32",
-      "f64",
-      "buffer",
-      "i32",
-    ],
-    result: "void",
-  },
-  cblas_sgemm: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "buffer",
-      "i32",
-      "buffer",
-      "i32",
-      "f32",
-      "buffer",
-      "i32",
-    ],
-    result: "void",
-  },
+  cblas_dgemm: gemmSymbol("f64"),
+  cblas_sgemm: gemmSymbol("f32"),
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_config: { parameters: [], result: "pointer" },
   openblas_get_corename: { parameters: [], result: "pointer" },
@@ -151,40 +126,10 @@ function open(path: string): Blas {
   return {
     identity,
     dgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
-      s.cblas_dgemm(
-        ROW_MAJOR,
-        transA ? TRANS : NO_TRANS,
-        transB ? TRANS : NO_TRANS,
-        m,
-        n,
-        k,
-        alpha,
-        a,
-        lda,
-        b,
-        ldb,
-        beta,
-        c,
-        ldc,
-      );
+      s.cblas_dgemm(...order(transA, transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
     sgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
-      s.cblas_sgemm(
-        ROW_MAJOR,
-        transA ? TRANS : NO_TRANS,
-        transB ? TRANS : NO_TRANS,
-        m,
-        n,
-        k,
-        alpha,
-        a,
-        lda,
-        b,
-        ldb,
-        beta,
-        c,
-        ldc,
-      );
+      s.cblas_sgemm(...order(transA, transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
   };
 }

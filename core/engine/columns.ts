@@ -7,31 +7,23 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { ensureWasmKernel, type WasmKernelBody } from "./wasm_kernel.ts";
 
 const KERNEL = "SamColumns";
 
-/** Registers the wasm kernel once (the registry is global to tfjs). */
-function ensureKernel(): void {
-  if (tf.getKernel(KERNEL, "wasm")) return;
-  tf.registerKernel({
-    kernelName: KERNEL,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const x = inputs.x as tf.TensorInfo;
-      const { begin, size } = attrs as unknown as { begin: number; size: number };
-      const wasm = backend as BackendWasm;
-      const [rows, cols] = x.shape;
-      const out = wasm.makeOutput([rows, size], "float32");
-      // Views taken after the allocation, which may grow (and so detach) the heap.
-      const src = wasm.typedArrayFromHeap(x), dst = wasm.typedArrayFromHeap(out);
-      for (let r = 0; r < rows; r++) {
-        dst.set(src.subarray(r * cols + begin, r * cols + begin + size), r * size);
-      }
-      return out;
-    },
-  });
-}
+/** Each row's block, copied within the heap. */
+const copyColumns: WasmKernelBody = (inputs, attrs, wasm) => {
+  const x = inputs.x as tf.TensorInfo;
+  const { begin, size } = attrs as unknown as { begin: number; size: number };
+  const [rows, cols] = x.shape;
+  const out = wasm.makeOutput([rows, size], "float32");
+  // Views taken after the allocation, which may grow (and so detach) the heap.
+  const src = wasm.typedArrayFromHeap(x), dst = wasm.typedArrayFromHeap(out);
+  for (let r = 0; r < rows; r++) {
+    dst.set(src.subarray(r * cols + begin, r * cols + begin + size), r * size);
+  }
+  return out;
+};
 
 /** Columns `begin … begin + size − 1` of the float32 matrix `x` as a new [rows, size] tensor. */
 export function columns(x: tf.Tensor2D, begin: number, size: number): tf.Tensor2D {
@@ -42,6 +34,6 @@ export function columns(x: tf.Tensor2D, begin: number, size: number): tf.Tensor2
   if (tf.getBackend() !== "wasm" || x.dtype !== "float32") {
     return tf.slice(x, [0, begin], [rows, size]);
   }
-  ensureKernel();
+  ensureWasmKernel(KERNEL, copyColumns);
   return tf.engine().runKernel(KERNEL, { x }, { begin, size }) as tf.Tensor2D;
 }

@@ -7,30 +7,22 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "./blas.ts";
+import { ensureWasmKernel, type WasmKernelBody } from "./wasm_kernel.ts";
 
 const KERNEL = "SamSgemm";
 
-/** Registers the wasm kernel once (the registry is global to tfjs). */
-function ensureKernel(): void {
-  if (tf.getKernel(KERNEL, "wasm")) return;
-  tf.registerKernel({
-    kernelName: KERNEL,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const a = inputs.a as tf.TensorInfo, b = inputs.b as tf.TensorInfo;
-      const blas = (attrs as unknown as { blas: Blas }).blas;
-      const wasm = backend as BackendWasm;
-      const [m, k] = a.shape, n = b.shape[1];
-      const out = wasm.makeOutput([m, n], "float32");
-      // Views taken after the allocation, which may grow (and so detach) the heap.
-      const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-      blas.sgemm(false, false, { m, n, k }, 1, view(a), k, view(b), n, 0, view(out), n);
-      return out;
-    },
-  });
-}
+/** C = A·B by the `blas` attribute's sgemm, on the heap views of A, B and the new C. */
+const multiply: WasmKernelBody = (inputs, attrs, wasm) => {
+  const a = inputs.a as tf.TensorInfo, b = inputs.b as tf.TensorInfo;
+  const blas = (attrs as unknown as { blas: Blas }).blas;
+  const [m, k] = a.shape, n = b.shape[1];
+  const out = wasm.makeOutput([m, n], "float32");
+  // Views taken after the allocation, which may grow (and so detach) the heap.
+  const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+  blas.sgemm(false, false, { m, n, k }, 1, view(a), k, view(b), n, 0, view(out), n);
+  return out;
+};
 
 /**
  * a·b for float32 matrices a (m×k) and b (k×n): by `blas`'s sgemm when one is given and tfjs's
@@ -43,7 +35,7 @@ export function product(a: tf.Tensor2D, b: tf.Tensor2D, blas?: Blas): tf.Tensor2
   if (!blas || tf.getBackend() !== "wasm" || a.dtype !== "float32" || b.dtype !== "float32") {
     return tf.matMul(a, b);
   }
-  ensureKernel();
+  ensureWasmKernel(KERNEL, multiply);
   return tf.engine().runKernel(
     KERNEL,
     { a, b },

@@ -96,8 +96,7 @@ export const datasetStage: StageKind = {
   async run(ctx) {
     const ds = await buildDataset(ctx.params);
     await writeDataset(ctx, ds);
-    ctx.log(
-      `${ds.kind}: ${Object.entries(ds.shapes).map(([k, s]) => `${k}[${s.join("×")}]`).join(" ")}`,
-    );
+    const arrays = Object.entries(ds.shapes).map(([k, s]) => `${k}[${s.join("×")}]`).join(" ");
+    ctx.log(`${ds.kind}: ${arrays || "no arrays (defined by its params)"}`);
   },
 };

@@ -237,12 +237,11 @@ export function createStep<V, S, C>(
   };
 
   // The plans almost every run uses, GD/SGD, SAM/1-SAM/mini-batch SAM and GD on L^Asc (the longest
-  // runs of the reproduction), get closures without the
-  // general step's dispatch on the plan: the same operations in the same order (or the objective's
-  // fused SAM or L^Asc step, where it has one: fewer kernels on tfjs, inlined closed forms on the
-  // toy). Once createStep
-  // has run more than once, V8 no longer folds the plan's constants into the shared closure code,
-  // and that per-step dispatch showed as ~30% of a 4-D toy SAM step.
+  // runs of the reproduction), get closures without the general step's dispatch on the plan: the
+  // same operations in the same order, or the objective's fused SAM or L^Asc step where it has one
+  // (fewer kernels on tfjs, inlined closed forms on the toy). Once createStep has run more than
+  // once, V8 no longer folds the plan's constants into the shared closure code, and that per-step
+  // dispatch showed as ~30% of a 4-D toy SAM step.
   let fast: ((x: V) => void) | undefined;
   if (applied === "perturbed" && scaling === "none") {
     fast = (x) => {

@@ -586,9 +586,14 @@ async function execute(
       `${await verdictLine(`${resultsDir}/claims.csv`)}; report: ${resultsDir}/report.html\n`,
     );
   }
+  // A group's members failed with one error: it is printed once, under the group's label.
+  const printed = new Set<Error>();
   for (const f of summary.failed) {
-    if (f.error instanceof PipelineError) ctx.writeErr(`${f.id} failed: ${f.error.message}\n`);
-    else ctx.writeErr(`\n${f.id} failed:\n${f.error.stack ?? f.error.message}\n`);
+    if (printed.has(f.error)) continue;
+    printed.add(f.error);
+    const id = f.group ?? f.id;
+    if (f.error instanceof PipelineError) ctx.writeErr(`${id} failed: ${f.error.message}\n`);
+    else ctx.writeErr(`\n${id} failed:\n${f.error.stack ?? f.error.message}\n`);
   }
   if (summary.failed.length > 0 || summary.skipped.length > 0) return 1;
   if (marker !== undefined) {

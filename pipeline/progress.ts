@@ -41,8 +41,18 @@ export type RunEvent =
     readonly note?: string;
     readonly members?: number;
   }
-  | { readonly type: "fail"; readonly id: string; readonly error: string }
-  | { readonly type: "skip"; readonly id: string; readonly reason: string }
+  | {
+    readonly type: "fail";
+    readonly id: string;
+    readonly error: string;
+    readonly members?: number;
+  }
+  | {
+    readonly type: "skip";
+    readonly id: string;
+    readonly reason: string;
+    readonly members?: number;
+  }
   | { readonly type: "warn"; readonly message: string }
   | { readonly type: "plan"; readonly total: number }
   | { readonly type: "info"; readonly message: string };
@@ -225,10 +235,10 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
           break;
         case "fail":
           live.delete(e.id);
-          print(`FAILED   ${e.id}: ${e.error}${count()}`);
+          print(`FAILED   ${e.id}: ${e.error}${count(e.members)}`);
           break;
         case "skip":
-          print(`skipped  ${e.id}  (${e.reason})${count()}`);
+          print(`skipped  ${e.id}  (${e.reason})${count(e.members)}`);
           break;
         case "warn":
           print(`warning: ${e.message}`);

@@ -66,8 +66,11 @@ export interface RunSummary {
   readonly ran: string[];
   /** Ids reused from the cache. */
   readonly reused: string[];
-  /** Ids whose stage threw, with the error. */
-  readonly failed: { id: string; error: Error }[];
+  /**
+   * Ids whose stage threw, with the error; the members of a group that failed together share one
+   * error and carry the group's label (see progress.ts `groupLabel`).
+   */
+  readonly failed: { id: string; error: Error; group?: string }[];
   /** Ids not run because an upstream instance failed. */
   readonly skipped: string[];
   /** Finished instances by id. */
@@ -75,6 +78,8 @@ export interface RunSummary {
   /** Wall-clock seconds of the whole run. */
   readonly seconds: number;
 }
+
+const SKIP_REASON = "an upstream stage failed";
 
 /** Options for {@linkcode Runner}. */
 export interface RunnerOptions {
@@ -447,7 +452,10 @@ export class Runner {
       const ups = await Promise.all(upIds.map((id) => promises.get(id)!));
       if (ups.some((u) => u === null)) {
         summary.skipped.push(inst.id);
-        this.reporter.event({ type: "skip", id: inst.id, reason: "an upstream stage failed" });
+        // A group's skipped members are reported together when the group settles.
+        const group = inst.group === undefined ? undefined : groups.get(inst.group);
+        if (group) group.skipped.push(inst.id);
+        else this.reporter.event({ type: "skip", id: inst.id, reason: SKIP_REASON });
         return null;
       }
       const upstream = new Map(upIds.map((id, i) => [id, ups[i]!.manifest]));
@@ -466,20 +474,38 @@ export class Runner {
       if (!forced) {
         read = await this.cache.read(key);
         if (read.ok) return await this.reused(summary, inst, key, c, read.manifest);
-        if (opts.mustReuse?.has(inst.id)) return mustReuseFailed(inst, read.reason);
+        if (opts.mustReuse?.has(inst.id)) return mustReuseFailed([inst], read.reason)[0];
       }
       const reason = await why({ inst, c, key, forced, upstreamOnly }, { known: read });
       return (await compute([{ inst, key, c, forced, reason, upstream }]))[0];
     };
 
-    const mustReuseFailed = (inst: StageInstance, cause: string): null => {
-      const error = new PipelineError(
-        `${inst.id} is not in the cache ${this.cache.dir} (${cause}); compute it first ` +
-          `(deno task stage ${inst.id}, or deno task reproduce --only ${inst.id})`,
+    /** Records instances as failed with one error, reported once (a group's members together). */
+    const failTogether = (insts: readonly StageInstance[], error: Error): null[] => {
+      const group = insts.length > 1 ? groupLabel(insts.map((i) => i.id)) : undefined;
+      for (const inst of insts) summary.failed.push({ id: inst.id, error, group });
+      this.reporter.event({
+        type: "fail",
+        id: group ?? insts[0].id,
+        error: error.message,
+        members: group ? insts.length : undefined,
+      });
+      return insts.map(() => null);
+    };
+
+    /** Fails instances that had to be reused (`stage`'s upstream) but are not in the cache. */
+    const mustReuseFailed = (insts: readonly StageInstance[], cause: string): null[] => {
+      const what = insts.length > 1 ? `the group of ${insts.length} runs is` : `${insts[0].id} is`;
+      const first = insts[0].id;
+      const how = insts.length > 1
+        ? `deno task stage ${first} computes its whole group, or deno task reproduce --only ${first}`
+        : `deno task stage ${first}, or deno task reproduce --only ${first}`;
+      return failTogether(
+        insts,
+        new PipelineError(
+          `${what} not in the cache ${this.cache.dir} (${cause}); compute it first (${how})`,
+        ),
       );
-      summary.failed.push({ id: inst.id, error });
-      this.reporter.event({ type: "fail", id: inst.id, error: error.message });
-      return null;
     };
 
     /** The one-line reason an instance runs (and a warning when its entry is corrupt). */
@@ -524,8 +550,9 @@ export class Runner {
         return await this.reusedSweep(summary, { key: sk, group }, joined, read.members);
       }
       if (read && joined.every((j) => opts.mustReuse?.has(j.inst.id))) {
-        return joined.map((j) =>
-          mustReuseFailed(j.inst, read.ok ? "not in its sweep" : read.reason)
+        return mustReuseFailed(
+          joined.map((j) => j.inst),
+          read.ok ? "not in its sweep" : read.reason,
         );
       }
       const jobs: Pending[] = [];
@@ -549,10 +576,10 @@ export class Runner {
       sweep?: { key: string; group: string },
     ): Promise<(Outcome | null)[]> => {
       const out: (Outcome | null)[] = jobs.map(() => null);
-      const fail = (i: number, e: unknown) => {
+      /** Fails the jobs not yet finished, with one report. */
+      const fail = (e: unknown) => {
         const error = e instanceof Error ? e : new Error(String(e));
-        summary.failed.push({ id: jobs[i].inst.id, error });
-        this.reporter.event({ type: "fail", id: jobs[i].inst.id, error: error.message });
+        failTogether(jobs.filter((_, i) => out[i] === null).map((j) => j.inst), error);
       };
       const entry = sweep?.key ?? jobs[0].key;
       const kind = this.registry[jobs[0].inst.kind];
@@ -587,7 +614,8 @@ export class Runner {
           }
         }
         const tmp = await this.cache.begin(entry);
-        const reason = [...new Set(jobs.map((j) => j.reason))].join("; ");
+        // The members' reasons, each part once ("missing; computed with its group").
+        const reason = [...new Set(jobs.flatMap((j) => j.reason.split("; ")))].join("; ");
         this.reporter.event({ type: "start", id: label, key: entry, reason, members });
         const started = new Date();
         const t = performance.now();
@@ -613,7 +641,7 @@ export class Runner {
           });
         } catch (e) {
           await this.cache.abort(tmp);
-          jobs.forEach((_, i) => fail(i, e));
+          fail(e);
           return out;
         }
         const seconds = (performance.now() - t) / 1000;
@@ -641,7 +669,7 @@ export class Runner {
         });
         return out;
       } catch (e) {
-        jobs.forEach((_, i) => out[i] === null && fail(i, e));
+        fail(e);
         return out;
       } finally {
         lock?.release();
@@ -650,15 +678,28 @@ export class Runner {
     };
 
     // Groups whose kind computes them together: the members still to arrive, and those waiting.
-    const groups = new Map<string, { waiting: Set<string>; joined: (Pending & Joined)[] }>();
+    const groups = new Map<
+      string,
+      { waiting: Set<string>; joined: (Pending & Joined)[]; skipped: string[] }
+    >();
     for (const [id, members] of sweepGroups(plan, this.registry)) {
-      groups.set(id, { waiting: new Set(members.map((m) => m.id)), joined: [] });
+      groups.set(id, { waiting: new Set(members.map((m) => m.id)), joined: [], skipped: [] });
     }
     const order = new Map(plan.map((s, i) => [s.id, i]));
     /** Marks a member as arrived (joined, failed or skipped); the last one starts the sweep. */
     const settle = (inst: StageInstance) => {
       const g = inst.group === undefined ? undefined : groups.get(inst.group);
-      if (!g || !g.waiting.delete(inst.id) || g.waiting.size > 0 || g.joined.length === 0) return;
+      if (!g || !g.waiting.delete(inst.id) || g.waiting.size > 0) return;
+      if (g.skipped.length > 0) {
+        const members = g.skipped.length > 1 ? g.skipped.length : undefined;
+        this.reporter.event({
+          type: "skip",
+          id: groupLabel(g.skipped),
+          reason: SKIP_REASON,
+          members,
+        });
+      }
+      if (g.joined.length === 0) return;
       const joined = g.joined.splice(0).sort((a, b) =>
         order.get(a.inst.id)! - order.get(b.inst.id)!
       );

@@ -182,3 +182,44 @@ Deno.test("runs axis: an entry sweeping more than seed, lr, rho and sigma, or a 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runs axis: a group missing from the cache, or skipped, is reported once for its runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/x.yaml`, F64);
+    const group = "train/toy/axis-rho0.02-seed0 … axis-rho0.05-seed1 (4 runs)";
+    const lines = (out: string, start: string) =>
+      out.split("\n").filter((l) => l.startsWith(start));
+    // Nothing cached: the data set fails, and the group's runs are skipped in one line.
+    const bare = await cliOn(dir, "stage", "tabulate/toy", "--results-dir", `${dir}/r`);
+    assertEquals(bare.code, 1, bare.out);
+    assertEquals(lines(bare.out, "skipped  train/toy/axis"), [
+      `skipped  ${group}  (an upstream stage failed)  [9/10]`,
+    ]);
+    assertEquals(lines(bare.out, "skipped  train/toy/solo").length, 4, bare.out);
+    assert(bare.out.includes("failed 1, skipped 9"), bare.out);
+    // The data set cached, the runs not: the group fails in one line, and is printed once after.
+    const made = await cliOn(
+      dir,
+      "reproduce",
+      "--only",
+      "dataset/toy",
+      "--results-dir",
+      `${dir}/r`,
+    );
+    assertEquals(made.code, 0, made.out);
+    const { code, out } = await cliOn(dir, "stage", "tabulate/toy", "--results-dir", `${dir}/r`);
+    assertEquals(code, 1, out);
+    const failed = lines(out, "FAILED   train/toy/axis");
+    assertEquals(failed.length, 1, out);
+    assert(failed[0].startsWith(`FAILED   ${group}: the group of 4 runs is not in the cache`), out);
+    assert(
+      failed[0].includes("deno task stage train/toy/axis-rho0.02-seed0 computes its whole group"),
+    );
+    assertEquals(lines(out, `${group} failed: `).length, 1, out);
+    assertEquals(lines(out, "FAILED   train/toy/solo").length, 4, out);
+    assert(out.includes("failed 8, skipped 1"), out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { probeWebGpu } from "../core/engine/backend.ts";
-import { blasStatus, loadBlas } from "../core/engine/blas.ts";
+import { type Blas, blasStatus, loadBlas } from "../core/engine/blas.ts";
 import { f64Engine } from "../core/engine/f64.ts";
 import { createTfEngine } from "../core/engine/tfjs.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
@@ -66,6 +66,8 @@ export interface RunOptions {
   readonly interleave?: boolean;
   /** Progress and notices (default: nothing). */
   readonly log?: (line: string) => void;
+  /** The OpenBLAS of the `wasm-sgemm` rows (default: the process's, as `SAM_BLAS` says). */
+  readonly sgemm?: Blas;
 }
 
 const SCRIPTS: Record<BaselineProgram, string> = {
@@ -100,7 +102,12 @@ function programsFor(kind: string): BaselineProgram[] {
 }
 
 /** What our engines run on, for the blas column. */
-function oursBlas(backend: BenchBackend, kind: string, extra: Record<string, string>): string {
+function oursBlas(
+  backend: BenchBackend,
+  kind: string,
+  extra: Record<string, string>,
+  sgemm?: Blas,
+): string {
   switch (backend) {
     case "f64": {
       const blas = loadBlas();
@@ -114,7 +121,7 @@ function oursBlas(backend: BenchBackend, kind: string, extra: Record<string, str
       return `XNNPACK in tfjs-backend-wasm (${extra.wasm ?? "simd"}), 1 thread`;
     case "wasm-sgemm":
       return `${oursBlas("wasm", kind, extra)}; the fused step's two products per gradient: ` +
-        `${loadBlas()?.identity}, sgemm via FFI`;
+        `${sgemm?.identity}, sgemm via FFI`;
     case "webgpu":
       return `WebGPU: ${extra.webgpu ?? "adapter"}`;
   }
@@ -153,6 +160,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   const selected = (w: string, b: string, op: string) => !only || only.test(`${w}/${b}/${op}`);
   const maxCallMs = opts.maxCallMs ?? (quick ? 2_000 : 5_000);
   const gpu = await probeWebGpu();
+  const sgemm = opts.sgemm ?? loadBlas();
   const extra: Record<string, string> = {};
   if (gpu.available) extra.webgpu = gpu.description;
 
@@ -311,7 +319,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         }
         // Plain wasm keeps tfjs's products even with SAM_BLAS set (as the bench task does).
         const objective = createTfProblem(inst.dataset, {
-          blas: backend === "wasm-sgemm" ? loadBlas() : null,
+          blas: backend === "wasm-sgemm" ? sgemm : null,
         });
         timed = await measure(inst, engine.ops(objective.dim), objective, mopts);
         objective.dispose?.();
@@ -325,7 +333,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
     for (const [pi, plan] of plans.entries()) {
       const inst = instances[pi], w = plan.workload;
       const backends = plan.backends.filter(({ backend }) => {
-        if (backend === "wasm-sgemm" && !loadBlas()) {
+        if (backend === "wasm-sgemm" && !sgemm) {
           log(`${w.id}/wasm-sgemm: skipped (BLAS ${blasStatus()})`);
           return false;
         }
@@ -407,7 +415,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
           gflops: gflop / s.median * 1e3,
           rooflineGflops: rooflineOf(m.inst.workload.id, "numpy", 1, dtype),
           loadAvg: median(m.loads.get(t.operation) ?? []),
-          blas: oursBlas(m.backend, m.inst.dataset.kind, extra),
+          blas: oursBlas(m.backend, m.inst.dataset.kind, extra, sgemm),
           baseline: one?.s.label ?? "",
           baselineMs: one?.ms ?? NaN,
           ratio: one?.ratio ?? NaN,

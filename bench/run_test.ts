@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { findPython } from "./baselines.ts";
 import { CSV_COLUMNS, relDiff, summarize, toCsv } from "./harness.ts";
 import { runBench } from "./run.ts";
+import { resolveBlas } from "../core/engine/blas.ts";
 
 Deno.test("summarize: median of odd and even counts, min, max", () => {
   assertEquals(summarize([3, 1, 2]), { median: 2, min: 1, max: 3 });
@@ -102,4 +103,26 @@ Deno.test("bench interleaved: two tfjs backends alternate rounds and each comput
     // float32 steps against the float64 reference.
     assert(r.relDiff < 1e-4, `${r.backend} ${r.operation}: rel diff ${r.relDiff}`);
   }
+});
+
+Deno.test({
+  name: "bench wasm-sgemm: the fused SAM step with OpenBLAS products, beside plain wasm",
+  ignore: !resolveBlas("auto").blas,
+  async fn() {
+    const sgemm = resolveBlas("auto").blas!;
+    const rows = await runBench({
+      quick: true,
+      only: "^mlp-5\\.1/(wasm|wasm-sgemm)/sam$",
+      baselines: false,
+      sgemm,
+    });
+    assertEquals(rows.map((r) => r.backend), ["wasm", "wasm-sgemm"]);
+    const [plain, fast] = rows;
+    assert(!plain.blas.includes("sgemm"), plain.blas);
+    assert(fast.blas.includes(`${sgemm.identity}, sgemm via FFI`), fast.blas);
+    for (const r of rows) {
+      // float32 steps against the float64 reference.
+      assert(r.relDiff < 1e-4, `${r.backend}: rel diff ${r.relDiff}`);
+    }
+  },
 });

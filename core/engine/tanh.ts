@@ -1,7 +1,7 @@
 /**
- * A float64 tanh for the f64 engine's GEMM path: V8's Math.tanh costs 10–30 ns per call here,
- * which made the activation pass of the dense MLP (n·h values, twice per SAM step) slower than its
- * matrix products. This one is inlinable arithmetic: tanh x = E/(E + 2) with E = expm1(2x), and
+ * A float64 tanh for the f64 engine's MLPs (the two-layer network's GEMM path, every pass of the
+ * three-layer network): V8's Math.tanh costs 10–30 ns per call here, which made the activation pass
+ * of the dense MLP (n·h values, twice per SAM step) slower than its matrix products. This one is inlinable arithmetic: tanh x = E/(E + 2) with E = expm1(2x), and
  * expm1(y) = 2ᵏ·expm1(r) + (2ᵏ − 1) for y = k·ln2 + r, |r| ≤ ln2/2, expm1(r) by its Taylor series
  * to r¹⁴ (remainder below 1e-17). No cancellation: for k = 0 the series is the result itself, for
  * |k| ≥ 1 the two terms add with |2ᵏ − 1| ≥ ½. Within a few ulps of Math.tanh (tested), and the

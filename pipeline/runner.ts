@@ -482,6 +482,7 @@ export class Runner {
 
     /** Records instances as failed with one error, reported once (a group's members together). */
     const failTogether = (insts: readonly StageInstance[], error: Error): null[] => {
+      if (insts.length === 0) return [];
       const group = insts.length > 1 ? groupLabel(insts.map((i) => i.id)) : undefined;
       for (const inst of insts) summary.failed.push({ id: inst.id, error, group });
       this.reporter.event({

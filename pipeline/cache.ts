@@ -22,6 +22,7 @@
 import {
   canonicalJson,
   canonicalJsonOnce,
+  digestOnce,
   type FileHash,
   hashDir,
   listFiles,
@@ -156,7 +157,10 @@ export interface Lock {
 /** What a key's leftovers say about it: a writer holds its lock now, or one died mid-write. */
 export type Leftover = "running" | "incomplete" | null;
 
-/** Computes the cache key (SHA-256 hex) of an instance from its components. */
+/**
+ * Computes the cache key (SHA-256 hex) of an instance from its components; the sources enter
+ * through their digest ({@linkcode digestOnce}).
+ */
 export async function cacheKey(c: KeyComponents): Promise<string> {
   const inputs: Record<string, unknown> = {};
   for (const [role, refs] of Object.entries(c.inputs)) {
@@ -168,7 +172,7 @@ export async function cacheKey(c: KeyComponents): Promise<string> {
     version: c.version,
     params: c.params,
     inputs,
-    sources: c.sources,
+    sources: digestOnce(c.sources),
     runtime: c.runtime,
   }));
 }
@@ -188,7 +192,18 @@ function shared(c: KeyComponents & { key?: string }): SharedComponents {
 function sameShared(a: SharedComponents, b: SharedComponents): boolean {
   const same = (x: unknown, y: unknown) => x === y || canonicalJsonOnce(x) === canonicalJsonOnce(y);
   return a.kind === b.kind && a.version === b.version && same(a.sources, b.sources) &&
-    same(a.runtime, b.runtime) && same(a.inputs, b.inputs);
+    same(a.runtime, b.runtime) && sameInputs(a.inputs, b.inputs);
+}
+
+/** Whether two instances read the same upstream entries (an entry's key covers its params). */
+function sameInputs(a: KeyComponents["inputs"], b: KeyComponents["inputs"]): boolean {
+  const roles = Object.keys(a);
+  if (roles.length !== Object.keys(b).length) return false;
+  return roles.every((role) => {
+    const x = a[role], y = b[role];
+    return y !== undefined && x.length === y.length &&
+      x.every((r, i) => r.id === y[i].id && r.key === y[i].key && r.hash === y[i].hash);
+  });
 }
 
 const KEY_RE = /^[0-9a-f]{64}$/;

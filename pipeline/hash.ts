@@ -33,14 +33,21 @@ function canonicalize(value: unknown, path: string): unknown {
 const serialized = new WeakMap<object, string>();
 
 /**
- * {@linkcode canonicalJson} for values never mutated once they enter a key: each object and array
- * is serialized once per process and reused wherever it appears again (a sweep's members share
- * their group's values, every instance of a kind shares its sources), so 10⁴ keys do not
- * re-serialize the same values 10⁴ times. The same string as `canonicalJson`.
+ * {@linkcode canonicalJson} that memoizes frozen objects and arrays (see {@linkcode deepFreeze}):
+ * each is serialized once per process and reused wherever it appears again (a sweep's members
+ * share their group's values, every instance of a kind shares its sources), so 10⁴ keys do not
+ * re-serialize the same values 10⁴ times. Only frozen values are memoized: they cannot change
+ * under the memo, and the fresh objects a key is assembled from would only fill the WeakMap
+ * (its growth cost more than their serialization). The same string as `canonicalJson`.
  */
 export function canonicalJsonOnce(value: unknown): string {
+  // Finite numbers and strings directly: what canonicalJson gives them (JSON writes a finite
+  // number as ToString does, and −0 as 0).
+  if (typeof value === "number" && Number.isFinite(value)) return value === 0 ? "0" : `${value}`;
+  if (typeof value === "string") return JSON.stringify(value);
   if (value === null || typeof value !== "object") return canonicalJson(value);
-  let s = serialized.get(value);
+  const frozen = Object.isFrozen(value);
+  let s = frozen ? serialized.get(value) : undefined;
   if (s !== undefined) return s;
   if (Array.isArray(value)) s = `[${value.map(canonicalJsonOnce).join(",")}]`;
   else if (Object.getPrototypeOf(value) === Object.prototype) {
@@ -49,8 +56,35 @@ export function canonicalJsonOnce(value: unknown): string {
       Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJsonOnce(o[k])}`).join(",")
     }}`;
   } else throw new TypeError(`${Object.prototype.toString.call(value)} is not JSON-able`);
-  serialized.set(value, s);
+  if (frozen) serialized.set(value, s);
   return s;
+}
+
+/**
+ * Freezes a JSON-able value and every object and array inside it, and returns it: what the
+ * pipeline hands to {@linkcode canonicalJsonOnce} more than once (params, sources, runtimes).
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const digests = new WeakMap<object, string>();
+
+/**
+ * SHA-256 hex of `canonicalJsonOnce(value)`, memoized for frozen values: a key covers a kind's
+ * sources (dozens of files) through this digest, so each key hashes a few hundred bytes, not the
+ * whole list again.
+ */
+export function digestOnce(value: object): string {
+  let d = digests.get(value);
+  if (d !== undefined) return d;
+  d = createHash("sha256").update(canonicalJsonOnce(value)).digest("hex");
+  if (Object.isFrozen(value)) digests.set(value, d);
+  return d;
 }
 
 /** Lower-case hex SHA-256 of a string (UTF-8) or bytes. */

@@ -1,5 +1,13 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
-import { canonicalJson, canonicalJsonOnce, hashDir, listFiles, sha256Hex } from "./hash.ts";
+import {
+  canonicalJson,
+  canonicalJsonOnce,
+  deepFreeze,
+  digestOnce,
+  hashDir,
+  listFiles,
+  sha256Hex,
+} from "./hash.ts";
 
 Deno.test("canonicalJson sorts keys at every level and keeps array order", () => {
   const a = canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } });
@@ -15,16 +23,38 @@ Deno.test("canonicalJson refuses values JSON cannot carry", () => {
   assertThrows(() => canonicalJson({ a: new Date(0) }), /\$\.a: object is not JSON-able/);
 });
 
-Deno.test("canonicalJsonOnce is canonicalJson, shared values serialized once", () => {
-  const shared = { z: [1, -0, { b: "x", a: null }], y: true };
+Deno.test("canonicalJsonOnce is canonicalJson, frozen values memoized, others never stale", () => {
+  const shared = deepFreeze({ z: [1, -0, { b: "x", a: null }], y: true });
   const values = [
     { b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } },
     [shared, { k: shared }, "s", 2.5, null],
     { runs: shared, again: shared },
+    [1e21, 5e-324, -0, 0.1 + 0.2, -1.5e-7, 2 ** 53 + 2, "é\n\"\u2028", ""],
   ];
-  for (const v of values) assertEquals(canonicalJsonOnce(v), canonicalJson(v));
+  for (const v of values) {
+    assertEquals(canonicalJsonOnce(v), canonicalJson(v));
+    assertEquals(canonicalJsonOnce(v), canonicalJson(v)); // the memoized string, if any
+  }
   assertThrows(() => canonicalJsonOnce({ a: [1, NaN] }), /NaN is not JSON-able/);
   assertThrows(() => canonicalJsonOnce({ a: new Date(0) }), /is not JSON-able/);
+  // Not frozen: a change between two calls shows in the second (no memo to go stale).
+  const open = { a: [1, 2] };
+  assertEquals(canonicalJsonOnce(open), '{"a":[1,2]}');
+  open.a.push(3);
+  assertEquals(canonicalJsonOnce(open), '{"a":[1,2,3]}');
+});
+
+Deno.test("deepFreeze freezes every level; digestOnce is the SHA-256 of the canonical JSON", async () => {
+  const v = deepFreeze({ b: [{ c: 1 }], a: "x" });
+  assertEquals([Object.isFrozen(v), Object.isFrozen(v.b), Object.isFrozen(v.b[0])], [
+    true,
+    true,
+    true,
+  ]);
+  assertThrows(() => (v.b as unknown[]).push(2), /not extensible|read only|frozen/i);
+  for (const x of [v, { a: "x", b: [{ c: 1 }] }]) {
+    assertEquals(digestOnce(x), await sha256Hex('{"a":"x","b":[{"c":1}]}'));
+  }
 });
 
 Deno.test("sha256Hex matches the FIPS 180-2 test vectors", async () => {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ExperimentSet, Json } from "./config.ts";
+import { deepFreeze } from "./hash.ts";
 
 /** One node of the DAG. */
 export interface StageInstance {
@@ -113,6 +114,8 @@ export function planInstances(
       inputs: { tabulate: out.filter((s) => s.kind === "tabulate").map((s) => s.id) },
     });
   }
+  // Frozen, so that keys, recipes and runtimes serialize each instance's params once.
+  for (const inst of out) deepFreeze(inst.params);
   return out;
 }
 

@@ -17,7 +17,14 @@ import {
   sweepKey,
   type SweepRead,
 } from "./cache.ts";
-import { canonicalJson, canonicalJsonOnce, hashFile, sha256Hex } from "./hash.ts";
+import {
+  canonicalJson,
+  canonicalJsonOnce,
+  deepFreeze,
+  digestOnce,
+  hashFile,
+  sha256Hex,
+} from "./hash.ts";
 import type { StageInstance } from "./plan.ts";
 import type { InputArtifact, StageRegistry } from "./stage.ts";
 import type { PackIndex } from "./pack.ts";
@@ -170,6 +177,8 @@ export class Runner {
   private readonly reporter: Reporter;
   private readonly sourceMemo = new Map<string, Promise<Record<string, string>>>();
   private readonly runtimeMemo = new Map<string, Promise<Record<string, string>>>();
+  /** The same promises by params object: a sweep asks once per member with frozen params. */
+  private readonly runtimeByParams = new WeakMap<object, Promise<Record<string, string>>>();
 
   /** @param opts registry, cache, source root and reporter */
   constructor(opts: RunnerOptions) {
@@ -209,7 +218,7 @@ export class Runner {
             );
           }
         }
-        return out;
+        return deepFreeze(out);
       })();
       this.sourceMemo.set(kindName, p);
     }
@@ -217,13 +226,16 @@ export class Runner {
   }
 
   private runtime(inst: StageInstance): Promise<Record<string, string>> {
+    let p = this.runtimeByParams.get(inst.params);
+    if (p) return p;
     const memoKey = `${inst.kind}\n${canonicalJsonOnce(inst.params)}`;
-    let p = this.runtimeMemo.get(memoKey);
+    p = this.runtimeMemo.get(memoKey);
     if (!p) {
       const kind = this.kindOf(inst);
-      p = kind.runtime ? kind.runtime(inst.params) : Promise.resolve({});
+      p = (kind.runtime ? kind.runtime(inst.params) : Promise.resolve({})).then(deepFreeze);
       this.runtimeMemo.set(memoKey, p);
     }
+    if (Object.isFrozen(inst.params)) this.runtimeByParams.set(inst.params, p);
     return p;
   }
 
@@ -408,7 +420,7 @@ export class Runner {
           version: this.kindOf(inst).version,
           params: inst.params,
           inputs,
-          sources: await this.sources(inst.kind),
+          sources: digestOnce(await this.sources(inst.kind)),
           runtime: await this.runtime(inst),
         })),
       );

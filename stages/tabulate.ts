@@ -156,6 +156,12 @@ function parseCsvs(texts: readonly string[]): aq.ColumnTable[] {
   return out;
 }
 
+/** A table's last row as an object ({} when empty), read from its columns directly. */
+function lastRow(t: aq.ColumnTable): Record<string, unknown> {
+  const i = t.numRows() - 1;
+  return i < 0 ? {} : Object.fromEntries(t.columnNames().map((c) => [c, t.get(c, i)]));
+}
+
 /** Whether the data set has a held-out split. */
 function hasHeldOut(dataset: Dataset): boolean {
   const { zTest, yTest } = dataset.arrays;
@@ -331,7 +337,7 @@ export const tabulateStage: StageKind = {
       if (wantTrajectory || claims) wide.push(withKeys(traj, keys));
       const xs = traj.columnNames().filter((c) => /^x\d+$/.test(c));
       if (xs.length && wantTrajectory) params.push(withKeys(paramsLong(traj, xs), keys));
-      const last = traj.numRows() ? traj.slice(traj.numRows() - 1).objects()[0] : {};
+      const last = lastRow(traj);
       const summary: Record<string, unknown> = {
         ...keys,
         backend: meta.backend,
@@ -352,7 +358,7 @@ export const tabulateStage: StageKind = {
         const taus = traj.select("step", "tau");
         const joined = table.join_left(taus, "step").relocate("tau", { after: "step" });
         spectraWide.push(withKeys(joined, keys));
-        const lastSpec = table.slice(table.numRows() - 1).objects()[0] as Record<string, unknown>;
+        const lastSpec = lastRow(table);
         for (const [k, v] of Object.entries(lastSpec)) {
           if (k !== "step") summary[`spectral_${k}`] = v;
         }

@@ -29,7 +29,7 @@ Deno.test("canonicalJsonOnce is canonicalJson, frozen values memoized, others ne
     { b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } },
     [shared, { k: shared }, "s", 2.5, null],
     { runs: shared, again: shared },
-    [1e21, 5e-324, -0, 0.1 + 0.2, -1.5e-7, 2 ** 53 + 2, "é\n\"\u2028", ""],
+    [1e21, 5e-324, -0, 0.1 + 0.2, -1.5e-7, 2 ** 53 + 2, 'é\n"\u2028', ""],
   ];
   for (const v of values) {
     assertEquals(canonicalJsonOnce(v), canonicalJson(v));

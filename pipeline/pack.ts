@@ -114,26 +114,60 @@ export async function readArtifactsText(
   const decoder = new TextDecoder();
   for (const [path, members] of byPack) {
     using f = Deno.openSync(path, { read: true });
-    for (const i of members) out[i] = decoder.decode(readRange(f, as[i], name));
+    const ranges = members.map((i) => where(as[i], name));
+    let start = Infinity, end = 0, wanted = 0;
+    for (const r of ranges) {
+      start = Math.min(start, r.offset);
+      end = Math.max(end, r.offset + r.bytes);
+      wanted += r.bytes;
+    }
+    const span = end - start;
+    if (span <= Math.max(2 * wanted, ONE_READ_BYTES)) {
+      // One read for the pack's stretch: a seek and a read per member cost more than the bytes
+      // between them (a sweep's small runs), unless other artifacts (checkpoints) dwarf them.
+      const bytes = readBytes(f, start, span, path);
+      members.forEach((i, k) => {
+        const at = ranges[k].offset - start;
+        out[i] = decoder.decode(bytes.subarray(at, at + ranges[k].bytes));
+      });
+    } else {
+      for (const [k, i] of members.entries()) {
+        out[i] = decoder.decode(readBytes(f, ranges[k].offset, ranges[k].bytes, path));
+      }
+    }
+  }
+  return out;
+}
+
+/** Stretches of a pack up to this size are read at once even when mostly unwanted. */
+const ONE_READ_BYTES = 1 << 20;
+
+/** Where a packed artifact lies in its pack. */
+function where(a: InputArtifact, name: string): { offset: number; bytes: number } {
+  const at = a.pack!.files[name];
+  if (at === undefined) {
+    throw new Deno.errors.NotFound(`${a.id} has no artifact ${name} (in ${a.pack!.path})`);
+  }
+  return at;
+}
+
+/** `bytes` bytes from `offset` of an open file. */
+function readBytes(f: Deno.FsFile, offset: number, bytes: number, path: string): Uint8Array {
+  f.seekSync(offset, Deno.SeekMode.Start);
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  while (at < out.length) {
+    const n = f.readSync(out.subarray(at));
+    if (n === null) throw new Error(`${path} ends before byte ${offset + bytes}`);
+    at += n;
   }
   return out;
 }
 
 /** One packed artifact's bytes from an open pack. */
 function readRange(f: Deno.FsFile, a: InputArtifact, name: string): Uint8Array {
-  const where = a.pack!.files[name];
-  if (where === undefined) {
-    throw new Deno.errors.NotFound(`${a.id} has no artifact ${name} (in ${a.pack!.path})`);
-  }
-  f.seekSync(where.offset, Deno.SeekMode.Start);
-  const out = new Uint8Array(where.bytes);
-  let at = 0;
-  while (at < out.length) {
-    const n = f.readSync(out.subarray(at));
-    if (n === null) throw new Error(`${a.pack!.path} ends before ${a.id}'s ${name}`);
-    at += n;
-  }
-  return out;
+  const at = where(a, name);
+  return readBytes(f, at.offset, at.bytes, a.pack!.path);
 }
 
 /** {@linkcode readArtifact} as UTF-8 text. */

@@ -1,0 +1,42 @@
+import { assertEquals, assertRejects } from "../testing/assert.ts";
+import { PackWriter, readArtifactsText, readArtifactText } from "./pack.ts";
+import type { InputArtifact } from "./stage.ts";
+
+/** A pack of `n` members, each with a small `t.csv` and a `big.bin` of `big` bytes. */
+async function pack(dir: string, n: number, big: number): Promise<InputArtifact[]> {
+  const ids = Array.from({ length: n }, (_, i) => `train/x/r${i}`);
+  const w = new PackWriter(ids);
+  ids.forEach((id, i) => {
+    w.add(id, "t.csv", `step,loss\n${i},${i / 7}\n`);
+    w.add(id, "big.bin", new Uint8Array(big).fill(i));
+  });
+  const path = `${dir}/pack`;
+  const index = await w.write(path);
+  return ids.map((id) => ({ id, key: "k", dir, params: {}, pack: { path, files: index[id] } }));
+}
+
+Deno.test("readArtifactsText: each member's text, whether the pack is read at once or per member", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    Deno.mkdirSync(`${dir}/a`);
+    Deno.mkdirSync(`${dir}/b`);
+    Deno.mkdirSync(`${dir}/own`);
+    Deno.writeTextFileSync(`${dir}/own/t.csv`, "step,loss\n9,9\n");
+    const own: InputArtifact = { id: "train/x/own", key: "k", dir: `${dir}/own`, params: {} };
+    // 16 bytes between members: one read of the stretch; 2 MB between them: a read per member.
+    for (const [sub, big] of [["a", 16], ["b", 2 << 20]] as const) {
+      const members = await pack(`${dir}/${sub}`, 5, big);
+      // In a different order than the pack's, with a member of its own directory among them.
+      const as = [members[3], own, members[0], members[4], members[1]];
+      const want = await Promise.all(as.map((a) => readArtifactText(a, "t.csv")));
+      assertEquals(await readArtifactsText(as, "t.csv"), want);
+      assertEquals(want[2], "step,loss\n0,0\n");
+      await assertRejects(
+        () => readArtifactsText(members, "missing.csv"),
+        /has no artifact missing.csv/,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -177,8 +177,6 @@ export class Runner {
   private readonly reporter: Reporter;
   private readonly sourceMemo = new Map<string, Promise<Record<string, string>>>();
   private readonly runtimeMemo = new Map<string, Promise<Record<string, string>>>();
-  /** The same promises by params object: a sweep asks once per member with frozen params. */
-  private readonly runtimeByParams = new WeakMap<object, Promise<Record<string, string>>>();
 
   /** @param opts registry, cache, source root and reporter */
   constructor(opts: RunnerOptions) {
@@ -226,16 +224,13 @@ export class Runner {
   }
 
   private runtime(inst: StageInstance): Promise<Record<string, string>> {
-    let p = this.runtimeByParams.get(inst.params);
-    if (p) return p;
     const memoKey = `${inst.kind}\n${canonicalJsonOnce(inst.params)}`;
-    p = this.runtimeMemo.get(memoKey);
+    let p = this.runtimeMemo.get(memoKey);
     if (!p) {
       const kind = this.kindOf(inst);
       p = (kind.runtime ? kind.runtime(inst.params) : Promise.resolve({})).then(deepFreeze);
       this.runtimeMemo.set(memoKey, p);
     }
-    if (Object.isFrozen(inst.params)) this.runtimeByParams.set(inst.params, p);
     return p;
   }
 

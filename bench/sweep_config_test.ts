@@ -18,6 +18,15 @@ Deno.test("the sweep benchmark's file plans its runs in groups on the runs axis,
   const plain = parseConfig(alone, "s.yaml", { runs: TRAIN_RUNS }).experiments[0];
   assert(plain.runs.every((r) => r.group === undefined));
   assertEquals(plain.tables, ["trajectory", "summary"]);
+  const big = sweepConfig({
+    runs: 2500,
+    steps: 1,
+    tables: ["summary"],
+    runsAxis: true,
+    group: 1000,
+  });
+  const grouped = parseConfig(big, "s.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
+  assertEquals([grouped.length, new Set(grouped.map((r) => r.group)).size], [2500, 3]);
 });
 
 Deno.test("the sweep benchmark refuses bad sizes and tables in one line", () => {
@@ -25,4 +34,5 @@ Deno.test("the sweep benchmark refuses bad sizes and tables in one line", () => 
   assertThrows(() => sweepConfig({ ...base, runs: 0 }), /--runs/);
   assertThrows(() => sweepConfig({ ...base, steps: 1.5 }), /--steps/);
   assertThrows(() => sweepConfig({ ...base, tables: ["spectra"] }), /--tables/);
+  assertThrows(() => sweepConfig({ ...base, group: 0 }), /--group/);
 });

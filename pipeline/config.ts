@@ -18,6 +18,7 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
+import { digestOnce } from "./hash.ts";
 
 /**
  * Limits that no real experiment reaches and a typo or a hostile file always does, so that the
@@ -33,11 +34,38 @@ export const LIMITS = {
   /** Default budget of total optimizer steps of a plan; above it `--yes` or `max_total_steps`. */
   totalSteps: 10_000_000_000,
   /**
-   * Runs of one group (a grouping field's entry is split into consecutive groups of at most this
-   * many): every member's params list its group's values, so the group size bounds that cost.
+   * Runs of one group when a grouping field is `true` (its entry is split into consecutive groups
+   * of at most this many): the runs one job computes together, what one failure loses and what a
+   * single-run rerun recomputes.
    */
   groupSize: 64,
+  /** The largest group a grouping field may ask for (`runs_axis: 2000`). */
+  maxGroupSize: 10_000,
 } as const;
+
+/** What a grouping field's value becomes in each run's params (see {@linkcode FieldSpec}.groups). */
+export interface GroupSummary {
+  /** The swept fields, in the entry's order. */
+  readonly fields: string[];
+  /** The group's number of runs. */
+  readonly runs: number;
+  /** SHA-256 of the canonical JSON of `{field: [each run's value, in expansion order]}`. */
+  readonly values_sha256: string;
+  [key: string]: Json;
+}
+
+/**
+ * The summary of a group whose runs, in expansion order, have the swept values `members` (each a
+ * mapping from every field of `fields` to the run's value): what a stage computing the group
+ * checks its members against.
+ */
+export function groupSummary(
+  fields: readonly string[],
+  members: readonly Readonly<Record<string, Json>>[],
+): GroupSummary {
+  const values = Object.fromEntries(fields.map((f) => [f, members.map((m) => m[f])]));
+  return { fields: [...fields], runs: members.length, values_sha256: digestOnce(values) };
+}
 
 /** A mistake in an experiment file (or on the command line): printed as one line, exit code 2. */
 export class ConfigError extends Error {
@@ -160,8 +188,12 @@ export const nameField: Check = (v) =>
 export const numberListField: Check = (v) =>
   Array.isArray(v) && v.length > 0 && v.every(isNum) ? null : "must be a non-empty list of numbers";
 
-/** true or false. */
-export const booleanField: Check = (v) => typeof v === "boolean" ? null : "must be true or false";
+/** true, false or a group size: what a grouping field ({@linkcode FieldSpec}.groups) takes. */
+export const groupingField: Check = (v) =>
+  typeof v === "boolean" ||
+    (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= LIMITS.maxGroupSize)
+    ? null
+    : `must be true, false or a group size (an integer 1…${LIMITS.maxGroupSize})`;
 
 /** A mapping (its fields are for the stage kind to check). */
 export const mappingField: Check = (v) =>
@@ -174,11 +206,18 @@ export interface FieldSpec {
   /** The value itself is a list, so only a list of lists sweeps. */
   readonly vector?: boolean;
   /**
-   * A boolean that groups: when an entry sets it true, the runs the entry's sweeps expand to form
-   * groups of consecutive runs (`RunInstance.group`; at most {@linkcode LIMITS}.groupSize each), and
-   * the field's value in each run's params becomes its group's swept values, a mapping from each
-   * swept field to the group's values in expansion order (so a run's cache key covers the group it
-   * is computed with; an entry that sweeps nothing groups its one run and maps to {}).
+   * An integer field that also sweeps a range, `{range: [start, stop]}` or
+   * `{range: [start, stop, step]}`: start, start + step, … below stop (step ≥ 1, default 1).
+   */
+  readonly ranges?: boolean;
+  /**
+   * A field that groups (checked by {@linkcode groupingField}): when an entry sets it true or to a
+   * size, the runs the entry's sweeps expand to form groups of consecutive runs
+   * (`RunInstance.group`; at most {@linkcode LIMITS}.groupSize each, or the size given), and
+   * the field's value in each run's params becomes its group's summary ({@linkcode groupSummary}:
+   * the swept fields, the number of runs and the digest of their values in expansion order), so a
+   * run's cache key covers the group it is computed with at a constant size per run (an entry
+   * that sweeps nothing groups its one run, with no fields).
    * It cannot itself be swept; false drops it from the params.
    */
   readonly groups?: boolean;
@@ -640,26 +679,30 @@ class Validator {
       const schema = runFieldsOf(ctx.opts.runs);
       const expanded = expand(name, merged, schema);
       const grouping = Object.keys(schema).filter((k) => schema[k].groups && merged.has(k));
+      const sizes: number[] = [];
       for (const k of grouping) {
         const v = merged.get(k);
-        if (typeof v !== "boolean") {
-          const got = v instanceof Sweep ? "a list: it cannot be swept" : JSON.stringify(v);
-          this.fail(rnode, `${rpath}.${k} must be true or false (got ${got})`);
+        if (v instanceof Sweep) {
+          this.fail(
+            rnode,
+            `${rpath}.${k} cannot be swept (got a list; it takes true, false or a group size)`,
+          );
         }
+        if (v !== false) sizes.push(v === true ? LIMITS.groupSize : v as number);
       }
+      const size = Math.min(LIMITS.maxGroupSize, ...sizes);
       const swept = [...merged].filter(([, v]) => v instanceof Sweep).map(([k]) => k);
       const values = expanded.map((inst) =>
         Object.fromEntries(swept.map((k) => [k, inst.params[k]])) as Json
       );
-      // One object per group, shared by its members (so a group costs O(size), not O(size²)).
+      // One summary per group, shared by its members: a constant size per run (a run's params
+      // appear in every manifest, index and message that lists it).
       const groupValues = new Map<number, Json>();
       const valuesOf = (chunk: number): Json => {
         let v = groupValues.get(chunk);
         if (v === undefined) {
-          const members = values.slice(chunk * LIMITS.groupSize, (chunk + 1) * LIMITS.groupSize);
-          v = Object.fromEntries(
-            swept.map((f) => [f, members.map((m) => (m as Record<string, Json>)[f])]),
-          );
+          const members = values.slice(chunk * size, (chunk + 1) * size);
+          v = groupSummary(swept, members as Record<string, Json>[]);
           groupValues.set(chunk, v);
         }
         return v;
@@ -667,9 +710,9 @@ class Validator {
       for (const [at, inst] of expanded.entries()) {
         let group: string | undefined;
         const params = inst.params as Record<string, Json>;
-        const chunk = Math.floor(at / LIMITS.groupSize);
+        const chunk = Math.floor(at / size);
         for (const k of grouping) {
-          if (params[k] === true) {
+          if (params[k] !== false) {
             params[k] = valuesOf(chunk);
             group = `${rpath}#${chunk}`;
           } else delete params[k];
@@ -717,6 +760,11 @@ class Validator {
       if (k === "name") continue;
       const spec = fields[k];
       const p = `${path}.${k}`;
+      if (spec.ranges && isMap(value)) {
+        const values = this.range(value, p, spec.check);
+        out.set(k, new Sweep(values));
+        continue;
+      }
       const sweeps = isSeq(value) &&
         (!spec.vector || value.items.some((n) => isSeq(this.deref(n))));
       if (!sweeps) {
@@ -730,6 +778,44 @@ class Validator {
       out.set(k, new Sweep(values));
     }
     return out;
+  }
+
+  /**
+   * The values of a range sweep (`{range: [start, stop, step?]}`), each checked; its size is
+   * checked against {@linkcode LIMITS}.instances before any value is made.
+   */
+  private range(node: Node, path: string, check: Check): Json[] {
+    const m = this.map(node, path, { valid: ["range"] });
+    const spec = m.get("range");
+    const bounds = spec === undefined ? undefined : this.json(spec.value, `${path}.range`);
+    const ok = Array.isArray(bounds) && (bounds.length === 2 || bounds.length === 3) &&
+      bounds.every((b) => Number.isSafeInteger(b));
+    if (!ok) {
+      this.fail(
+        spec?.value ?? node,
+        `${path}.range must be [start, stop] or [start, stop, step] with integers (got ${
+          show(bounds ?? null)
+        })`,
+      );
+    }
+    const [start, stop, step = 1] = bounds as number[];
+    if (step < 1) this.fail(spec!.value, `${path}.range: step must be >= 1 (got ${step})`);
+    const count = Math.ceil((stop - start) / step);
+    if (count < 1) {
+      this.fail(spec!.value, `${path}.range is empty: stop ${stop} must be above start ${start}`);
+    }
+    if (count > LIMITS.instances) {
+      this.fail(
+        spec!.value,
+        `${path}.range has ${count} values, past the limit of ${LIMITS.instances} stage instances`,
+      );
+    }
+    const values = Array.from({ length: count }, (_, i) => start + i * step);
+    for (const v of values) {
+      const problem = check(v);
+      if (problem !== null) this.fail(spec!.value, `${path}.range: ${v} ${problem}`);
+    }
+    return values;
   }
 }
 

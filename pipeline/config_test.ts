@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { ConfigError, loadConfig, parseConfig } from "./config.ts";
+import { ConfigError, type GroupSummary, groupSummary, loadConfig, parseConfig } from "./config.ts";
+import { canonicalJson, sha256Hex } from "./hash.ts";
 import { TRAIN_RUNS } from "../stages/run_fields.ts";
 
 const BASE = `name: quick
@@ -266,7 +267,7 @@ Deno.test("top-level mistakes name the top level and never echo raw or binary co
   }
 });
 
-Deno.test("a grouping field groups an entry's runs in consecutive groups of at most LIMITS.groupSize, each listing its own values", () => {
+Deno.test("a grouping field groups an entry's runs in consecutive groups of at most LIMITS.groupSize, each summarized by its own values", async () => {
   const seeds = Array.from({ length: 130 }, (_, i) => i).join(", ");
   const text = BASE.replace(
     "- { name: gd, optimizer: gd, rho: 0 }",
@@ -277,11 +278,93 @@ Deno.test("a grouping field groups an entry's runs in consecutive groups of at m
   assertEquals(axis.length, 130);
   const groups = [...new Set(axis.map((r) => r.group))];
   assertEquals(groups, [0, 1, 2].map((k) => `experiments[0].train.runs[2]#${k}`));
-  const lists = axis.map((r) => r.params.runs_axis as { seed: number[]; rho: number[] });
-  assertEquals(lists.map((l) => l.seed.length).filter((n, i, a) => a.indexOf(n) === i), [64, 2]);
-  assertEquals(lists[129], { rho: [0.1, 0.1], seed: [128, 129] });
-  assertEquals([lists[0].seed[63], lists[0].rho.length], [63, 64]);
+  const summaries = axis.map((r) => r.params.runs_axis as unknown as GroupSummary);
+  // Members of a group share one summary object; its digest is of the group's values in order.
+  assertEquals(new Set(summaries).size, 3);
+  assertEquals(summaries.map((g) => g.runs).filter((n, i, a) => a.indexOf(n) === i), [64, 2]);
+  const last = { rho: [0.1, 0.1], seed: [128, 129] };
+  assertEquals(summaries[129], {
+    fields: ["rho", "seed"],
+    runs: 2,
+    values_sha256: await sha256Hex(canonicalJson(last)),
+  });
+  assertEquals(
+    summaries[129],
+    groupSummary(["rho", "seed"], [{ rho: 0.1, seed: 128 }, { rho: 0.1, seed: 129 }]),
+  );
+  const swapped = [{ rho: 0.1, seed: 129 }, { rho: 0.1, seed: 128 }];
+  assert(summaries[129].values_sha256 !== groupSummary(["rho", "seed"], swapped).values_sha256);
   // Runs of entries without the field carry neither the field nor a group.
   const sam = runs.find((r) => r.label === "sam-rho0.01-seed0")!;
   assertEquals([sam.group, "runs_axis" in sam.params], [undefined, false]);
+});
+
+Deno.test("a grouping field set to a size groups that many runs; a bad size is one clear line", () => {
+  const seeds = Array.from({ length: 130 }, (_, i) => i).join(", ");
+  const entry = (axis: string) =>
+    BASE.replace(
+      "- { name: gd, optimizer: gd, rho: 0 }",
+      `- { name: gd, optimizer: gd, rho: 0 }\n        - { name: axis, optimizer: 1sam, seed: [${seeds}], runs_axis: ${axis} }`,
+    );
+  const runs = parseConfig(entry("100"), "q.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
+  const axis = runs.filter((r) => r.label.startsWith("axis-"));
+  const sizes = new Map<string, number>();
+  for (const r of axis) sizes.set(r.group!, (sizes.get(r.group!) ?? 0) + 1);
+  assertEquals([...sizes.values()], [100, 30]);
+  assertEquals((axis[0].params.runs_axis as unknown as GroupSummary).runs, 100);
+  for (const bad of ["0", "2.5", "10001", "-3", "yes"]) {
+    try {
+      parseConfig(entry(bad), "q.yaml", { runs: TRAIN_RUNS });
+      throw new Error(`runs_axis: ${bad} was accepted`);
+    } catch (e) {
+      assert(e instanceof ConfigError, String(e));
+      assert(
+        e.message.includes("runs_axis must be true, false or a group size (an integer 1…10000)"),
+        e.message,
+      );
+    }
+  }
+});
+
+Deno.test("a range sweeps the integers it names, like the list; a bad range is one clear line", () => {
+  const entry = (seed: string) =>
+    BASE.replace(
+      "- { name: gd, optimizer: gd, rho: 0 }",
+      `- { name: gd, optimizer: gd, rho: 0 }\n        - { name: r, optimizer: 1sam, seed: ${seed} }`,
+    );
+  const runsOf = (seed: string) =>
+    parseConfig(entry(seed), "q.yaml", { runs: TRAIN_RUNS }).experiments[0].runs
+      .filter((r) => r.label.startsWith("r-"));
+  assertEquals(runsOf("{ range: [3, 7] }"), runsOf("[3, 4, 5, 6]"));
+  assertEquals(runsOf("{ range: [-4, 7, 5] }"), runsOf("[-4, 1, 6]"));
+  assertEquals(runsOf("{ range: [10, 11] }").map((r) => r.label), ["r-seed10"]);
+  const bad: [string, string][] = [
+    ["{ range: [0] }", "seed.range must be [start, stop] or [start, stop, step] with integers"],
+    ["{ range: [0, 2.5] }", "with integers (got [0,2.5])"],
+    ["{ range: [0, 5, 0] }", "seed.range: step must be >= 1 (got 0)"],
+    ["{ range: [5, 5] }", "seed.range is empty: stop 5 must be above start 5"],
+    ["{ range: [0, 1000000000] }", "seed.range has 1000000000 values, past the limit"],
+    ["{ range: [0, 2], step: 1 }", "seed.step is not a valid key (valid: range)"],
+    ["{ from: 0 }", "seed.from is not a valid key (valid: range)"],
+  ];
+  for (const [seed, want] of bad) {
+    try {
+      parseConfig(entry(seed), "q.yaml", { runs: TRAIN_RUNS });
+      throw new Error(`seed: ${seed} was accepted`);
+    } catch (e) {
+      assert(e instanceof ConfigError, String(e));
+      assert(e.message.includes(want) && /^q\.yaml:\d+: /.test(e.message), e.message);
+    }
+  }
+  // A field without ranges keeps its own meaning for a mapping: lr must be a number.
+  const lr = BASE.replace(
+    "optimizer: gd, rho: 0 }",
+    "optimizer: gd, rho: 0, lr: { range: [1, 3] } }",
+  );
+  try {
+    parseConfig(lr, "q.yaml", { runs: TRAIN_RUNS });
+    throw new Error("lr: { range } was accepted");
+  } catch (e) {
+    assert(e instanceof ConfigError && e.message.includes("lr must be"), String(e));
+  }
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import {
-  booleanField,
+  groupingField,
   integerField,
   mappingField,
   nameField,
@@ -34,7 +34,7 @@ export const TRAIN_RUNS: RunSchema = {
     lr: { check: numberField((x) => x > 0, "> 0") },
     rho: { check: numberField((x) => x >= 0, ">= 0") },
     steps: { check: integerField(1, RUN_LIMITS.steps) },
-    seed: { check: integerField(null) },
+    seed: { check: integerField(null), ranges: true },
     batch: { check: integerField(1, RUN_LIMITS.batch) },
     sigma: { check: numberField((x) => x >= 0, ">= 0") },
     inner_steps: { check: integerField(1, RUN_LIMITS.innerSteps) },
@@ -45,7 +45,7 @@ export const TRAIN_RUNS: RunSchema = {
     // The train stage checks the window's fields against the run (steps, bounds).
     window: { check: mappingField },
     // The runs of the entry advance together on the runs axis (one tensor computation).
-    runs_axis: { check: booleanField, groups: true },
+    runs_axis: { check: groupingField, groups: true },
   },
   required: ["optimizer", "lr", "steps"],
 };

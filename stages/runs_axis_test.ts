@@ -175,7 +175,9 @@ Deno.test("runs axis: an entry sweeping more than seed, lr, rho and sigma, or a 
     const b = await runConfig(dir, swept);
     assertEquals(b.code, 2, b.err);
     assert(
-      b.err.includes("runs_axis must be true or false (got a list: it cannot be swept)"),
+      b.err.includes(
+        "runs_axis cannot be swept (got a list; it takes true, false or a group size)",
+      ),
       b.err,
     );
   } finally {

@@ -34,6 +34,7 @@ import type { OptimizerKind, OptimizerSpec } from "../core/optim/types.ts";
 import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
 import { OPTIMIZER_KINDS } from "../core/optim/spec.ts";
 import type { StageContext, StageKind } from "../pipeline/stage.ts";
+import { type GroupSummary, groupSummary, type Json } from "../pipeline/config.ts";
 import { readDataset, writeCheckpoints, writeCsv, writeJson } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
 
@@ -52,35 +53,16 @@ interface TrainParams {
   backend?: BackendRequest;
   log_per_decade?: number;
   window?: { at: number[]; length: number };
-  /** The swept values of every run of the group, by field, when the entry advances on the runs axis. */
-  runs_axis?: Record<string, number[]>;
+  /** The summary of the run's group, when the entry advances on the runs axis. */
+  runs_axis?: GroupSummary;
 }
 
 /** The fields the runs of one runs axis may differ in (the step's per-run coefficients, the seed). */
 const RUNS_AXIS_FIELDS = ["seed", "lr", "rho", "sigma"];
 
-/** Each run's swept values on the runs axis of `p` (one mapping per run, in order). */
-function axisRuns(p: TrainParams): Record<string, number>[] {
-  const lists = Object.entries(p.runs_axis ?? {});
-  const count = lists.length ? lists[0][1].length : 1;
-  return Array.from(
-    { length: count },
-    (_, r) => Object.fromEntries(lists.map(([k, v]) => [k, v[r]])),
-  );
-}
-
-/** A run's swept values as one string (the key of its place on the axis). */
-const axisKey = (swept: readonly string[], values: Record<string, unknown>) =>
-  swept.map((k) => String(values[k])).join("\u0000");
-
-/** Each axis's runs by their swept values: one map per axis object (members share it). */
-const axisPlaces = new WeakMap<object, Map<string, number>>();
-
-/** Checks `runs_axis` and returns the index of this run's values in it (−1 without a runs axis). */
-function runsAxisIndex(p: TrainParams): number {
-  if (p.runs_axis === undefined) return -1;
-  const swept = Object.keys(p.runs_axis);
-  const other = swept.filter((k) => !RUNS_AXIS_FIELDS.includes(k));
+/** Checks that a runs axis sweeps only the fields its runs may differ in. */
+function checkRunsAxis(p: TrainParams): void {
+  const other = (p.runs_axis?.fields ?? []).filter((k) => !RUNS_AXIS_FIELDS.includes(k));
   if (other.length > 0) {
     throw new RangeError(
       `runs_axis: the runs of one entry may differ only in ${
@@ -88,20 +70,28 @@ function runsAxisIndex(p: TrainParams): number {
       }; this entry sweeps ${other.join(", ")} (split it into entries)`,
     );
   }
-  let places = axisPlaces.get(p.runs_axis);
-  if (!places) {
-    places = new Map();
-    for (const [r, m] of axisRuns(p).entries()) {
-      const k = axisKey(swept, m);
-      if (!places.has(k)) places.set(k, r);
-    }
-    axisPlaces.set(p.runs_axis, places);
+}
+
+/**
+ * The params of the runs `ctxs` computes: one run, or every run of one runs axis in its order,
+ * checked against the group's summary (which only the whole group, in order, matches).
+ */
+function groupRuns(ctxs: readonly StageContext[]): TrainParams[] {
+  const runs = ctxs.map((c) => c.params as unknown as TrainParams);
+  const axis = runs[0].runs_axis;
+  if (axis === undefined) {
+    if (runs.length !== 1) throw new Error("train: only a runs axis computes runs together");
+    return runs;
   }
-  const at = places.get(axisKey(swept, p as unknown as Record<string, unknown>));
-  if (at === undefined) {
-    throw new RangeError("runs_axis: this run's values are not among the axis's runs");
+  checkRunsAxis(runs[0]);
+  const got = groupSummary(axis.fields, runs as unknown as Record<string, Json>[]);
+  if (got.runs !== axis.runs || got.values_sha256 !== axis.values_sha256) {
+    throw new Error(
+      `runs_axis: ${ctxs[0].id} belongs to a group of ${axis.runs} runs, which must be computed ` +
+        `together and in order (given ${runs.length})`,
+    );
   }
-  return at;
+  return runs;
 }
 
 /** Optimizers whose steps use no random draw (a full batch, no random direction). */
@@ -204,7 +194,7 @@ export const trainStage: StageKind = {
     const dataset = await datasetFor(upstream.dataset[0]);
     validateOptimizerSpec(optimizerSpec(p), createF64Problem(dataset).numSamples);
     windowField(p);
-    runsAxisIndex(p);
+    checkRunsAxis(p);
     initialPoint(dataset, { seed: p.seed ?? 0, x0: p.x0, scale: p.init_scale });
   },
   async warnings(params, upstream) {
@@ -225,13 +215,12 @@ export const trainStage: StageKind = {
  * On a runs axis every run of the axis is computed, whichever members were asked for.
  */
 async function trainGroup(ctxs: readonly StageContext[]): Promise<void> {
-  const p0 = ctxs[0].params as unknown as TrainParams;
+  const members = groupRuns(ctxs);
+  const p0 = members[0];
   const dataset = await readDataset(ctxs[0].inputs);
   const request = (p0.backend ?? "auto") as BackendRequest;
-  const members: TrainParams[] = axisRuns(p0).map((m) => ({ ...p0, ...m }));
   const window = windowField(p0);
   const reference = window && windowReference(dataset);
-  const first = Math.max(0, runsAxisIndex(p0));
   const plans: RunPlan[] = members.map((p, r) => {
     const seed = p.seed ?? 0;
     const opts: TrainOptions = {
@@ -240,7 +229,7 @@ async function trainGroup(ctxs: readonly StageContext[]): Promise<void> {
       seed,
       logSteps: logSpacedSteps(p.steps, p.log_per_decade ?? 10),
       // One run's progress stands for the job's (the runs advance in lockstep).
-      ...(r === first
+      ...(r === 0
         ? {
           onLog: (row) => ctxs[0].progress(row.step, p.steps, `loss ${row.loss.toExponential(3)}`),
           onProgress: (step) => ctxs[0].progress(step, p.steps),
@@ -263,10 +252,8 @@ async function trainGroup(ctxs: readonly StageContext[]): Promise<void> {
     const adapter = request === "auto" || request === "webgpu"
       ? (await probeWebGpu()).description
       : undefined;
-    for (const ctx of ctxs) {
-      const p = ctx.params as unknown as TrainParams;
-      const result = results[Math.max(0, runsAxisIndex(p))];
-      await writeRun(ctx, result, { session, adapter, runs: members.length });
+    for (const [r, ctx] of ctxs.entries()) {
+      await writeRun(ctx, results[r], { session, adapter, runs: members.length });
     }
   } finally {
     session.dispose();

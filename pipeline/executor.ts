@@ -18,8 +18,12 @@ export interface Job {
   readonly inputs: Readonly<Record<string, InputArtifact[]>>;
   /** Empty directory to write into. */
   readonly outDir: string;
-  /** Instances of the same group computed with this one (by the kind's `runGroup`). */
-  readonly with?: readonly Omit<Job, "kind" | "with" | "pack">[];
+  /**
+   * Instances of the same group computed with this one (by the kind's `runGroup`): their ids and
+   * params; they read this job's inputs (a group's members share their upstream entries) and
+   * write into its outDir.
+   */
+  readonly with?: readonly Pick<Job, "id" | "params">[];
   /** For a group: the pack file its members' artifacts are written to (pipeline/pack.ts). */
   readonly pack?: string;
 }
@@ -54,7 +58,10 @@ export async function runJob(
 ): Promise<PackIndex | undefined> {
   const kind = registry[job.kind];
   if (!kind) throw new Error(`no stage kind ${JSON.stringify(job.kind)} is registered`);
-  const members = [job, ...(job.with ?? [])];
+  const members = [
+    job,
+    ...(job.with ?? []).map((m) => ({ ...m, inputs: job.inputs, outDir: job.outDir })),
+  ];
   const pack = job.pack === undefined ? undefined : new PackWriter(members.map((j) => j.id));
   const context = (j: Omit<Job, "kind" | "with" | "pack">): StageContext => ({
     id: j.id,

@@ -156,12 +156,17 @@ export function withUpstream(
     groups.get(s.group)!.push(s.id);
   }
   const need = new Set<string>();
+  // Each group's members are visited once (not once per member: a group of N would cost N²).
+  const joined = new Set<string>();
   const visit = (id: string) => {
     if (need.has(id)) return;
     need.add(id);
     const inst = byId.get(id)!;
     for (const ids of Object.values(inst.inputs)) ids.forEach(visit);
-    if (inst.group !== undefined) groups.get(inst.group)!.forEach(visit);
+    if (inst.group !== undefined && !joined.has(inst.group)) {
+      joined.add(inst.group);
+      groups.get(inst.group)!.forEach(visit);
+    }
   };
   selected.forEach(visit);
   return plan.filter((s) => need.has(s.id));

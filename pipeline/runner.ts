@@ -627,19 +627,19 @@ export class Runner {
         this.reporter.event({ type: "start", id: label, key: entry, reason, members });
         const started = new Date();
         const t = performance.now();
-        const part = (i: number) => ({
-          id: jobs[i].inst.id,
-          params: jobs[i].inst.params,
-          inputs: inputArtifacts(jobs[i].inst, jobs[i].upstream, this.cache),
-          outDir: tmp,
-        });
         let packed: PackIndex | undefined;
         try {
           packed = await executor.run({
             kind: jobs[0].inst.kind,
-            ...part(0),
+            id: jobs[0].inst.id,
+            params: jobs[0].inst.params,
+            inputs: inputArtifacts(jobs[0].inst, jobs[0].upstream, this.cache),
+            outDir: tmp,
             ...(sweep
-              ? { with: jobs.slice(1).map((_, i) => part(i + 1)), pack: `${tmp}/pack` }
+              ? {
+                with: jobs.slice(1).map((j) => ({ id: j.inst.id, params: j.inst.params })),
+                pack: `${tmp}/pack`,
+              }
               : {}),
           }, {
             progress: (done, total, note) => {

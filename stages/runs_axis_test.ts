@@ -4,9 +4,10 @@
  * tracks the runs computed alone within float32 rounding, and a member rerun alone (which
  * recomputes its group) rewrites its artifacts byte for byte.
  */
-import { assert, assertClose, assertEquals } from "../testing/assert.ts";
+import { assert, assertClose, assertEquals, assertRejects } from "../testing/assert.ts";
 import { Cache } from "../pipeline/cache.ts";
-import { loadConfig } from "../pipeline/config.ts";
+import { loadConfig, parseConfig } from "../pipeline/config.ts";
+import type { StageContext } from "../pipeline/stage.ts";
 import { planInstances } from "../pipeline/plan.ts";
 import { Runner } from "../pipeline/runner.ts";
 import { readArtifactText } from "../pipeline/pack.ts";
@@ -223,5 +224,34 @@ Deno.test("runs axis: a group missing from the cache, or skipped, is reported on
     assert(out.includes("failed 8, skipped 1"), out);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runs axis: a group's job given part of its runs, or its runs out of order, refuses before computing", async () => {
+  const text = `name: t
+experiments:
+  - id: x
+    dataset: { kind: toy4d, family: paper }
+    train:
+      defaults: { steps: 2, lr: 0.05, rho: 0.05, runs_axis: true }
+      runs:
+        - { name: s, optimizer: sam, seed: [0, 1, 2] }
+    tables: [summary]
+`;
+  const runs = parseConfig(text, "t.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
+  const ctx = (i: number): StageContext => ({
+    id: `train/x/${runs[i].label}`,
+    params: runs[i].params,
+    inputs: {},
+    outDir: "",
+    write: () => Promise.reject(new Error("nothing may be written")),
+    progress() {},
+    log() {},
+  });
+  for (const order of [[0, 1], [2, 1, 0], [0, 1, 1]]) {
+    await assertRejects(
+      () => stageKinds.train.runGroup!(order.map(ctx)),
+      /belongs to a group of 3 runs, which must be computed together and in order/,
+    );
   }
 });

@@ -123,20 +123,28 @@ function tidyEach(
   return concat(out);
 }
 
+/** One text's rows in a parsed table: rows `start` … `start + rows − 1` of `table`. */
+interface Rows {
+  readonly table: aq.ColumnTable;
+  readonly start: number;
+  readonly rows: number;
+}
+
 /**
- * Each text's CSV table, as `aq.fromCSV` reads it alone: a stretch of consecutive texts with the
- * same header and no quoted field is parsed as one table and sliced back (a parse per run would
- * dominate a sweep of small runs).
+ * Each text's CSV rows, as `aq.fromCSV` reads the text alone: a stretch of consecutive texts with
+ * the same header and no quoted field is parsed as one table (a parse per run would dominate a
+ * sweep of small runs), whose rows each text then names without copying them.
  */
-function parseCsvs(texts: readonly string[]): aq.ColumnTable[] {
-  const out: aq.ColumnTable[] = new Array(texts.length);
+function parseCsvs(texts: readonly string[]): Rows[] {
+  const out: Rows[] = new Array(texts.length);
   for (let i = 0; i < texts.length;) {
     const head = texts[i].slice(0, texts[i].indexOf("\n") + 1);
     const whole = (t: string) =>
       head !== "" && t.startsWith(head) && t.endsWith("\n") &&
       !t.includes('"');
     if (!whole(texts[i])) {
-      out[i] = aq.fromCSV(texts[i]);
+      const table = aq.fromCSV(texts[i]);
+      out[i] = { table, start: 0, rows: table.numRows() };
       i++;
       continue;
     }
@@ -148,7 +156,7 @@ function parseCsvs(texts: readonly string[]): aq.ColumnTable[] {
     bodies.forEach((b, k) => {
       let rows = 0;
       for (let c = b.indexOf("\n"); c >= 0; c = b.indexOf("\n", c + 1)) rows++;
-      out[i + k] = table.slice(at, at + rows).reify();
+      out[i + k] = { table, start: at, rows };
       at += rows;
     });
     i = j;
@@ -156,10 +164,24 @@ function parseCsvs(texts: readonly string[]): aq.ColumnTable[] {
   return out;
 }
 
-/** A table's last row as an object ({} when empty), read from its columns directly. */
+/** The rows as a table of their own. */
+function ownTable(r: Rows): aq.ColumnTable {
+  return r.start === 0 && r.rows === r.table.numRows()
+    ? r.table
+    : r.table.slice(r.start, r.start + r.rows).reify();
+}
+
+/** The last of the rows as an object ({} when there are none), read from the columns directly. */
+function lastOf(r: Rows): Record<string, unknown> {
+  const i = r.start + r.rows - 1;
+  return r.rows === 0
+    ? {}
+    : Object.fromEntries(r.table.columnNames().map((c) => [c, r.table.get(c, i)]));
+}
+
+/** A table's last row as an object ({} when empty). */
 function lastRow(t: aq.ColumnTable): Record<string, unknown> {
-  const i = t.numRows() - 1;
-  return i < 0 ? {} : Object.fromEntries(t.columnNames().map((c) => [c, t.get(c, i)]));
+  return lastOf({ table: t, start: 0, rows: t.numRows() });
 }
 
 /** Whether the data set has a held-out split. */
@@ -307,14 +329,17 @@ export const tabulateStage: StageKind = {
     // one summary row per run does not pay for its long tables.
     const wantTrajectory = requested.includes("trajectory");
     const exported: { run: string; step: number; params: Float64Array }[] = [];
-    const trajectoryTables = parseCsvs(await readArtifactsText(trains, "trajectory.csv"));
+    const trajectoryRows = parseCsvs(await readArtifactsText(trains, "trajectory.csv"));
     const metaTexts = await readArtifactsText(trains, "meta.json");
     for (const [i, tr] of trains.entries()) {
       const keys = runKeys(tr);
       if (tr.params.window !== undefined) {
         windows.push(withKeys(await readCsv(tr, "window.csv"), keys));
       }
-      let traj = trajectoryTables[i];
+      const rows = trajectoryRows[i];
+      // A run's own table only where one is needed: a summary reads its last row in place.
+      let own: aq.ColumnTable | undefined;
+      const traj = () => own ??= ownTable(rows);
       const meta = JSON.parse(metaTexts[i]) as {
         diverged: string | null;
         backend: string;
@@ -322,8 +347,8 @@ export const tabulateStage: StageKind = {
       };
       if (hasHeldOut(dataset)) {
         const testLoss = heldOutLoss(dataset, await readCheckpoints(tr));
-        const steps = traj.array("step") as ArrayLike<number>;
-        traj = traj.assign({ test_loss: Array.from(steps, (s) => testLoss.get(s) ?? null) });
+        const steps = traj().array("step") as ArrayLike<number>;
+        own = traj().assign({ test_loss: Array.from(steps, (s) => testLoss.get(s) ?? null) });
       }
       runs.push({
         run: keys.run as string,
@@ -334,10 +359,12 @@ export const tabulateStage: StageKind = {
         diverged: meta.diverged ?? "",
         ...(Array.isArray(tr.params.x0) ? { x0: tr.params.x0 as number[] } : {}),
       });
-      if (wantTrajectory || claims) wide.push(withKeys(traj, keys));
-      const xs = traj.columnNames().filter((c) => /^x\d+$/.test(c));
-      if (xs.length && wantTrajectory) params.push(withKeys(paramsLong(traj, xs), keys));
-      const last = lastRow(traj);
+      if (wantTrajectory || claims) wide.push(withKeys(traj(), keys));
+      if (wantTrajectory) {
+        const xs = traj().columnNames().filter((c) => /^x\d+$/.test(c));
+        if (xs.length) params.push(withKeys(paramsLong(traj(), xs), keys));
+      }
+      const last = own === undefined ? lastOf(rows) : lastRow(own);
       const summary: Record<string, unknown> = {
         ...keys,
         backend: meta.backend,
@@ -355,7 +382,7 @@ export const tabulateStage: StageKind = {
             if (analysed.has(c.step)) exported.push({ run: keys.run as string, ...c });
           }
         }
-        const taus = traj.select("step", "tau");
+        const taus = traj().select("step", "tau");
         const joined = table.join_left(taus, "step").relocate("tau", { after: "step" });
         spectraWide.push(withKeys(joined, keys));
         const lastSpec = lastRow(table);

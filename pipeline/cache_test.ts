@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { Cache, cacheKey, type KeyComponents, type Manifest, sweepKey } from "./cache.ts";
 import { PackWriter, readArtifact, readArtifactText } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
+import { canonicalJson, digestOnce, sha256Hex } from "./hash.ts";
 
 const COMPONENTS: KeyComponents = {
   id: "train/x/a",
@@ -59,6 +60,40 @@ Deno.test("cacheKey depends on every component except the upstream key, and not 
   const keys = await Promise.all(variants.map(cacheKey));
   assertEquals(new Set([base, ...keys]).size, variants.length + 1);
   assert(/^[0-9a-f]{64}$/.test(base));
+});
+
+Deno.test("cacheKey is the SHA-256 of the canonical JSON of its components, written in any order", async () => {
+  const up = COMPONENTS.inputs.dataset[0];
+  const cases: KeyComponents[] = [
+    COMPONENTS,
+    { ...COMPONENTS, inputs: {} },
+    {
+      ...COMPONENTS,
+      id: 'tabulate/"q\\é\u2028',
+      inputs: {
+        train: [up, { ...up, id: "b", params: { z: [1, -0, 1e21], a: null } }],
+        dataset: [up],
+      },
+      params: { tables: ["summary"], nested: { b: 1, a: [true, "x"] } },
+    },
+  ];
+  for (const c of cases) {
+    const oracle = await sha256Hex(canonicalJson({
+      version: c.version,
+      sources: digestOnce(c.sources),
+      runtime: c.runtime,
+      params: c.params,
+      kind: c.kind,
+      inputs: Object.fromEntries(
+        Object.entries(c.inputs).map(([role, refs]) => [
+          role,
+          refs.map((r) => ({ params: r.params, id: r.id, hash: r.hash })),
+        ]),
+      ),
+      id: c.id,
+    }));
+    assertEquals(await cacheKey(c), oracle);
+  }
 });
 
 Deno.test("commit then read verifies; nested artifacts are hashed; no temp dirs remain", async () => {

@@ -66,6 +66,15 @@ Deno.test("sha256Hex matches the FIPS 180-2 test vectors", async () => {
     await sha256Hex(new Uint8Array()),
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
   );
+  // A string is hashed as its UTF-8 bytes, and a view as its own bytes only (Python's hashlib).
+  const utf8 = "1920f11a1a642bb9f42f06dd3e7620ab78f4790b4459627422d1424714e866ea";
+  assertEquals(await sha256Hex("é✓\u2028"), utf8);
+  assertEquals(await sha256Hex(new TextEncoder().encode("é✓\u2028")), utf8);
+  const view = new TextEncoder().encode("xxabcyy").subarray(2, 5);
+  assertEquals(
+    await sha256Hex(view),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
 });
 
 Deno.test("hashDir hashes nested files by relative path and honours exclude", async () => {

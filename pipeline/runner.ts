@@ -407,17 +407,21 @@ export class Runner {
       for (const [role, ids] of Object.entries(inst.inputs)) {
         inputs[role] = ids.map((id) => out.get(id)!);
       }
+      // The canonical JSON of {id, inputs, kind, params, runtime, sources, version}, written in
+      // sorted-key order directly (as cacheKey does).
+      const q = JSON.stringify;
+      const roles = Object.keys(inputs).sort().map((role) =>
+        `${q(role)}:[${inputs[role].map((r) => q(r)).join(",")}]`
+      );
       out.set(
         inst.id,
-        await sha256Hex(canonicalJsonOnce({
-          id: inst.id,
-          kind: inst.kind,
-          version: this.kindOf(inst).version,
-          params: inst.params,
-          inputs,
-          sources: digestOnce(await this.sources(inst.kind)),
-          runtime: await this.runtime(inst),
-        })),
+        await sha256Hex(
+          `{"id":${q(inst.id)},"inputs":{${roles.join(",")}},"kind":${q(inst.kind)},"params":${
+            canonicalJsonOnce(inst.params)
+          },"runtime":${canonicalJsonOnce(await this.runtime(inst))},"sources":${
+            q(digestOnce(await this.sources(inst.kind)))
+          },"version":${canonicalJsonOnce(this.kindOf(inst).version)}}`,
+        ),
       );
     }
     return out;

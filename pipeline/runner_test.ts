@@ -6,6 +6,7 @@ import { planInstances } from "./plan.ts";
 import { loadConfig } from "./config.ts";
 import { testStageKinds } from "./testing/test_stages.ts";
 import { TRAIN_RUNS } from "../stages/run_fields.ts";
+import { canonicalJson, hashFile, sha256Hex } from "./hash.ts";
 
 const ALL = TEST_IDS;
 const sorted = (ids: string[]) => [...ids].sort();
@@ -261,4 +262,36 @@ Deno.test("with more ready instances than slots, the costliest start first (ties
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a recipe is the SHA-256 of the canonical JSON of what the key covers, upstream recipes in place of content", async () => {
+  await withProject(async (p) => {
+    const runner = new Runner({
+      registry: testStageKinds,
+      cache: new Cache(`${p.dir}/.cache`),
+      root: p.dir,
+    });
+    const plan = planInstances(await loadConfig(`${p.dir}/t.yaml`, { runs: TRAIN_RUNS }));
+    const recipes = await runner.recipes(plan);
+    for (const inst of plan) {
+      const kind = testStageKinds[inst.kind];
+      const sources: Record<string, string> = {};
+      for (const src of [...kind.sources].sort()) sources[src] = await hashFile(`${p.dir}/${src}`);
+      const oracle = await sha256Hex(canonicalJson({
+        version: kind.version,
+        sources: await sha256Hex(canonicalJson(sources)),
+        runtime: kind.runtime ? await kind.runtime(inst.params) : {},
+        params: inst.params,
+        kind: inst.kind,
+        inputs: Object.fromEntries(
+          Object.entries(inst.inputs).map((
+            [role, ids],
+          ) => [role, ids.map((id) => recipes.get(id))]),
+        ),
+        id: inst.id,
+      }));
+      assertEquals(recipes.get(inst.id), oracle, inst.id);
+    }
+    assert(new Set(recipes.values()).size === plan.length);
+  });
 });

@@ -102,6 +102,14 @@ export function confinePath(path: string, opts: ConfineOptions): string {
       );
     }
     if (e instanceof Deno.errors.NotCapable) {
+      // Deno grants some paths (/dev, /proc, /sys) only to a process run with --allow-all,
+      // whatever its --allow-read says.
+      if (/--allow-all/.test((e as Error).message)) {
+        throw new ConfigError(
+          `${where}: Deno lets a process resolve this path only with --allow-all (as for /dev, ` +
+            `/proc and /sys); name a directory elsewhere`,
+        );
+      }
       throw new ConfigError(
         `${where}: ${permissionHint("read", abs)}, needed to resolve symlinks in it`,
       );

@@ -163,29 +163,36 @@ export type Leftover = "running" | "incomplete" | null;
  * (their digest, {@linkcode digestOnce}), runtime}`.
  */
 export function cacheKey(c: KeyComponents): Promise<string> {
-  // Written in canonical order (keys sorted) directly: a fresh object per key, sorted and walked
-  // again, cost three times as much over a sweep's 10⁴ members.
   const q = JSON.stringify;
+  return componentsHash(
+    c,
+    c.inputs,
+    (r) => `{"hash":${q(r.hash)},"id":${q(r.id)},"params":${canonicalJsonOnce(r.params)}}`,
+  );
+}
+
+/**
+ * SHA-256 of the canonical JSON of `{id, inputs, kind, params, runtime, sources (their digest),
+ * version}`, each role of `inputs` a list of `entry`'s canonical JSON (a key's refs, a recipe's
+ * upstream recipes). Written in sorted-key order directly: a fresh object per key, sorted and
+ * walked again, cost three times as much over a sweep's 10⁴ members.
+ */
+export function componentsHash<T>(
+  c: Pick<KeyComponents, "id" | "kind" | "version" | "params" | "sources" | "runtime">,
+  inputs: Readonly<Record<string, readonly T[]>>,
+  entry: (x: T) => string,
+): Promise<string> {
+  const q = JSON.stringify;
+  const roles = Object.keys(inputs).sort().map((role) =>
+    `${q(role)}:[${inputs[role].map(entry).join(",")}]`
+  );
   return sha256Hex(
-    `{"id":${q(c.id)},"inputs":${inputsJson(c.inputs)},"kind":${q(c.kind)},"params":${
+    `{"id":${q(c.id)},"inputs":{${roles.join(",")}},"kind":${q(c.kind)},"params":${
       canonicalJsonOnce(c.params)
     },"runtime":${canonicalJsonOnce(c.runtime)},"sources":${q(digestOnce(c.sources))},"version":${
       canonicalJsonOnce(c.version)
     }}`,
   );
-}
-
-/** The canonical JSON of a key's inputs: each role's refs as `{hash, id, params}`. */
-function inputsJson(inputs: KeyComponents["inputs"]): string {
-  const q = JSON.stringify;
-  const roles = Object.keys(inputs).sort().map((role) =>
-    `${q(role)}:[${
-      inputs[role].map((r) =>
-        `{"hash":${q(r.hash)},"id":${q(r.id)},"params":${canonicalJsonOnce(r.params)}}`
-      ).join(",")
-    }]`
-  );
-  return `{${roles.join(",")}}`;
 }
 
 /** The key of the sweep entry of a group: its id and its members' keys, in plan order. */

@@ -8,6 +8,7 @@
 import {
   Cache,
   cacheKey,
+  componentsHash,
   type EntryRead,
   type InputRef,
   type KeyComponents,
@@ -17,14 +18,7 @@ import {
   sweepKey,
   type SweepRead,
 } from "./cache.ts";
-import {
-  canonicalJson,
-  canonicalJsonOnce,
-  deepFreeze,
-  digestOnce,
-  hashFile,
-  sha256Hex,
-} from "./hash.ts";
+import { canonicalJson, canonicalJsonOnce, deepFreeze, hashFile } from "./hash.ts";
 import type { StageInstance } from "./plan.ts";
 import type { InputArtifact, StageRegistry } from "./stage.ts";
 import type { PackIndex } from "./pack.ts";
@@ -407,22 +401,19 @@ export class Runner {
       for (const [role, ids] of Object.entries(inst.inputs)) {
         inputs[role] = ids.map((id) => out.get(id)!);
       }
-      // The canonical JSON of {id, inputs, kind, params, runtime, sources, version}, written in
-      // sorted-key order directly (as cacheKey does).
-      const q = JSON.stringify;
-      const roles = Object.keys(inputs).sort().map((role) =>
-        `${q(role)}:[${inputs[role].map((r) => q(r)).join(",")}]`
+      const recipe = await componentsHash(
+        {
+          id: inst.id,
+          kind: inst.kind,
+          version: this.kindOf(inst).version,
+          params: inst.params,
+          sources: await this.sources(inst.kind),
+          runtime: await this.runtime(inst),
+        },
+        inputs,
+        (r) => JSON.stringify(r),
       );
-      out.set(
-        inst.id,
-        await sha256Hex(
-          `{"id":${q(inst.id)},"inputs":{${roles.join(",")}},"kind":${q(inst.kind)},"params":${
-            canonicalJsonOnce(inst.params)
-          },"runtime":${canonicalJsonOnce(await this.runtime(inst))},"sources":${
-            q(digestOnce(await this.sources(inst.kind)))
-          },"version":${canonicalJsonOnce(this.kindOf(inst).version)}}`,
-        ),
-      );
+      out.set(inst.id, recipe);
     }
     return out;
   }

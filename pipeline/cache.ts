@@ -598,9 +598,10 @@ export class Cache {
   }
 
   /**
-   * Commits a sweep entry: `tmp/pack` holds the members' files as `packed` lays them out (members
-   * in plan order, all sharing every key component but id and params). Call only while holding the
-   * sweep key's lock. Returns each member's manifest, in the order given.
+   * Commits a sweep entry: `tmp/pack` holds the members' files as `packed` lays them out and hashes
+   * them (members in plan order, all sharing every key component but id and params; the writer's
+   * hashes are taken from the bytes it wrote and checked on every read). Call only while holding
+   * the sweep key's lock. Returns each member's manifest, in the order given.
    */
   async commitSweep(
     key: string,
@@ -619,9 +620,10 @@ export class Cache {
         `${sweep.members[0].id}: a group's stage wrote ${stray} outside its members' artifacts`,
       );
     }
-    const pack = files.length ? Deno.readFileSync(`${tmp}/pack`) : new Uint8Array(0);
+    const packBytes = files.length ? Deno.statSync(`${tmp}/pack`).size : 0;
     const common = shared(sweep.members[0]);
     const members: SweepMember[] = [];
+    let laid = 0;
     for (const c of sweep.members) {
       if (!sameShared(common, shared(c))) {
         throw new Error(
@@ -631,8 +633,12 @@ export class Cache {
       const artifacts: Record<string, FileHash> = {};
       const offsets: Record<string, number> = {};
       for (const [name, at] of Object.entries(sweep.packed[c.id] ?? {})) {
-        const bytes = pack.subarray(at.offset, at.offset + at.bytes);
-        artifacts[name] = { sha256: await sha256Hex(bytes), bytes: at.bytes };
+        // The writer's layout must tile the pack exactly; its hashes are checked on every read.
+        if (at.offset !== laid) {
+          throw new Error(`${c.id}: artifact ${name} is not where the pack's layout puts it`);
+        }
+        laid += at.bytes;
+        artifacts[name] = { sha256: at.sha256, bytes: at.bytes };
         offsets[name] = at.offset;
       }
       members.push({
@@ -643,6 +649,11 @@ export class Cache {
         offsets,
         contentHash: await sha256Hex(canonicalJsonOnce(artifacts)),
       });
+    }
+    if (laid !== packBytes) {
+      throw new Error(
+        `${sweep.members[0].id}: the pack holds ${packBytes} bytes, its members list ${laid}`,
+      );
     }
     const manifest: SweepManifest = {
       format: MANIFEST_FORMAT,
@@ -711,29 +722,50 @@ export class Cache {
     }
   }
 
-  /** Records the sweep `key` as the last entry of `group`, with its members' keys and params. */
+  /**
+   * Records the sweep `key` as the last entry of `group`, with its members' keys and params (the
+   * sweep's manifest, linked).
+   */
   writeSweepIndex(
     key: string,
     group: string,
     members: readonly (KeyComponents & { key: string })[],
   ): void {
-    this.ensureDir(`${this.dir}/index`);
-    writeFileAtomicSync(
-      this.indexPath(group),
-      JSON.stringify({
-        key,
-        group,
-        shared: shared(members[0]),
-        members: members.map((m) => ({ id: m.id, key: m.key, params: m.params })),
-      }) + "\n",
-    );
+    this.index(this.indexPath(group), key, () => ({
+      key,
+      group,
+      shared: shared(members[0]),
+      members: members.map((m) => ({ id: m.id, key: m.key, params: m.params })),
+    }));
   }
 
-  /** Records `key` as the last key of instance `id`. */
+  /** Records `key` as the last key of instance `id` (its manifest, linked). */
   writeIndex(key: string, c: KeyComponents): Promise<void> {
-    this.ensureDir(`${this.dir}/index`);
-    writeFileAtomicSync(this.indexPath(c.id), JSON.stringify({ key, ...c }) + "\n");
+    this.index(this.indexPath(c.id), key, () => ({ key, ...c }));
     return Promise.resolve();
+  }
+
+  /**
+   * Makes the manifest of entry `key` the index record at `path`, as a hard link: a manifest holds
+   * every field of the record (key components, key; a sweep's shared part and members) and an
+   * entry is never changed in place, and a link costs a directory entry where a copy costs a new
+   * file (0.02 against 0.4 ms on the machine of the README's sweep timings, once per stage or group). Where the
+   * file system has no hard links, `record()` is written instead.
+   */
+  private index(path: string, key: string, record: () => unknown): void {
+    this.ensureDir(`${this.dir}/index`);
+    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+    try {
+      Deno.linkSync(`${this.entryDir(key)}/manifest.json`, tmp);
+      Deno.renameSync(tmp, path);
+    } catch {
+      try {
+        Deno.removeSync(tmp);
+      } catch {
+        // never linked
+      }
+      writeFileAtomicSync(path, JSON.stringify(record()) + "\n");
+    }
   }
 
   private indexPath(id: string): string {

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../testing/assert.ts";
 import { Cache, cacheKey, type KeyComponents, type Manifest, sweepKey } from "./cache.ts";
-import { PackWriter, readArtifact, readArtifactText } from "./pack.ts";
+import { type PackIndex, PackWriter, readArtifact, readArtifactText } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
 import { canonicalJson, digestOnce, sha256Hex } from "./hash.ts";
 
@@ -332,5 +332,87 @@ Deno.test("a sweep's members share every key component but id and params, and wr
     assert(m.includes("must share all key components"), m);
     const s = await attempt(cache, { ...COMPONENTS, id: "train/x/b" }, "trajectory.csv");
     assert(s.includes("wrote trajectory.csv outside its members' artifacts"), s);
+  });
+});
+
+Deno.test("a sweep's commit refuses a pack its writer's layout does not tile", async () => {
+  await withCache(async (cache) => {
+    const members = ["a", "b"].map((r) => ({ ...COMPONENTS, id: `train/x/${r}` }));
+    const keys = await Promise.all(members.map(cacheKey));
+    const key = await sweepKey("g", keys);
+    const commit = async (edit: (tmp: string, packed: PackIndex) => PackIndex) => {
+      const tmp = await cache.begin(key);
+      const pack = new PackWriter(members.map((m) => m.id));
+      members.forEach((m, i) => pack.add(m.id, "out.txt", `run ${i}`));
+      const packed = edit(tmp, await pack.write(`${tmp}/pack`));
+      const t = new Date().toISOString();
+      try {
+        await cache.commitSweep(key, tmp, {
+          group: "g",
+          members: members.map((c, i) => ({ ...c, key: keys[i] })),
+          packed,
+          timings: { started: t, finished: t, seconds: 0 },
+        });
+        return "";
+      } catch (e) {
+        await cache.abort(tmp);
+        return (e as Error).message;
+      }
+    };
+    const b = "train/x/b";
+    const moved = await commit((_, p) => ({
+      ...p,
+      [b]: { "out.txt": { ...p[b]["out.txt"], offset: 0 } },
+    }));
+    assert(moved.includes("is not where the pack's layout puts it"), moved);
+    const grown = await commit((tmp, p) => {
+      Deno.writeFileSync(`${tmp}/pack`, new Uint8Array([1]), { append: true });
+      return p;
+    });
+    assert(grown.includes("the pack holds 11 bytes, its members list 10"), grown);
+    assertEquals(await commit((_, p) => p), "");
+    assert((await cache.readSweep(key)).ok, "the untouched layout commits and reads back");
+  });
+});
+
+Deno.test("an index record is its entry's manifest, linked, or written where no link can be made", async () => {
+  await withCache(async (cache) => {
+    const { key, members } = await commitSweepOf(cache);
+    const [a, b] = ["train/x/a", "train/x/b"];
+    const records = members.map((k, i) => ({
+      ...COMPONENTS,
+      id: [a, b][i],
+      params: { seed: i },
+      key: k,
+    }));
+    cache.writeSweepIndex(key, "x: g#0", records);
+    const path = `${cache.dir}/index/${encodeURIComponent("x: g#0")}.json`;
+    assertEquals(Deno.statSync(path).nlink, 2, "a second name of the sweep's manifest.json");
+    const linked = cache.readGroupIndex("x: g#0");
+    assertEquals([...linked.keys()], [a, b]);
+    assertEquals([linked.get(b)!.key, linked.get(b)!.params], [members[1], { seed: 1 }]);
+    assertEquals(linked.get(a)!.sources, COMPONENTS.sources);
+    // No entry to link to: the record itself, with the same fields.
+    const none = "9".repeat(64);
+    cache.writeSweepIndex(none, "x: g#1", records);
+    const written = cache.readGroupIndex("x: g#1");
+    assertEquals(Deno.statSync(`${cache.dir}/index/x%3A%20g%231.json`).nlink, 1);
+    for (const id of [a, b]) {
+      const { key: k, params, sources, version } = linked.get(id)!;
+      const w = written.get(id)!;
+      assertEquals([w.key, w.params, w.sources, w.version], [k, params, sources, version]);
+    }
+    await commitOne(cache, "1".repeat(64), { "a.txt": "1" });
+    await cache.writeIndex("1".repeat(64), COMPONENTS);
+    const one = await cache.readIndex(COMPONENTS.id);
+    assertEquals([one?.key, one?.params, one?.inputs], [
+      "1".repeat(64),
+      COMPONENTS.params,
+      COMPONENTS.inputs,
+    ]);
+    assertEquals(
+      Deno.statSync(`${cache.dir}/index/${encodeURIComponent(COMPONENTS.id)}.json`).nlink,
+      2,
+    );
   });
 });

@@ -7,6 +7,7 @@
  * @module
  */
 import type { InputArtifact } from "./stage.ts";
+import { sha256Hex } from "./hash.ts";
 
 /** Where one packed file lies in its pack. */
 export interface PackedFile {
@@ -14,6 +15,11 @@ export interface PackedFile {
   readonly offset: number;
   /** Length in bytes. */
   readonly bytes: number;
+  /**
+   * SHA-256 of the bytes, taken by the writer from the bytes it wrote: the commit (in the main
+   * thread) then needs neither to read the pack back nor to hash it while the workers wait.
+   */
+  readonly sha256: string;
 }
 
 /** Member id → file name → where it lies in the pack. */
@@ -46,7 +52,10 @@ export class PackWriter {
     files.set(name, typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
   }
 
-  /** Writes the pack to `path` (nothing when no member wrote a file) and returns its index. */
+  /**
+   * Writes the pack to `path` (nothing when no member wrote a file) and returns its index, with
+   * each file's hash.
+   */
   async write(path: string): Promise<PackIndex> {
     const index: PackIndex = {};
     const parts: Uint8Array[] = [];
@@ -55,7 +64,7 @@ export class PackWriter {
       index[member] = {};
       for (const name of [...files.keys()].sort()) {
         const bytes = files.get(name)!;
-        index[member][name] = { offset, bytes: bytes.length };
+        index[member][name] = { offset, bytes: bytes.length, sha256: await sha256Hex(bytes) };
         parts.push(bytes);
         offset += bytes.length;
       }

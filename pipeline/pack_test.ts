@@ -1,6 +1,7 @@
 import { assertEquals, assertRejects } from "../testing/assert.ts";
 import { PackWriter, readArtifactsText, readArtifactText } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
+import { createHash } from "node:crypto";
 
 /** A pack of `n` members, each with a small `t.csv` and a `big.bin` of `big` bytes. */
 async function pack(dir: string, n: number, big: number): Promise<InputArtifact[]> {
@@ -35,6 +36,32 @@ Deno.test("readArtifactsText: each member's text, whether the pack is read at on
         () => readArtifactsText(members, "missing.csv"),
         /has no artifact missing.csv/,
       );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("PackWriter: the index tiles the pack, and each file's hash is that of its bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = new PackWriter(["a", "b"]);
+    w.add("b", "z.txt", "zz");
+    w.add("a", "y.bin", new Uint8Array([1, 2, 3]));
+    w.add("a", "x.txt", "é");
+    const index = await w.write(`${dir}/pack`);
+    const bytes = Deno.readFileSync(`${dir}/pack`);
+    assertEquals(
+      Object.entries(index).flatMap(([m, fs]) =>
+        Object.entries(fs).map(([n, f]) => [m, n, f.offset, f.bytes])
+      ),
+      [["a", "x.txt", 0, 2], ["a", "y.bin", 2, 3], ["b", "z.txt", 5, 2]],
+    );
+    for (const fs of Object.values(index)) {
+      for (const f of Object.values(fs)) {
+        const slice = bytes.subarray(f.offset, f.offset + f.bytes);
+        assertEquals(f.sha256, createHash("sha256").update(slice).digest("hex"));
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

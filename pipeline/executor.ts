@@ -30,6 +30,8 @@ export interface Job {
 
 /** Callbacks a running job reports through. */
 export interface JobEvents {
+  /** The job's stage code starts (a job may wait in its executor first). */
+  start?(): void;
   /** Progress of the job. */
   progress(done: number, total: number, note?: string): void;
   /** One log line of the job. */
@@ -38,6 +40,11 @@ export interface JobEvents {
 
 /** Runs jobs. */
 export interface Executor {
+  /**
+   * How many jobs it takes at once (the caller starts at most this many): more than it computes
+   * at once where it queues jobs next to the computing ones. Absent: one.
+   */
+  readonly capacity?: number;
   /**
    * Runs one job to completion; rejects with the stage's error. Resolves to the pack's index for
    * a group's job.
@@ -56,6 +63,7 @@ export async function runJob(
   job: Job,
   on: JobEvents,
 ): Promise<PackIndex | undefined> {
+  on.start?.();
   const kind = registry[job.kind];
   if (!kind) throw new Error(`no stage kind ${JSON.stringify(job.kind)} is registered`);
   const members = [
@@ -91,77 +99,111 @@ export function inProcessExecutor(registry: StageRegistry): Executor {
   };
 }
 
-/** Messages from the worker script. */
+/** Messages from the worker script; those of a job carry its sequence number. */
 type FromWorker =
   | { type: "ready" }
-  | { type: "progress"; done: number; total: number; note?: string }
-  | { type: "log"; message: string }
-  | { type: "done"; packed?: PackIndex }
-  | { type: "error"; message: string; stack?: string };
+  | { type: "start"; seq: number }
+  | { type: "progress"; seq: number; done: number; total: number; note?: string }
+  | { type: "log"; seq: number; message: string }
+  | { type: "done"; seq: number; packed?: PackIndex }
+  | { type: "error"; seq?: number; message: string; stack?: string };
+
+/** Jobs a worker holds at once: the one it computes and the next, queued in the worker. */
+const WORKER_DEPTH = 2;
 
 /**
  * Runs stages in up to `size` Web Workers (created on demand, reused), each of which imports the
- * registry module at `registryUrl` (a module exporting `stageKinds`). The caller limits how many
- * jobs run at once to at most `size`.
+ * registry module at `registryUrl` (a module exporting `stageKinds`). A worker computes one job at
+ * a time, and holds the next one queued so that it starts on it at once instead of waiting for
+ * this thread to hand it over ({@linkcode Executor.capacity}: twice `size`); a worker that dies
+ * fails the job it was computing, and its queued jobs go to another worker.
  */
 export function workerExecutor(registryUrl: string, size: number): Executor {
-  const idle: Worker[] = [];
-  const all = new Set<Worker>();
+  interface Held {
+    readonly job: Job;
+    readonly on: JobEvents;
+    started: boolean;
+    resolve(packed: PackIndex | undefined): void;
+    reject(e: Error): void;
+  }
+  interface Slot {
+    readonly worker: Worker;
+    /** Its jobs by sequence number: computing or queued in it. */
+    readonly held: Map<number, Held>;
+    ready: boolean;
+  }
+  const slots: Slot[] = [];
+  let seq = 0;
 
-  const spawn = (): Promise<Worker> =>
+  /** A new worker; jobs posted to it wait in it until it has imported the registry. */
+  const spawn = (): Slot => {
+    const w = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+    const slot: Slot = { worker: w, held: new Map(), ready: false };
+    const die = (e: Error) => {
+      w.terminate();
+      slots.splice(slots.indexOf(slot), 1);
+      const held = [...slot.held.values()];
+      slot.held.clear();
+      for (const h of held) {
+        // A job it never started runs on another worker, unless no worker could start.
+        if (h.started || !slot.ready) h.reject(e);
+        else dispatch(h.job, h.on).then(h.resolve, h.reject);
+      }
+    };
+    w.onmessage = (ev: MessageEvent<FromWorker>) => {
+      const m = ev.data;
+      if (m.type === "ready") {
+        slot.ready = true;
+        return;
+      }
+      const h = m.seq === undefined ? undefined : slot.held.get(m.seq);
+      if (m.type === "error" && h === undefined) return die(workerError(m));
+      if (h === undefined) return;
+      if (m.type === "start") {
+        h.started = true;
+        h.on.start?.();
+      } else if (m.type === "progress") h.on.progress(m.done, m.total, m.note);
+      else if (m.type === "log") h.on.log(m.message);
+      else {
+        slot.held.delete(m.seq!);
+        if (m.type === "done") h.resolve(m.packed);
+        else h.reject(workerError(m));
+      }
+    };
+    w.onerror = (ev) => {
+      // An uncaught error (e.g. an unhandled rejection inside the stage) kills the worker.
+      ev.preventDefault();
+      die(new Error(slot.ready ? ev.message : `stage worker failed to start: ${ev.message}`));
+    };
+    slots.push(slot);
+    w.postMessage({ type: "init", registryUrl });
+    return slot;
+  };
+
+  /** An idle worker, else a new one while fewer than `size` exist, else the least busy with room. */
+  const pick = (): Slot => {
+    const idle = slots.find((s) => s.held.size === 0);
+    if (idle) return idle;
+    if (slots.length < size) return spawn();
+    const free = slots.filter((s) => s.held.size < WORKER_DEPTH);
+    if (free.length === 0) throw new Error("more concurrent jobs than the workers hold");
+    return free.reduce((a, b) => (b.held.size < a.held.size ? b : a));
+  };
+
+  const dispatch = (job: Job, on: JobEvents): Promise<PackIndex | undefined> =>
     new Promise((resolve, reject) => {
-      const w = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-      const fail = (e: Error) => {
-        w.terminate();
-        all.delete(w);
-        reject(e);
-      };
-      w.onmessage = (ev: MessageEvent<FromWorker>) => {
-        if (ev.data.type === "ready") resolve(w);
-        else if (ev.data.type === "error") fail(workerError(ev.data));
-      };
-      w.onerror = (ev) => {
-        ev.preventDefault();
-        fail(new Error(`stage worker failed to start: ${ev.message}`));
-      };
-      all.add(w);
-      w.postMessage({ type: "init", registryUrl });
+      const slot = pick();
+      const n = seq++;
+      slot.held.set(n, { job, on, started: false, resolve, reject });
+      slot.worker.postMessage({ type: "run", seq: n, job });
     });
 
   return {
-    async run(job, on) {
-      if (all.size > size) throw new Error("more concurrent jobs than workers");
-      const w = idle.pop() ?? await spawn();
-      let healthy = true;
-      try {
-        return await new Promise<PackIndex | undefined>((resolve, reject) => {
-          w.onmessage = (ev: MessageEvent<FromWorker>) => {
-            const m = ev.data;
-            if (m.type === "progress") on.progress(m.done, m.total, m.note);
-            else if (m.type === "log") on.log(m.message);
-            else if (m.type === "done") resolve(m.packed);
-            else if (m.type === "error") reject(workerError(m));
-          };
-          w.onerror = (ev) => {
-            // An uncaught error (e.g. an unhandled rejection inside the stage) kills the worker.
-            ev.preventDefault();
-            healthy = false;
-            reject(new Error(ev.message));
-          };
-          w.postMessage({ type: "run", job });
-        });
-      } finally {
-        if (healthy) idle.push(w);
-        else {
-          w.terminate();
-          all.delete(w);
-        }
-      }
-    },
+    capacity: WORKER_DEPTH * size,
+    run: dispatch,
     close() {
-      for (const w of all) w.terminate();
-      all.clear();
-      idle.length = 0;
+      for (const s of slots) s.worker.terminate();
+      slots.length = 0;
     },
   };
 }

@@ -423,7 +423,12 @@ export class Runner {
     const t0 = performance.now();
     plan.forEach((inst) => this.kindOf(inst));
     const executor = opts.executor ?? inProcessExecutor(this.registry);
-    const slots = new Semaphore(Math.max(1, opts.jobs ?? 1));
+    // Jobs handed to the executor at once, and jobs being locked, set up or committed around
+    // them: twice as many, so that this thread prepares and commits entries while the executor
+    // computes (small runs otherwise leave the workers idle about half of the time).
+    const handed = Math.max(1, opts.executor?.capacity ?? opts.jobs ?? 1);
+    const slots = new Semaphore(handed);
+    const staging = new Semaphore(2 * handed);
     const byId = new Map(plan.map((s) => [s.id, s]));
     const summary: RunSummary = {
       ran: [],
@@ -586,7 +591,8 @@ export class Runner {
       };
       const entry = sweep?.key ?? jobs[0].key;
       const kind = this.registry[jobs[0].inst.kind];
-      await slots.acquire(jobs.reduce((s, j) => s + (kind.cost?.(j.inst.params) ?? 0), 0));
+      const cost = jobs.reduce((s, j) => s + (kind.cost?.(j.inst.params) ?? 0), 0);
+      await staging.acquire(cost);
       let lock: { release(): void } | undefined;
       // A sweep reports once for all its members (a 10 000-run sweep would print 20 000 lines).
       const label = groupLabel(jobs.map((j) => j.inst.id));
@@ -619,9 +625,9 @@ export class Runner {
         const tmp = await this.cache.begin(entry);
         // The members' reasons, each part once ("missing; computed with its group").
         const reason = [...new Set(jobs.flatMap((j) => j.reason.split("; ")))].join("; ");
-        this.reporter.event({ type: "start", id: label, key: entry, reason, members });
-        const started = new Date();
-        const t = performance.now();
+        await slots.acquire(cost);
+        let started = new Date();
+        let t = performance.now();
         let packed: PackIndex | undefined;
         try {
           packed = await executor.run({
@@ -637,6 +643,11 @@ export class Runner {
               }
               : {}),
           }, {
+            start: () => {
+              this.reporter.event({ type: "start", id: label, key: entry, reason, members });
+              started = new Date();
+              t = performance.now();
+            },
             progress: (done, total, note) => {
               this.reporter.event({ type: "progress", id: label, done, total, note });
             },
@@ -646,6 +657,8 @@ export class Runner {
           await this.cache.abort(tmp);
           fail(e);
           return out;
+        } finally {
+          slots.release();
         }
         const seconds = (performance.now() - t) / 1000;
         const timings = {
@@ -676,7 +689,7 @@ export class Runner {
         return out;
       } finally {
         lock?.release();
-        slots.release();
+        staging.release();
       }
     };
 

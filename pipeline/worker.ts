@@ -1,6 +1,7 @@
 /**
  * Web Worker script of {@linkcode workerExecutor}: imports the stage registry once, then runs the
- * jobs it is sent, forwarding progress (at most every 200 ms) and log lines.
+ * jobs it is sent one after another in the order they arrive (a job sent while another runs waits
+ * here), forwarding their start, progress (at most every 200 ms) and log lines.
  * @module
  */
 /// <reference lib="deno.worker" />
@@ -8,9 +9,17 @@ import { type Job, runJob } from "./executor.ts";
 import type { StageRegistry } from "./stage.ts";
 
 let registry: StageRegistry | undefined;
+let queue: Promise<void> = Promise.resolve();
 
-self.onmessage = async (ev: MessageEvent) => {
-  const msg = ev.data as { type: "init"; registryUrl: string } | { type: "run"; job: Job };
+type Message = { type: "init"; registryUrl: string } | { type: "run"; seq: number; job: Job };
+
+self.onmessage = (ev: MessageEvent) => {
+  const msg = ev.data as Message;
+  queue = queue.then(() => handle(msg));
+};
+
+async function handle(msg: Message): Promise<void> {
+  const seq = msg.type === "run" ? msg.seq : undefined;
   try {
     if (msg.type === "init") {
       registry = (await import(msg.registryUrl)).stageKinds as StageRegistry;
@@ -19,19 +28,22 @@ self.onmessage = async (ev: MessageEvent) => {
     }
     let last = -Infinity;
     const packed = await runJob(registry ?? {}, msg.job, {
+      start() {
+        self.postMessage({ type: "start", seq });
+      },
       progress(done, total, note) {
         const t = performance.now();
         if (t - last < 200 && done < total) return;
         last = t;
-        self.postMessage({ type: "progress", done, total, note });
+        self.postMessage({ type: "progress", seq, done, total, note });
       },
       log(message) {
-        self.postMessage({ type: "log", message });
+        self.postMessage({ type: "log", seq, message });
       },
     });
-    self.postMessage({ type: "done", packed });
+    self.postMessage({ type: "done", seq, packed });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    self.postMessage({ type: "error", message: err.message, stack: err.stack });
+    self.postMessage({ type: "error", seq, message: err.message, stack: err.stack });
   }
-};
+}

@@ -115,13 +115,17 @@ const WORKER_DEPTH = 2;
  * Runs stages in up to `size` Web Workers (created on demand, reused), each of which imports the
  * registry module at `registryUrl` (a module exporting `stageKinds`). A worker computes one job at
  * a time, and holds the next one queued so that it starts on it at once instead of waiting for
- * this thread to hand it over ({@linkcode Executor.capacity}: twice `size`); a worker that dies
- * fails the job it was computing, and its queued jobs go to another worker.
+ * this thread to hand it over ({@linkcode Executor.capacity}: twice `size`). A queued job is
+ * claimed through shared memory, by its worker when it starts it or by this thread when another
+ * worker falls idle first, which then gets it: a short job never waits behind a long one while a
+ * worker idles. A worker that dies fails the job it was computing; its queued jobs go elsewhere.
  */
 export function workerExecutor(registryUrl: string, size: number): Executor {
   interface Held {
     readonly job: Job;
     readonly on: JobEvents;
+    /** 0 while queued; the worker sets 1 when it starts the job, this thread 2 to take it back. */
+    readonly claim: Int32Array;
     started: boolean;
     resolve(packed: PackIndex | undefined): void;
     reject(e: Error): void;
@@ -146,8 +150,8 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
       slot.held.clear();
       for (const h of held) {
         // A job it never started runs on another worker, unless no worker could start.
-        if (h.started || !slot.ready) h.reject(e);
-        else dispatch(h.job, h.on).then(h.resolve, h.reject);
+        if (Atomics.load(h.claim, 0) === 1 || !slot.ready) h.reject(e);
+        else redispatch(h);
       }
     };
     w.onmessage = (ev: MessageEvent<FromWorker>) => {
@@ -168,6 +172,7 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
         slot.held.delete(m.seq!);
         if (m.type === "done") h.resolve(m.packed);
         else h.reject(workerError(m));
+        if (slot.held.size === 0) steal();
       }
     };
     w.onerror = (ev) => {
@@ -194,9 +199,24 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
     new Promise((resolve, reject) => {
       const slot = pick();
       const n = seq++;
-      slot.held.set(n, { job, on, started: false, resolve, reject });
-      slot.worker.postMessage({ type: "run", seq: n, job });
+      const claim = new Int32Array(new SharedArrayBuffer(4));
+      slot.held.set(n, { job, on, claim, started: false, resolve, reject });
+      slot.worker.postMessage({ type: "run", seq: n, job, claim });
     });
+
+  const redispatch = (h: Held) => dispatch(h.job, h.on).then(h.resolve, h.reject);
+
+  /** Moves one job queued in a busy worker to an idle one, if its worker has not started it. */
+  const steal = () => {
+    for (const s of slots) {
+      for (const [n, h] of s.held) {
+        if (Atomics.compareExchange(h.claim, 0, 0, 2) !== 0) continue;
+        s.held.delete(n);
+        redispatch(h);
+        return;
+      }
+    }
+  };
 
   return {
     capacity: WORKER_DEPTH * size,

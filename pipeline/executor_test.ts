@@ -4,10 +4,15 @@ import { type Job, workerExecutor } from "./executor.ts";
 const REGISTRY = new URL("./testing/executor_stages.ts", import.meta.url).href;
 
 /** A job of kind `kind` writing into a fresh directory under `dir`. */
-function job(dir: string, kind: string, id: string, ms = 0): Job {
+function job(dir: string, kind: string, id: string, ms = 0, spin = false): Job {
   const outDir = `${dir}/${id}`;
   Deno.mkdirSync(outDir);
-  return { kind, id, params: { ms }, inputs: {}, outDir };
+  return { kind, id, params: { ms, spin }, inputs: {}, outDir };
+}
+
+/** Which worker ran an echo job, and when. */
+function ran(dir: string, id: string): { worker: string; start: number; end: number } {
+  return JSON.parse(Deno.readTextFileSync(`${dir}/${id}/ran.json`));
 }
 
 Deno.test("workerExecutor: twice as many jobs as workers, each computed once, one at a time per worker", async () => {
@@ -27,17 +32,14 @@ Deno.test("workerExecutor: twice as many jobs as workers, each computed once, on
       });
     }));
     assertEquals(started.sort(), ids);
-    const ran = ids.map((id) =>
-      JSON.parse(Deno.readTextFileSync(`${dir}/${id}/ran.json`)) as {
-        worker: string;
-        start: number;
-        end: number;
+    // However the jobs were spread (an idle worker takes over queued ones), none overlapped
+    // another on its worker.
+    const byWorker = Map.groupBy(ids.map((id) => ran(dir, id)), (r) => r.worker);
+    for (const rs of byWorker.values()) {
+      const sorted = rs.sort((a, b) => a.start - b.start);
+      for (let i = 1; i < sorted.length; i++) {
+        assert(sorted[i - 1].end <= sorted[i].start, "a worker computes its jobs one at a time");
       }
-    );
-    const byWorker = Map.groupBy(ran, (r) => r.worker);
-    assertEquals([...byWorker.values()].map((rs) => rs.length), [2, 2], "two jobs per worker");
-    for (const [a, b] of byWorker.values()) {
-      assert(a.end <= b.start || b.end <= a.start, "a worker computes its jobs one at a time");
     }
     for (const id of ids) {
       assertEquals(Deno.readTextFileSync(`${dir}/${id}/out.txt`), id);
@@ -62,6 +64,27 @@ Deno.test("workerExecutor: a dying worker fails the job it computed; the job que
     // The pool replaced its worker: a later job runs too.
     await executor.run(job(dir, "echo", "z"), on);
     assert(Deno.statSync(`${dir}/z/out.txt`).isFile);
+  } finally {
+    executor.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workerExecutor: a job queued behind a long one moves to a worker that falls idle", async () => {
+  const dir = await Deno.makeTempDir();
+  const executor = workerExecutor(REGISTRY, 2);
+  try {
+    const on = { progress() {}, log() {} };
+    // long → worker 1 (computing without yielding), short → worker 2, queued → behind long.
+    const long = executor.run(job(dir, "echo", "long", 2500, true), on);
+    const short = executor.run(job(dir, "echo", "short", 0), on);
+    const queued = executor.run(job(dir, "echo", "queued", 0), on);
+    await Promise.all([short, queued]);
+    await long;
+    const [l, s, q] = ["long", "short", "queued"].map((id) => ran(dir, id));
+    assert(l.worker !== s.worker, "the short job ran beside the long one");
+    assertEquals(q.worker, s.worker, "the queued job moved to the idle worker");
+    assert(q.end < l.end, "and finished before the long one");
   } finally {
     executor.close();
     await Deno.remove(dir, { recursive: true });

@@ -1,7 +1,8 @@
 /**
  * Web Worker script of {@linkcode workerExecutor}: imports the stage registry once, then runs the
  * jobs it is sent one after another in the order they arrive (a job sent while another runs waits
- * here), forwarding their start, progress (at most every 200 ms) and log lines.
+ * here, unless the executor claims it back for an idle worker first), forwarding their start,
+ * progress (at most every 200 ms) and log lines.
  * @module
  */
 /// <reference lib="deno.worker" />
@@ -11,7 +12,9 @@ import type { StageRegistry } from "./stage.ts";
 let registry: StageRegistry | undefined;
 let queue: Promise<void> = Promise.resolve();
 
-type Message = { type: "init"; registryUrl: string } | { type: "run"; seq: number; job: Job };
+type Message =
+  | { type: "init"; registryUrl: string }
+  | { type: "run"; seq: number; job: Job; claim: Int32Array };
 
 self.onmessage = (ev: MessageEvent) => {
   const msg = ev.data as Message;
@@ -26,6 +29,8 @@ async function handle(msg: Message): Promise<void> {
       self.postMessage({ type: "ready" });
       return;
     }
+    // Taken back by the executor for an idle worker (see workerExecutor): not ours to run.
+    if (Atomics.compareExchange(msg.claim, 0, 0, 1) !== 0) return;
     let last = -Infinity;
     const packed = await runJob(registry ?? {}, msg.job, {
       start() {

@@ -185,11 +185,17 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
     return slot;
   };
 
-  /** An idle worker, else a new one while fewer than `size` exist, else the least busy with room. */
+  /**
+   * An idle worker, else a new one while fewer than `size` exist, else the least busy with room.
+   * While the pool is not full, one worker more than the jobs need is started in advance: a
+   * worker takes about half a second to import the stage code, which a sweep's second job would
+   * otherwise wait out on a busy first worker.
+   */
   const pick = (): Slot => {
     const idle = slots.find((s) => s.held.size === 0);
-    if (idle) return idle;
-    if (slots.length < size) return spawn();
+    const slot = idle ?? (slots.length < size ? spawn() : undefined);
+    if (slots.length < size && !slots.some((s) => s !== slot && s.held.size === 0)) spawn();
+    if (slot) return slot;
     const free = slots.filter((s) => s.held.size < WORKER_DEPTH);
     if (free.length === 0) throw new Error("more concurrent jobs than the workers hold");
     return free.reduce((a, b) => (b.held.size < a.held.size ? b : a));

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
-import { type Job, workerExecutor } from "./executor.ts";
+import { type Executor, type Job, workerExecutor } from "./executor.ts";
 
 const REGISTRY = new URL("./testing/executor_stages.ts", import.meta.url).href;
 
@@ -15,10 +15,23 @@ function ran(dir: string, id: string): { worker: string; start: number; end: num
   return JSON.parse(Deno.readTextFileSync(`${dir}/${id}/ran.json`));
 }
 
-Deno.test("workerExecutor: twice as many jobs as workers, each computed once, one at a time per worker", async () => {
+/** Runs `fn` with a pool of `size` workers and a temporary directory, both removed after. */
+async function withExecutor(
+  size: number,
+  fn: (executor: Executor, dir: string) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir();
-  const executor = workerExecutor(REGISTRY, 2);
+  const executor = workerExecutor(REGISTRY, size);
   try {
+    await fn(executor, dir);
+  } finally {
+    executor.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("workerExecutor: twice as many jobs as workers, each computed once, one at a time per worker", async () => {
+  await withExecutor(2, async (executor, dir) => {
     assertEquals(executor.capacity, 4);
     const logs = new Map<string, string[]>();
     const started: string[] = [];
@@ -45,16 +58,11 @@ Deno.test("workerExecutor: twice as many jobs as workers, each computed once, on
       assertEquals(Deno.readTextFileSync(`${dir}/${id}/out.txt`), id);
       assertEquals(logs.get(id), [`echo ${id}`], "each job's log lines reach its own callbacks");
     }
-  } finally {
-    executor.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("workerExecutor: a dying worker fails the job it computed; the job queued behind it runs elsewhere", async () => {
-  const dir = await Deno.makeTempDir();
-  const executor = workerExecutor(REGISTRY, 1);
-  try {
+  await withExecutor(1, async (executor, dir) => {
     const on = { progress() {}, log() {} };
     const crash = executor.run(job(dir, "crash", "x"), on);
     const queued = executor.run(job(dir, "echo", "y"), on);
@@ -64,16 +72,11 @@ Deno.test("workerExecutor: a dying worker fails the job it computed; the job que
     // The pool replaced its worker: a later job runs too.
     await executor.run(job(dir, "echo", "z"), on);
     assert(Deno.statSync(`${dir}/z/out.txt`).isFile);
-  } finally {
-    executor.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("workerExecutor: a job queued behind a long one moves to a worker that falls idle", async () => {
-  const dir = await Deno.makeTempDir();
-  const executor = workerExecutor(REGISTRY, 2);
-  try {
+  await withExecutor(2, async (executor, dir) => {
     const on = { progress() {}, log() {} };
     // long → worker 1 (computing without yielding), short → worker 2, queued → behind long.
     const long = executor.run(job(dir, "echo", "long", 2500, true), on);
@@ -85,8 +88,5 @@ Deno.test("workerExecutor: a job queued behind a long one moves to a worker that
     assert(l.worker !== s.worker, "the short job ran beside the long one");
     assertEquals(q.worker, s.worker, "the queued job moved to the idle worker");
     assert(q.end < l.end, "and finished before the long one");
-  } finally {
-    executor.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -126,7 +126,6 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
     readonly on: JobEvents;
     /** 0 while queued; the worker sets 1 when it starts the job, this thread 2 to take it back. */
     readonly claim: Int32Array;
-    started: boolean;
     resolve(packed: PackIndex | undefined): void;
     reject(e: Error): void;
   }
@@ -144,8 +143,10 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
     const w = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
     const slot: Slot = { worker: w, held: new Map(), ready: false };
     const die = (e: Error) => {
+      const at = slots.indexOf(slot);
+      if (at < 0) return;
       w.terminate();
-      slots.splice(slots.indexOf(slot), 1);
+      slots.splice(at, 1);
       const held = [...slot.held.values()];
       slot.held.clear();
       for (const h of held) {
@@ -163,10 +164,8 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
       const h = m.seq === undefined ? undefined : slot.held.get(m.seq);
       if (m.type === "error" && h === undefined) return die(workerError(m));
       if (h === undefined) return;
-      if (m.type === "start") {
-        h.started = true;
-        h.on.start?.();
-      } else if (m.type === "progress") h.on.progress(m.done, m.total, m.note);
+      if (m.type === "start") h.on.start?.();
+      else if (m.type === "progress") h.on.progress(m.done, m.total, m.note);
       else if (m.type === "log") h.on.log(m.message);
       else {
         slot.held.delete(m.seq!);
@@ -206,7 +205,7 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
       const slot = pick();
       const n = seq++;
       const claim = new Int32Array(new SharedArrayBuffer(4));
-      slot.held.set(n, { job, on, claim, started: false, resolve, reject });
+      slot.held.set(n, { job, on, claim, resolve, reject });
       slot.worker.postMessage({ type: "run", seq: n, job, claim });
     });
 

@@ -42,6 +42,8 @@ export interface HiddenForm {
   readonly phi: (m: tf.Tensor) => tf.Tensor;
   /** w with σ'(t)⊙e = γ·w, from m = κt, u = φ(m), e (1×n, broadcast) and ue = u⊙e. */
   readonly slopeTimes: (m: tf.Tensor, u: tf.Tensor, e: tf.Tensor, ue: tf.Tensor) => tf.Tensor;
+  /** q with σ'(t) = γ·q, from m = κt and u = φ(m): the slope alone, for the BLAS path. */
+  readonly slope: (m: tf.Tensor, u: tf.Tensor) => tf.Tensor;
 }
 
 /**
@@ -60,6 +62,7 @@ export function hiddenForm(activation: "tanh" | "softplus"): HiddenForm {
       gamma: 4,
       phi: tf.sigmoid,
       slopeTimes: (_m, u, _e, ue) => tf.sub(ue, tf.mul(u, ue)),
+      slope: (_m, u) => tf.sub(u, tf.square(u)),
     };
   }
   return {
@@ -69,6 +72,7 @@ export function hiddenForm(activation: "tanh" | "softplus"): HiddenForm {
     gamma: 1,
     phi: tf.softplus,
     slopeTimes: (m, _u, e) => tf.mul(tf.sigmoid(m), e),
+    slope: (m) => tf.sigmoid(m),
   };
 }
 
@@ -100,7 +104,10 @@ export interface MlpTensors {
   readonly e1: tf.Tensor2D;
   /** e₁ of length h. */
   readonly unit0: tf.Tensor1D;
-  /** The BLAS of the full batch's two products on wasm (engine/sgemm_wasm.ts); absent: tf.matMul. */
+  /**
+   * The BLAS of the full batch's products on wasm (engine/sgemm_wasm.ts): its two large ones and the
+   * small aᵀu and u·eᵀ (see `fullBatch`); absent: tf.matMul, an average pool and row sums.
+   */
   readonly blas?: Blas;
 }
 
@@ -157,14 +164,18 @@ function ascentScale(normSq: tf.Scalar, rho: number): { c: tf.Scalar; e1: tf.Sca
 }
 
 /**
- * aᵀu/r (1×n) for u (h×n) and a (h×1), with r (h on wasm, else 1) returned alongside so that the
- * caller folds it into its own scaling. On wasm as the average pool of u⊙a, seen as an h-high image of n channels, over its whole height: as a
- * product aᵀ·u, tfjs-wasm packs the new right operand u on every call (≈2–3 ms), a column sum
- * transposes u first (≈1.3 ms), the pool streams u once (≈0.2 ms; 256×1024, measured).
+ * aᵀu/r (1×n) for u (h×n) and a (h×1), with r (h on wasm without a BLAS, else 1) returned
+ * alongside so that the caller folds it into its own scaling. With a BLAS, the product aᵀ·u by
+ * sgemm, which reads u in place. On wasm without one, as the average pool of u⊙a, seen as an
+ * h-high image of n channels, over its whole height: as a product aᵀ·u, tfjs-wasm packs the new
+ * right operand u on every call (≈2–3 ms), a column sum transposes u first (≈1.3 ms), the pool
+ * streams u once (≈0.2 ms, and 0.2 ms for the product u⊙a it needs; 256×1024, measured).
  */
-function outputRow(u: tf.Tensor2D, a: tf.Tensor2D): [tf.Tensor2D, number] {
+function outputRow(u: tf.Tensor2D, a: tf.Tensor2D, blas?: Blas): [tf.Tensor2D, number] {
   const [h, n] = u.shape;
-  if (tf.getBackend() !== "wasm") return [tf.matMul(tf.reshape(a, [1, h]), u), 1];
+  if (blas || tf.getBackend() !== "wasm") {
+    return [product(tf.reshape(a, [1, h]) as tf.Tensor2D, u, blas), 1];
+  }
   const img = tf.reshape(tf.mul(u, a), [1, h, 1, n]) as tf.Tensor4D;
   return [tf.reshape(tf.avgPool(img, [h, 1], 1, "valid"), [1, n]), h];
 }
@@ -181,9 +192,19 @@ function fullBatch(m: MlpTensors): FusedSam {
     const mPre = product(p, zTOnes, m.blas);
     const u = form.phi(mPre);
     // e = 2(f − y)/n with f = α·r·f₀ + β·Σa.
-    const [f0, r] = outputRow(u as tf.Tensor2D, a);
+    const [f0, r] = outputRow(u as tf.Tensor2D, a, m.blas);
     let e = tf.sub(tf.mul(f0, (2 * form.alpha * r) / n), yRow);
     if (form.beta !== 0) e = tf.add(e, tf.mul(tf.sum(a), (2 * form.beta) / n));
+    if (m.blas) {
+      // Σ_k u⊙e = u·eᵀ, and (q⊙e)·γ[z | 1] = q·(eᵀ⊙γ[z | 1]): e scales the n×(d + 1) data instead
+      // of the h×n hidden layer, and the sums are small products, so the h×n work is φ and q.
+      const eCol = tf.reshape(e, [n, 1]) as tf.Tensor2D;
+      let ga = tf.mul(product(u as tf.Tensor2D, eCol, m.blas), form.alpha);
+      if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));
+      const q = form.slope(mPre, u) as tf.Tensor2D;
+      const gp = tf.mul(product(q, tf.mul(zOnes, eCol) as tf.Tensor2D, m.blas), a) as tf.Tensor2D;
+      return [gp, ga as tf.Tensor2D] as const;
+    }
     const ue = tf.mul(u, e);
     let ga = tf.mul(tf.sum(ue, 1, true), form.alpha);
     if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));

@@ -154,6 +154,11 @@ export class BaselineProcess {
         OPENBLAS_NUM_THREADS: t,
         OMP_NUM_THREADS: t,
         MKL_NUM_THREADS: t,
+        // Idle threads sleep at once: otherwise a multi-threaded baseline's threads spin after each
+        // call (OpenMP's wait policy; OpenBLAS's 2^28-cycle default), on the cores the next timed
+        // call of ours needs (interleaved rounds run the two back to back).
+        OMP_WAIT_POLICY: "PASSIVE",
+        OPENBLAS_THREAD_TIMEOUT: "4",
         BENCH_THREADS: t,
         ...opts.env,
       },

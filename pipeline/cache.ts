@@ -749,8 +749,8 @@ export class Cache {
    * Makes the manifest of entry `key` the index record at `path`, as a hard link: a manifest holds
    * every field of the record (key components, key; a sweep's shared part and members) and an
    * entry is never changed in place, and a link costs a directory entry where a copy costs a new
-   * file (0.02 against 0.4 ms on the machine of the README's sweep timings, once per stage or group). Where the
-   * file system has no hard links, `record()` is written instead.
+   * file (0.02 against 0.4 ms on the machine of the README's sweep timings, once per stage or
+   * group). Where the file system has no hard links, `record()` is written instead.
    */
   private index(path: string, key: string, record: () => unknown): void {
     this.ensureDir(`${this.dir}/index`);

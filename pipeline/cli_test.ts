@@ -76,41 +76,45 @@ Deno.test("a reproduce killed with SIGKILL mid-stage resumes without redoing fin
     let killedIn = "";
     let buf = "";
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    // Kill once one train stage has finished and another one is mid-way.
+    const idsOf = (lines: string[], prefix: string) =>
+      lines.filter((l) => l.startsWith(prefix)).map((l) => l.split(/\s+/)[1]);
+    // Kill once one train stage has finished and another is mid-way: the one started last (the
+    // trains take equally long; one started beside the first may be finishing too).
     while (!killedIn) {
       const { value, done: eof } = await reader.read();
       if (eof) throw new Error(`reproduce ended before it could be killed:\n${buf}`);
       buf += value;
       const lines = buf.split("\n").slice(0, -1);
-      done.splice(
-        0,
-        done.length,
-        ...lines.filter((l) => l.startsWith("done ")).map((l) => l.split(/\s+/)[1]),
-      );
-      const running = lines.filter((l) => l.startsWith("run      train/")).map((l) =>
-        l.split(/\s+/)[1]
-      )
-        .filter((id) => !done.includes(id));
-      if (done.some((id) => id.startsWith("train/")) && running.length > 0) {
+      const finished = idsOf(lines, "done ");
+      const running = idsOf(lines, "run      train/").filter((id) => !finished.includes(id));
+      if (finished.some((id) => id.startsWith("train/")) && running.length > 0) {
         child.kill("SIGKILL");
-        killedIn = running[0];
+        killedIn = running[running.length - 1];
       }
     }
-    await reader.cancel();
+    // What the process reported done before it died, including lines not yet read at the kill.
+    for (let r = await reader.read(); !r.done; r = await reader.read()) buf += r.value;
     await child.stderr.cancel();
+    done.push(...idsOf(buf.split("\n"), "done "));
     const status = await child.status;
     assertEquals(status.signal, "SIGKILL");
     const st = await p.run("status");
     const line = st.out.split("\n").find((l) => l.includes(` ${killedIn} `))!;
     assert(line.startsWith("incomplete "), st.out);
+    // What the cache holds: everything reported done, and perhaps a stage that finished in the
+    // moment between the kill signal and its line.
+    const cached = st.out.split("\n").filter((l) => l.startsWith("up to date ")).map((l) =>
+      l.split(/\s+/)[3]
+    );
+    for (const id of done) assert(cached.includes(id), `${id} was done:\n${buf}\n${st.out}`);
 
     const resumed = await p.run("reproduce");
     assertEquals(resumed.code, 0, resumed.err);
     assert(resumed.ran.includes(killedIn), resumed.out);
-    for (const id of done) {
+    for (const id of cached) {
       assert(!resumed.ran.includes(id), `${id} was recomputed:\n${resumed.out}`);
     }
-    assertEquals(sorted([...done, ...resumed.ran]), sorted(ALL));
+    assertEquals(sorted([...cached, ...resumed.ran]), sorted(ALL), `${buf}\n${resumed.out}`);
     assertEquals(await published(p), expected);
     // Nothing left behind by the killed process.
     const names = (await Array.fromAsync(Deno.readDir(`${p.dir}/.cache`))).map((e) => e.name);

@@ -1,8 +1,8 @@
 /**
  * Stage kinds for the worker executor's tests: `echo` waits `ms` milliseconds (busy, without
- * yielding, with `spin: true`), logs its id and
- * writes `out.txt` (its id) and `ran.json` (which worker ran it, and when it started and ended);
- * `crash` throws from a timer (an uncaught error, which kills its worker) and never finishes.
+ * yielding, with `spin: true`), logs its id and writes `out.txt` (its id) and `ran.json` (which
+ * worker ran it, and when it started and ended); `crash` throws from a timer (an uncaught error,
+ * which kills its worker) and never finishes.
  * @module
  */
 import type { StageRegistry } from "../stage.ts";
@@ -19,8 +19,10 @@ export const stageKinds: StageRegistry = {
     async run(ctx) {
       const start = performance.timeOrigin + performance.now();
       const ms = Number(ctx.params.ms ?? 0);
-      if (ctx.params.spin) { while (performance.timeOrigin + performance.now() < start + ms); }
-      else await new Promise((r) => setTimeout(r, ms));
+      const until = start + ms;
+      if (ctx.params.spin) {
+        while (performance.timeOrigin + performance.now() < until) continue;
+      } else await new Promise((r) => setTimeout(r, ms));
       ctx.log(`echo ${ctx.id}`);
       await ctx.write("out.txt", ctx.id);
       const end = performance.timeOrigin + performance.now();

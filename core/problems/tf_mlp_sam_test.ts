@@ -106,28 +106,3 @@ Deno.test("tfjs-wasm fused sam and 1sam at a zero gradient ascend along e₁, as
     assertClose(fused, exact, { rtol: 1e-5, atol: 1e-7, msg: `${kind} fused vs float64` });
   }
 });
-
-Deno.test({
-  name:
-    "tfjs-wasm fused sam with a BLAS: tanh's sigmoid and slope are one SIMD kernel; softplus keeps tfjs's",
-  ignore: !blas,
-  async fn() {
-    for (const activation of ["tanh", "softplus"] as const) {
-      const dataset = makeDataset(
-        { kind: "mlp", n: 24, d: 5, hidden: 7, activation, nTest: 0 },
-        { seed: 3 },
-      );
-      const objective = tfMlp(dataset, { blas });
-      const ops = engine.ops(objective.dim);
-      const x = ops.fromF64(initialPoint(dataset, { seed: 1 }));
-      const step = objective.fusedSam!(24)!;
-      const { kernels } = await tf.profile(() => step(x, undefined, 0.05, 0.1));
-      const names = new Set(kernels.map((k) => k.name));
-      ops.dispose(x);
-      objective.dispose?.();
-      assertEquals(names.has("SamSigmoidSlope"), activation === "tanh", [...names].join(" "));
-      assertEquals(names.has("Sigmoid"), activation === "softplus", [...names].join(" "));
-      assert(names.has("SamSgemm"), "the products ran through sgemm");
-    }
-  },
-});

@@ -6,15 +6,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
-/**
- * A kernel body: the op's inputs and attributes, and the wasm backend to allocate on; its output
- * or outputs.
- */
+/** A kernel body: the op's inputs and attributes, and the wasm backend to allocate on. */
 export type WasmKernelBody = (
   inputs: tf.NamedTensorInfoMap,
   attrs: tf.NamedAttrMap,
   wasm: BackendWasm,
-) => tf.TensorInfo | tf.TensorInfo[];
+) => tf.TensorInfo;
 
 /** Registers `body` as the wasm kernel `name`, once (tfjs's kernel registry is global). */
 export function ensureWasmKernel(name: string, body: WasmKernelBody): void {

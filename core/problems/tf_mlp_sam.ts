@@ -10,8 +10,7 @@
  *   sgemm on the wasm heap (`MlpTensors.blas`). σ is written as σ(t) = α·φ(κt) + β
  *   (tanh(t) = 2·sigmoid(2t) − 1; see `HiddenForm`), κ baked into the constant, so the h×n work is
  *   one φ, the output f = α·aᵀφ + β·Σa as a reduction over the hidden units (`outputRow`), the
- *   row sums for ∇_a, and two or three elementwise passes. On the BLAS path tanh's φ and slope are
- *   one pass of the project's SIMD kernel (engine/sigmoid_simd.ts), so its h×n work is that pass.
+ *   row sums for ∇_a, and two or three elementwise passes.
  * - One sample k (1-SAM): closed form. The first layer's gradient is rank one, ∇_W L_k = δ z_kᵀ,
  *   so the ascent point's pre-activation is pre + c·δ(‖z_k‖² + 1) (c = ρ/‖∇L_k‖) without touching
  *   W, and the step costs O(hd) elementwise work and no matrix product.
@@ -25,7 +24,6 @@ import type { TfVec } from "../engine/tfjs.ts";
 import { columns } from "../engine/columns.ts";
 import type { Blas } from "../engine/blas.ts";
 import { product } from "../engine/sgemm_wasm.ts";
-import { sigmoidSlope } from "../engine/sigmoid_simd.ts";
 
 /**
  * The hidden layer as σ(t) = α·φ(κt) + β, and σ'(t)·e = γ·w from u = φ(κt) and t·e products, so
@@ -46,8 +44,6 @@ export interface HiddenForm {
   readonly slopeTimes: (m: tf.Tensor, u: tf.Tensor, e: tf.Tensor, ue: tf.Tensor) => tf.Tensor;
   /** q with σ'(t) = γ·q, from m = κt and u = φ(m): the slope alone, for the BLAS path. */
   readonly slope: (m: tf.Tensor, u: tf.Tensor) => tf.Tensor;
-  /** [u, q] from m in one pass on tfjs-wasm, where a kernel exists (the BLAS path's). */
-  readonly phiSlope?: (m: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D];
 }
 
 /**
@@ -55,8 +51,7 @@ export interface HiddenForm {
  * tanh'(t) = 4q(1 − q), q = sigmoid(2t): one vectorized kernel where tfjs-wasm's Tanh is scalar
  * code (≈7 ms against ≈0.5 ms on 256×1024 values, measured), and q(1 − q)·e = ue − q⊙ue reuses
  * the product the output layer's gradient needs anyway. The float32 values differ from tf.tanh's by
- * about one rounding of the sigmoid. tanh's `phiSlope` is engine/sigmoid_simd.ts; softplus has none
- * (its φ needs a logarithm).
+ * about one rounding of the sigmoid.
  */
 export function hiddenForm(activation: "tanh" | "softplus"): HiddenForm {
   if (activation === "tanh") {
@@ -68,7 +63,6 @@ export function hiddenForm(activation: "tanh" | "softplus"): HiddenForm {
       phi: tf.sigmoid,
       slopeTimes: (_m, u, _e, ue) => tf.sub(ue, tf.mul(u, ue)),
       slope: (_m, u) => tf.sub(u, tf.square(u)),
-      phiSlope: sigmoidSlope,
     };
   }
   return {
@@ -196,10 +190,7 @@ function fullBatch(m: MlpTensors): FusedSam {
    */
   const grad = (p: tf.Tensor2D, a: tf.Tensor2D) => {
     const mPre = product(p, zTOnes, m.blas);
-    // With a BLAS on wasm, φ and the slope in one pass where the form has a kernel for both.
-    const [u, q1] = m.blas && form.phiSlope && tf.getBackend() === "wasm"
-      ? form.phiSlope(mPre)
-      : [form.phi(mPre), undefined];
+    const u = form.phi(mPre);
     // e = 2(f − y)/n with f = α·r·f₀ + β·Σa.
     const [f0, r] = outputRow(u as tf.Tensor2D, a, m.blas);
     let e = tf.sub(tf.mul(f0, (2 * form.alpha * r) / n), yRow);
@@ -210,7 +201,7 @@ function fullBatch(m: MlpTensors): FusedSam {
       const eCol = tf.reshape(e, [n, 1]) as tf.Tensor2D;
       let ga = tf.mul(product(u as tf.Tensor2D, eCol, m.blas), form.alpha);
       if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));
-      const q = q1 ?? form.slope(mPre, u) as tf.Tensor2D;
+      const q = form.slope(mPre, u) as tf.Tensor2D;
       const gp = tf.mul(product(q, tf.mul(zOnes, eCol) as tf.Tensor2D, m.blas), a) as tf.Tensor2D;
       return [gp, ga as tf.Tensor2D] as const;
     }

@@ -37,6 +37,7 @@ import {
   OPERATIONS,
   type Reference,
   reference,
+  roundsFor,
   type Timed,
   timesOperation,
   WORKLOADS,
@@ -287,7 +288,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         const base = await seriesFor(inst, dtype, op);
         const times: number[] = [], load: number[] = [];
         const pairs = new Map<Series, number[]>(base.map((s) => [s, []]));
-        for (let r = 0; r < reps; r++) {
+        for (let r = 0, n = roundsFor(w, op, { reps, quick }); r < n; r++) {
           await takeTurn();
           times.push(await ours());
           load.push(loadAverage());

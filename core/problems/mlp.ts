@@ -6,7 +6,7 @@
  * @module
  */
 import { type Blas, loadBlas } from "../engine/blas.ts";
-import { tanh as fastTanh } from "../engine/tanh.ts";
+import { tanhInPlace, wasmFloat64Array } from "../engine/tanh_simd.ts";
 import type { Batch } from "../engine/types.ts";
 import { Rng } from "../rng.ts";
 import type { Dataset, F64Problem } from "./types.ts";
@@ -458,7 +458,8 @@ export class MlpProblem implements F64Problem {
   #denseScratch(batch: Batch): DenseScratch {
     const n = this.numSamples, h = this.hidden, d = this.inputDim;
     this.#dense ??= {
-      p: new Float64Array(n * h),
+      // In a WebAssembly memory of its own: the activation pass runs tanh_simd's kernel on it.
+      p: wasmFloat64Array(n * h),
       q: new Float64Array(n * h),
       r: new Float64Array(n * h),
       t: new Float64Array(n * h),
@@ -488,19 +489,26 @@ export class MlpProblem implements F64Problem {
     const { p, q, t, f } = out;
     // W is x's first h·d entries, row-major h×d: P = Z·Wᵀ.
     blas.dgemm(false, true, { m, n: h, k: d }, 1, zb, d, x, d, 0, p, h);
+    if (tanh) {
+      // The bias, then tanh over the whole block in one SIMD pass, then σ' and σ'' from σ.
+      for (let k = 0, row = 0; k < m; k++, row += h) {
+        for (let j = 0; j < h; j++) p[row + j] += x[oB + j];
+      }
+      tanhInPlace(p.subarray(0, m * h));
+    }
     for (let k = 0, row = 0; k < m; k++, row += h) {
       let fk = 0;
       for (let j = 0; j < h; j++) {
-        const pre = p[row + j] + x[oB + j];
         let s: number;
         if (tanh) {
-          s = fastTanh(pre);
+          s = p[row + j];
           if (q) {
             const ds = 1 - s * s;
             q[row + j] = ds;
             if (t) t[row + j] = -2 * s * ds;
           }
         } else {
+          const pre = p[row + j] + x[oB + j];
           s = pre > 0 ? pre + Math.log1p(Math.exp(-pre)) : Math.log1p(Math.exp(pre));
           if (q) {
             const e = Math.exp(-Math.abs(pre));

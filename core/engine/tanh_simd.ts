@@ -20,6 +20,13 @@
  */
 import { tanh } from "./tanh.ts";
 
+/** a_i = 1/(i + 2)!, i = 0…12: the Taylor coefficients of (expm1(r) − r)/r² (14! is exact). */
+const TAYLOR = Array.from({ length: 13 }, (_, i) => {
+  let f = 1;
+  for (let n = 2; n <= i + 2; n++) f *= n;
+  return 1 / f;
+});
+
 /** The kernel in WebAssembly text: tanh(ptr, n) replaces n float64 values (n even) at ptr. */
 export const TANH_WAT = `(module
   (import "env" "memory" (memory 0))
@@ -41,19 +48,7 @@ export const TANH_WAT = `(module
     (local.set $bias (i64x2.splat (i64.const 0x4337FFFFFFFFFC01)))
     (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
     ;; a_i = 1/(i + 2)!, the Taylor coefficients of (expm1(r) − r)/r²
-    (local.set $a0 (f64x2.splat (f64.const 0.5)))
-    (local.set $a1 (f64x2.splat (f64.const 1.6666666666666666e-1)))
-    (local.set $a2 (f64x2.splat (f64.const 4.1666666666666664e-2)))
-    (local.set $a3 (f64x2.splat (f64.const 8.333333333333333e-3)))
-    (local.set $a4 (f64x2.splat (f64.const 1.388888888888889e-3)))
-    (local.set $a5 (f64x2.splat (f64.const 1.984126984126984e-4)))
-    (local.set $a6 (f64x2.splat (f64.const 2.48015873015873e-5)))
-    (local.set $a7 (f64x2.splat (f64.const 2.7557319223985893e-6)))
-    (local.set $a8 (f64x2.splat (f64.const 2.755731922398589e-7)))
-    (local.set $a9 (f64x2.splat (f64.const 2.505210838544172e-8)))
-    (local.set $a10 (f64x2.splat (f64.const 2.08767569878681e-9)))
-    (local.set $a11 (f64x2.splat (f64.const 1.6059043836821613e-10)))
-    (local.set $a12 (f64x2.splat (f64.const 1.1470745597729725e-11)))
+${TAYLOR.map((c, i) => `    (local.set $a${i} (f64x2.splat (f64.const ${c})))`).join("\n")}
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (loop $next

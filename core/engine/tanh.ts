@@ -1,9 +1,9 @@
 /**
- * A float64 tanh for the f64 engine's MLPs (the two-layer network's GEMM path, every pass of the
- * three-layer network): V8's Math.tanh costs 10–30 ns per call here, which made the activation pass
- * of the dense MLP (n·h values, twice per SAM step) slower than its matrix products. This one is
- * inlinable arithmetic: tanh x = E/(E + 2) with E = expm1(2x), and for y = k·ln2/32 + r,
- * |r| ≤ ln2/64, k = 32q + j:
+ * A float64 tanh for the f64 engine's MLPs (every pass of the three-layer network; the two-layer
+ * network's GEMM path runs tanh_simd.ts's kernel, which falls back to this one): V8's Math.tanh
+ * costs 10–30 ns per call here, which made the activation pass of the dense MLP (n·h values, twice
+ * per SAM step) slower than its matrix products. This one is inlinable arithmetic:
+ * tanh x = E/(E + 2) with E = expm1(2x), and for y = k·ln2/32 + r, |r| ≤ ln2/64, k = 32q + j:
  *
  *     expm1(y) = 2^q·(T_j·expm1(r) + (T_j − 1)) + (2^q − 1),   T_j = 2^(j/32),
  *

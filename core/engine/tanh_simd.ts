@@ -1,16 +1,17 @@
 /**
  * float64 tanh in place, two lanes at a time, as a WebAssembly SIMD kernel: the f64 engine's dense
- * MLP path (core/problems/mlp.ts with a BLAS) spends about half its SAM step in the activation
- * pass, where the scalar tanh of tanh.ts costs about 10 ns per value (V8's Math.exp alone costs
- * 26 ns here, so a table-free scalar form is slower still).
+ * MLP path (core/problems/mlp.ts with a BLAS) spent about half its SAM step in the activation pass,
+ * where the scalar tanh of tanh.ts costs about 12 ns per value (V8's Math.exp alone costs 26 ns
+ * here, so a table-free scalar form is slower still).
  *
  * For y = min(|x|, 20) (tanh 20 rounds to 1): tanh y = E/(E + 2) with E = expm1(2y), and for
  * 2y = k·ln2 + r, |r| ≤ ln2/2 (k by the 1.5·2⁵² rounding trick, r with ln2 in two parts),
  * E = 2^k·expm1(r) + (2^k − 1), expm1(r) by its Taylor series to r¹⁴ (remainder below 2⁻⁵⁶
- * relative), summed in Estrin's scheme: Horner's 13 dependent steps made it 1.3× slower. For k ≥ 1 the sum loses at most two bits (2·expm1(r) ≥ −0.59 against 2^k − 1 ≥ 1), so
- * the result is within 12·2⁻⁵² of tanh relative (error bound of the operations; tested against
- * Math.tanh; 2.4·2⁻⁵² measured over 2¹⁸ values). The sign is x's, so −0 stays −0 and NaN stays NaN.
- * About 5.8 ns per value against tanh.ts's 12 on this project's AMD machine.
+ * relative), summed in Estrin's scheme (Horner's 13 dependent steps made it 1.3× slower). For
+ * k ≥ 1 the sum loses at most two bits (2·expm1(r) ≥ −0.59 against 2^k − 1 ≥ 1), so the result is
+ * within 12·2⁻⁵² of tanh relative (error bound of the operations; tested against Math.tanh; 2.4·2⁻⁵²
+ * measured over 2¹⁸ values). The sign is x's, so −0 stays −0 and NaN stays NaN. About 5.8 ns per
+ * value against tanh.ts's 12 on this project's AMD machine.
  *
  * Its source is `TANH_WAT`; the module ships as the binary `TANH_WASM`, so that loading needs no
  * compiler, and tanh_simd_test.ts compiles the source with wabt and checks it gives these bytes.
@@ -81,6 +82,9 @@ export const TANH_WASM =
 
 type Kernel = (p: number, n: number) => void;
 
+/** The compiled module, once per process (each memory gets its own instance of it). */
+let compiled: WebAssembly.Module | undefined;
+
 /** The kernel of each memory `wasmFloat64Array` made, by the memory's buffer. */
 const kernels = new WeakMap<ArrayBufferLike, Kernel>();
 
@@ -91,8 +95,8 @@ const kernels = new WeakMap<ArrayBufferLike, Kernel>();
  */
 export function wasmFloat64Array(length: number): Float64Array {
   const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((length * 8) / 65536)) });
-  const bytes = Uint8Array.from(atob(TANH_WASM), (c) => c.charCodeAt(0));
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  compiled ??= new WebAssembly.Module(Uint8Array.from(atob(TANH_WASM), (c) => c.charCodeAt(0)));
+  const inst = new WebAssembly.Instance(compiled, { env: { memory } });
   kernels.set(memory.buffer, inst.exports.tanh as Kernel);
   return new Float64Array(memory.buffer, 0, length);
 }

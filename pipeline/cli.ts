@@ -279,14 +279,24 @@ function checkBudget(ctx: Ctx, set: ExperimentSet, plan: readonly StageInstance[
 
 function setup(
   ctx: Ctx,
-  jobs = 1,
   cacheDir = (ctx.values["cache-dir"] as string | undefined) ?? ".cache",
-): { cache: Cache; runner: Runner; reporter: Reporter; executor?: Executor } {
+): { cache: Cache; runner: Runner; reporter: Reporter } {
   const cache = new Cache(cacheDir);
   const reporter = createReporter({ tty: ctx.tty, write: ctx.write });
   const runner = new Runner({ registry: ctx.registry, cache, reporter, root: ctx.root });
-  const executor = jobs > 1 && ctx.registryUrl ? workerExecutor(ctx.registryUrl, jobs) : undefined;
-  return { cache, runner, reporter, executor };
+  return { cache, runner, reporter };
+}
+
+/**
+ * The worker pool of a command that computes with `jobs` > 1, its first worker already importing
+ * the stage code (about half a second), which then overlaps reading and planning the experiment
+ * file; undefined for one job (stages run in this thread). The caller closes it.
+ */
+function warmPool(ctx: Ctx, jobs: number): Executor | undefined {
+  if (jobs <= 1 || !ctx.registryUrl) return undefined;
+  const pool = workerExecutor(ctx.registryUrl, jobs);
+  pool.warm?.();
+  return pool;
 }
 
 /**
@@ -333,6 +343,19 @@ async function validatedPlan(
 async function reproduce(ctx: Ctx): Promise<number> {
   noPositionals(ctx, "reproduce");
   const jobs = jobsOf(ctx);
+  const executor = ctx.values["dry-run"] ? undefined : warmPool(ctx, jobs);
+  try {
+    return await reproduceWith(ctx, jobs, executor);
+  } finally {
+    executor?.close();
+  }
+}
+
+async function reproduceWith(
+  ctx: Ctx,
+  jobs: number,
+  executor: Executor | undefined,
+): Promise<number> {
   const set = await loadSet(ctx);
   const plan = await validatedPlan(ctx, set);
   const patterns = (ctx.values.only as string[] | undefined) ?? [];
@@ -361,6 +384,7 @@ async function reproduce(ctx: Ctx): Promise<number> {
     force,
     jobs,
     set,
+    executor,
   });
 }
 
@@ -371,21 +395,28 @@ async function stage(ctx: Ctx): Promise<number> {
     );
   }
   const id = ctx.positionals[0];
-  const set = await loadSet(ctx);
-  const sub = await validatedPlan(ctx, set, (full) => {
-    if (!full.some((s) => s.id === id)) throw unknownStage(set, full, id);
-    return withUpstream(full, new Set([id]));
-  });
-  const selected = new Set([id]);
-  checkBudget(ctx, set, sub.filter((s) => s.id === id));
-  return await execute(ctx, sub, {
-    selected,
-    force: ctx.values.force ? withGroups(sub, selected) : new Set(),
-    jobs: jobsOf(ctx),
-    set,
-    mustReuse: new Set(sub.filter((s) => s.id !== id).map((s) => s.id)),
-    publish: !ctx.values["no-publish"],
-  });
+  const jobs = jobsOf(ctx);
+  const executor = warmPool(ctx, jobs);
+  try {
+    const set = await loadSet(ctx);
+    const sub = await validatedPlan(ctx, set, (full) => {
+      if (!full.some((s) => s.id === id)) throw unknownStage(set, full, id);
+      return withUpstream(full, new Set([id]));
+    });
+    const selected = new Set([id]);
+    checkBudget(ctx, set, sub.filter((s) => s.id === id));
+    return await execute(ctx, sub, {
+      selected,
+      force: ctx.values.force ? withGroups(sub, selected) : new Set(),
+      jobs,
+      set,
+      mustReuse: new Set(sub.filter((s) => s.id !== id).map((s) => s.id)),
+      publish: !ctx.values["no-publish"],
+      executor,
+    });
+  } finally {
+    executor?.close();
+  }
 }
 
 function unknownStage(set: ExperimentSet, plan: StageInstance[], id: string): UsageError {
@@ -506,6 +537,8 @@ async function execute(
     set: ExperimentSet;
     mustReuse?: Set<string>;
     publish?: boolean;
+    /** Runs the stage code (a worker pool); absent: this thread. */
+    executor?: Executor;
   },
 ): Promise<number> {
   const cacheDir = cacheDirOf(ctx);
@@ -513,7 +546,8 @@ async function execute(
   const resultsDir = doPublish ? resultsDirOf(ctx, opts.set) : "";
   const marker = ctx.values.marker as string | undefined;
   if (marker !== undefined) confinePath(marker, { what: "--marker", access: "write" });
-  const { cache, runner, reporter, executor } = setup(ctx, opts.jobs, cacheDir);
+  const { cache, runner, reporter } = setup(ctx, cacheDir);
+  const executor = opts.executor;
   // Held until publishing is done: `clean` takes this lock exclusively, so it never deletes an
   // entry a running command still needs.
   const use = await cache.use("shared", {
@@ -612,7 +646,7 @@ async function dryRun(
   selected: Set<string>,
   force: Set<string>,
 ): Promise<number> {
-  const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
+  const { runner } = setup(ctx, cacheDirOf(ctx, "read"));
   const statuses = await runner.status(plan, { force });
   const whyAlso = unselectedReasons(plan);
   const byId = new Map(plan.map((s) => [s.id, s]));
@@ -636,7 +670,7 @@ export function stateWord(s: InstanceStatus): string {
 
 async function status(ctx: Ctx): Promise<number> {
   const set = await loadSet(ctx);
-  const { runner } = setup(ctx, 1, cacheDirOf(ctx, "read"));
+  const { runner } = setup(ctx, cacheDirOf(ctx, "read"));
   const plan = await validatedPlan(ctx, set);
   const targets = ctx.positionals;
   for (const t of targets) {
@@ -730,7 +764,7 @@ async function clean(ctx: Ctx): Promise<number> {
   if (ctx.values.config && !ctx.values.unused) {
     throw new UsageError("clean: --config only makes sense with --unused");
   }
-  const { cache, runner } = setup(ctx, 1, cacheDirOf(ctx));
+  const { cache, runner } = setup(ctx, cacheDirOf(ctx));
   if (!ctx.values.unused && !ctx.values.yes) {
     const n = (await cache.keys()).length;
     const question = `Remove all ${n} cache entries in ${cache.dir}?`;

@@ -50,6 +50,11 @@ export interface Executor {
    * a group's job.
    */
   run(job: Job, on: JobEvents): Promise<PackIndex | undefined>;
+  /**
+   * Starts what running a job needs ahead of the first job (a worker importing the stage code),
+   * so that it is ready when the caller has planned; absent: nothing to start.
+   */
+  warm?(): void;
   /** Frees the executor's resources (workers). */
   close(): void;
 }
@@ -226,6 +231,9 @@ export function workerExecutor(registryUrl: string, size: number): Executor {
   return {
     capacity: WORKER_DEPTH * size,
     run: dispatch,
+    warm() {
+      if (slots.length === 0) spawn();
+    },
     close() {
       for (const s of slots) s.worker.terminate();
       slots.length = 0;

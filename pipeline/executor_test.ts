@@ -10,8 +10,11 @@ function job(dir: string, kind: string, id: string, ms = 0, spin = false): Job {
   return { kind, id, params: { ms, spin }, inputs: {}, outDir };
 }
 
-/** Which worker ran an echo job, and when. */
-function ran(dir: string, id: string): { worker: string; start: number; end: number } {
+/** Which worker ran an echo job (and when it was created), and when. */
+function ran(
+  dir: string,
+  id: string,
+): { worker: string; origin: number; start: number; end: number } {
   return JSON.parse(Deno.readTextFileSync(`${dir}/${id}/ran.json`));
 }
 
@@ -89,4 +92,21 @@ Deno.test("workerExecutor: a job queued behind a long one moves to a worker that
     assertEquals(q.worker, s.worker, "the queued job moved to the idle worker");
     assert(q.end < l.end, "and finished before the long one");
   });
+});
+
+Deno.test("workerExecutor: warm starts a worker before the first job, which then runs on it", async () => {
+  await withExecutor(2, async (executor, dir) => {
+    executor.warm!();
+    await new Promise((r) => setTimeout(r, 50));
+    const dispatched = performance.timeOrigin + performance.now();
+    await executor.run(job(dir, "echo", "a"), { progress() {}, log() {} });
+    assert(ran(dir, "a").origin < dispatched, "the job ran on the worker warm had started");
+  });
+});
+
+Deno.test("workerExecutor: warm and close without a job leave nothing running", async () => {
+  const executor = workerExecutor(REGISTRY, 2);
+  executor.warm!();
+  executor.close();
+  await new Promise((r) => setTimeout(r, 20));
 });

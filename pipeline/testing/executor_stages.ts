@@ -1,7 +1,7 @@
 /**
  * Stage kinds for the worker executor's tests: `echo` waits `ms` milliseconds (busy, without
  * yielding, with `spin: true`), logs its id and writes `out.txt` (its id) and `ran.json` (which
- * worker ran it, and when it started and ended); `crash` throws from a timer (an uncaught error,
+ * worker ran it, when that worker was created, and when the job started and ended); `crash` throws from a timer (an uncaught error,
  * which kills its worker) and never finishes.
  * @module
  */
@@ -26,7 +26,8 @@ export const stageKinds: StageRegistry = {
       ctx.log(`echo ${ctx.id}`);
       await ctx.write("out.txt", ctx.id);
       const end = performance.timeOrigin + performance.now();
-      await ctx.write("ran.json", JSON.stringify({ worker: WORKER, start, end }));
+      const origin = performance.timeOrigin;
+      await ctx.write("ran.json", JSON.stringify({ worker: WORKER, origin, start, end }));
     },
   },
   crash: {

@@ -81,8 +81,13 @@ Deno.test("workerExecutor: a dying worker fails the job it computed; the job que
 Deno.test("workerExecutor: a job queued behind a long one moves to a worker that falls idle", async () => {
   await withExecutor(2, async (executor, dir) => {
     const on = { progress() {}, log() {} };
-    // long → worker 1 (computing without yielding), short → worker 2, queued → behind long.
-    const long = executor.run(job(dir, "echo", "long", 2500, true), on);
+    // long → worker 1 (computing without yielding), short → worker 2, queued → behind long. The
+    // others are handed over once long has started: before, a second worker that imported the
+    // stage code sooner could finish short and take long over while its own worker still imports.
+    let started!: () => void;
+    const running = new Promise<void>((r) => started = r);
+    const long = executor.run(job(dir, "echo", "long", 2500, true), { ...on, start: started });
+    await running;
     const short = executor.run(job(dir, "echo", "short", 0), on);
     const queued = executor.run(job(dir, "echo", "queued", 0), on);
     await Promise.all([short, queued]);

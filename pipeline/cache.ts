@@ -27,6 +27,7 @@ import {
   hashDir,
   listFiles,
   sha256Hex,
+  sha256HexSync,
 } from "./hash.ts";
 import type { PackIndex } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
@@ -378,12 +379,12 @@ export class Cache {
         if (!Number.isInteger(at) || at < 0 || at + h.bytes > pack.length) {
           return corrupt(`artifact ${rel} of ${member.id} lies outside the pack`);
         }
-        if (await sha256Hex(pack.subarray(at, at + h.bytes)) !== h.sha256) {
+        if (sha256HexSync(pack.subarray(at, at + h.bytes)) !== h.sha256) {
           return corrupt(`artifact ${rel} of ${member.id} does not match its hash`);
         }
         covered += h.bytes;
       }
-      if (await sha256Hex(canonicalJsonOnce(member.artifacts)) !== member.contentHash) {
+      if (sha256HexSync(canonicalJsonOnce(member.artifacts)) !== member.contentHash) {
         return corrupt(`${member.id}'s content hash does not match its artifacts`);
       }
       members.set(member.key, this.memberManifest(m, member));
@@ -647,7 +648,7 @@ export class Cache {
         params: c.params,
         artifacts,
         offsets,
-        contentHash: await sha256Hex(canonicalJsonOnce(artifacts)),
+        contentHash: sha256HexSync(canonicalJsonOnce(artifacts)),
       });
     }
     if (laid !== packBytes) {

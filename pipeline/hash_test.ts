@@ -7,6 +7,7 @@ import {
   hashDir,
   listFiles,
   sha256Hex,
+  sha256HexSync,
 } from "./hash.ts";
 
 Deno.test("canonicalJson sorts keys at every level and keeps array order", () => {
@@ -74,6 +75,17 @@ Deno.test("sha256Hex matches the FIPS 180-2 test vectors", async () => {
   assertEquals(
     await sha256Hex(view),
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+});
+
+Deno.test("sha256HexSync gives sha256Hex's digests without a promise", () => {
+  assertEquals(
+    sha256HexSync(new TextEncoder().encode("xxabcyy").subarray(2, 5)),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+  assertEquals(
+    sha256HexSync("é✓ "),
+    "1920f11a1a642bb9f42f06dd3e7620ab78f4790b4459627422d1424714e866ea",
   );
 });
 

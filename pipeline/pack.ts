@@ -7,7 +7,7 @@
  * @module
  */
 import type { InputArtifact } from "./stage.ts";
-import { sha256Hex } from "./hash.ts";
+import { sha256HexSync } from "./hash.ts";
 
 /** Where one packed file lies in its pack. */
 export interface PackedFile {
@@ -35,6 +35,8 @@ export function checkArtifactName(name: string): void {
   }
 }
 
+const encoder = new TextEncoder();
+
 /** Collects the files of a sweep's members in memory and writes them as one pack. */
 export class PackWriter {
   readonly #files = new Map<string, Map<string, Uint8Array>>();
@@ -49,7 +51,7 @@ export class PackWriter {
     checkArtifactName(name);
     const files = this.#files.get(member);
     if (!files) throw new Error(`${member} is not a member of this pack`);
-    files.set(name, typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
+    files.set(name, typeof data === "string" ? encoder.encode(data) : data.slice());
   }
 
   /**
@@ -64,7 +66,7 @@ export class PackWriter {
       index[member] = {};
       for (const name of [...files.keys()].sort()) {
         const bytes = files.get(name)!;
-        index[member][name] = { offset, bytes: bytes.length, sha256: await sha256Hex(bytes) };
+        index[member][name] = { offset, bytes: bytes.length, sha256: sha256HexSync(bytes) };
         parts.push(bytes);
         offset += bytes.length;
       }

@@ -171,6 +171,8 @@ export class Runner {
   private readonly reporter: Reporter;
   private readonly sourceMemo = new Map<string, Promise<Record<string, string>>>();
   private readonly runtimeMemo = new Map<string, Promise<Record<string, string>>>();
+  /** Each distinct runtime once, by its canonical JSON. */
+  private readonly runtimes = new Map<string, Record<string, string>>();
 
   /** @param opts registry, cache, source root and reporter */
   constructor(opts: RunnerOptions) {
@@ -222,7 +224,14 @@ export class Runner {
     let p = this.runtimeMemo.get(memoKey);
     if (!p) {
       const kind = this.kindOf(inst);
-      p = (kind.runtime ? kind.runtime(inst.params) : Promise.resolve({})).then(deepFreeze);
+      p = (kind.runtime ? kind.runtime(inst.params) : Promise.resolve({})).then((r) => {
+        // Equal runtimes as one object: a sweep's members then share theirs, which its commit
+        // compares by identity instead of serializing one per member.
+        const text = canonicalJson(r);
+        let same = this.runtimes.get(text);
+        if (same === undefined) this.runtimes.set(text, same = deepFreeze(r));
+        return same;
+      });
       this.runtimeMemo.set(memoKey, p);
     }
     return p;

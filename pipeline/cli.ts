@@ -290,7 +290,8 @@ function setup(
 /**
  * The worker pool of a command that computes with `jobs` > 1, its first worker already importing
  * the stage code (about half a second), which then overlaps reading and planning the experiment
- * file; undefined for one job (stages run in this thread). The caller closes it.
+ * file; undefined for one job (stages run in this thread). The caller closes it on every path
+ * (`execute` closes it earlier, once its stages are done; closing twice is harmless).
  */
 function warmPool(ctx: Ctx, jobs: number): Executor | undefined {
   if (jobs <= 1 || !ctx.registryUrl) return undefined;
@@ -537,7 +538,10 @@ async function execute(
     set: ExperimentSet;
     mustReuse?: Set<string>;
     publish?: boolean;
-    /** Runs the stage code (a worker pool); absent: this thread. */
+    /**
+     * Runs the stage code (a worker pool), closed here once the stages are done so that its workers
+     * do not idle through publishing; absent: this thread.
+     */
     executor?: Executor;
   },
 ): Promise<number> {

@@ -1,5 +1,12 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { Cache, cacheKey, type KeyComponents, type Manifest, sweepKey } from "./cache.ts";
+import {
+  artifactsJson,
+  Cache,
+  cacheKey,
+  type KeyComponents,
+  type Manifest,
+  sweepKey,
+} from "./cache.ts";
 import { type PackIndex, PackWriter, readArtifact, readArtifactText } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
 import { canonicalJson, digestOnce, sha256Hex } from "./hash.ts";
@@ -415,4 +422,21 @@ Deno.test("an index record is its entry's manifest, linked, or written where no 
       2,
     );
   });
+});
+
+Deno.test("artifactsJson writes what canonicalJson writes, whatever the names' order", () => {
+  const artifacts = {
+    "trajectory.csv": { sha256: "ab".repeat(32), bytes: 276 },
+    'odd "name"\u00e9.json': { bytes: 0, sha256: "cd".repeat(32) },
+    "a/b.f64": { sha256: "ef".repeat(32), bytes: 2 ** 40 },
+  };
+  assertEquals(artifactsJson(artifacts), canonicalJson(artifacts));
+  assertEquals(artifactsJson({}), canonicalJson({}));
+  let threw = false;
+  try {
+    artifactsJson({ x: { sha256: "00", bytes: 1.5 } });
+  } catch (e) {
+    threw = e instanceof TypeError;
+  }
+  assert(threw, "a size that is not an integer is refused");
 });

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import {
   ConfigError,
   type ExperimentSet,
+  type Json,
   loadConfig,
   type RunSchema,
   totalSteps,
@@ -42,7 +43,7 @@ import {
   mainHelp,
   SPECS,
 } from "./cli_spec.ts";
-import type { StageRegistry } from "./stage.ts";
+import { runtimeMemoKey, type StageRegistry } from "./stage.ts";
 
 /** Options for {@linkcode runCli}. */
 export interface CliOptions {
@@ -314,20 +315,36 @@ async function validatedPlan(
   // A single-stage job validates only what it runs, so that 10⁴ jobs do not each check 10⁴ stages.
   const plan = select ? select(full) : full;
   const notes = new Map<string, string[]>();
+  // Each distinct runtime is resolved once (see StageKind.runtimeParams).
+  const resolved = new Set<string>();
+  let lastInputs: string | undefined;
+  let upstream: Record<string, Readonly<Record<string, Json>>[]> = {};
   for (const inst of plan) {
     const kind = ctx.registry[inst.kind];
     if (!kind?.validate && !kind?.runtime && !kind?.warnings) continue;
-    const upstream = Object.fromEntries(
-      Object.entries(inst.inputs).map((
-        [role, ids],
-      ) => [role, ids.map((id) => byId.get(id)!.params)]),
-    );
+    // A sweep's members read the same upstream: one object for them all.
+    const text = JSON.stringify(inst.inputs);
+    if (text !== lastInputs) {
+      lastInputs = text;
+      upstream = Object.fromEntries(
+        Object.entries(inst.inputs).map((
+          [role, ids],
+        ) => [role, ids.map((id) => byId.get(id)!.params)]),
+      );
+    }
     try {
       await kind.validate?.(inst.params, upstream);
       // Resolving the runtime here turns e.g. "webgpu requested, no adapter" into a one-line error.
-      await kind.runtime?.(inst.params);
+      const runtime = kind.runtime && runtimeMemoKey(inst.kind, kind, inst.params);
+      if (runtime && !resolved.has(runtime)) {
+        await kind.runtime!(inst.params);
+        resolved.add(runtime);
+      }
       for (const note of (await kind.warnings?.(inst.params, upstream)) ?? []) {
-        notes.set(note, [...(notes.get(note) ?? []), inst.id]);
+        // Pushed, not copied: a note that every member of a 10⁴-run sweep gets stays linear.
+        const ids = notes.get(note);
+        if (ids) ids.push(inst.id);
+        else notes.set(note, [inst.id]);
       }
     } catch (e) {
       const where = inst.origin ?? `${set.file}: ${inst.id}`;

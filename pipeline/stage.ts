@@ -6,6 +6,8 @@
  * stage writes there under a key derived from everything that can change them.
  * @module
  */
+import type { Json } from "./config.ts";
+import { canonicalJsonOnce } from "./hash.ts";
 
 /** A finished upstream stage instance as seen by a downstream stage (its cache directory is read-only). */
 export interface InputArtifact {
@@ -63,6 +65,11 @@ export interface StageKind {
   /** Runtime identity the output depends on (backend, tfjs and Deno versions …); enters the key. */
   runtime?(params: Readonly<Record<string, unknown>>): Promise<Record<string, string>>;
   /**
+   * The params `runtime` reads (absent: all of them). Instances equal in these share one runtime,
+   * resolved once: a sweep's 10⁴ members differ in their seeds, not in their backend.
+   */
+  readonly runtimeParams?: readonly string[];
+  /**
    * Checks an instance's params before anything runs, given the params of its upstream instances
    * by role; throws an Error whose message says what is wrong (the pipeline prefixes the config
    * file, line and key). A user mistake is caught here rather than as a failed stage.
@@ -99,6 +106,21 @@ export interface StageKind {
    * start last and leave the other workers idle.
    */
   cost?(params: Readonly<Record<string, unknown>>): number;
+}
+
+/**
+ * What decides an instance's runtime: its kind and the params `runtimeParams` names (all params
+ * when it names none), as one string; equal strings, equal runtimes.
+ */
+export function runtimeMemoKey(
+  kindName: string,
+  kind: Pick<StageKind, "runtimeParams">,
+  params: Readonly<Record<string, Json>>,
+): string {
+  if (kind.runtimeParams === undefined) return `${kindName}\n${canonicalJsonOnce(params)}`;
+  // An absent param and a null one are told apart: `runtime` may default the first.
+  const values = kind.runtimeParams.map((k) => k in params ? canonicalJsonOnce(params[k]) : "-");
+  return `${kindName}\n${values.join("\n")}`;
 }
 
 /** Stage kinds by name, as exported by `stages/registry.ts`. */

@@ -146,6 +146,7 @@ export const spectralStage: StageKind = {
   async runtime(params) {
     return (await resolveBackend((params.backend ?? "f64") as BackendRequest, {})).runtime;
   },
+  runtimeParams: ["backend"],
   async run(ctx) {
     const p = ctx.params as SpectralParams;
     const dataset = await readDataset(ctx.inputs);

@@ -149,6 +149,15 @@ function windowReference(dataset: Dataset): WindowOptions["reference"] {
   };
 }
 
+const samples = new WeakMap<Dataset, number>();
+
+/** A data set's number of samples M, from its problem built once (a sweep checks 10⁴ runs on it). */
+function numSamplesOf(dataset: Dataset): number {
+  let m = samples.get(dataset);
+  if (m === undefined) samples.set(dataset, m = createF64Problem(dataset).numSamples);
+  return m;
+}
+
 /** The optimizer spec of a run's params. */
 export function optimizerSpec(p: TrainParams): OptimizerSpec {
   return {
@@ -192,18 +201,19 @@ export const trainStage: StageKind = {
       );
     }
     const dataset = await datasetFor(upstream.dataset[0]);
-    validateOptimizerSpec(optimizerSpec(p), createF64Problem(dataset).numSamples);
+    validateOptimizerSpec(optimizerSpec(p), numSamplesOf(dataset));
     windowField(p);
     checkRunsAxis(p);
     initialPoint(dataset, { seed: p.seed ?? 0, x0: p.x0, scale: p.init_scale });
   },
   async warnings(params, upstream) {
     const p = params as unknown as TrainParams;
-    return sweepNotes(p, createF64Problem(await datasetFor(upstream.dataset[0])).numSamples);
+    return sweepNotes(p, numSamplesOf(await datasetFor(upstream.dataset[0])));
   },
   async runtime(params) {
     return (await resolveBackend((params.backend ?? "auto") as BackendRequest, {})).runtime;
   },
+  runtimeParams: ["backend"],
   // Optimizer steps: the scheduler starts the longest runs first.
   cost: (params) => Number(params.steps) || 0,
   run: (ctx) => trainGroup([ctx]),

@@ -48,21 +48,45 @@ Deno.test("PackWriter: the index tiles the pack, and each file's hash is that of
     const w = new PackWriter(["a", "b"]);
     w.add("b", "z.txt", "zz");
     w.add("a", "y.bin", new Uint8Array([1, 2, 3]));
+    w.add("a", "x.txt", "replaced");
     w.add("a", "x.txt", "é");
+    const later = new Uint8Array([9]);
+    w.add("b", "w.bin", later);
+    later[0] = 7; // the writer holds its own copy
     const index = await w.write(`${dir}/pack`);
     const bytes = Deno.readFileSync(`${dir}/pack`);
     assertEquals(
       Object.entries(index).flatMap(([m, fs]) =>
         Object.entries(fs).map(([n, f]) => [m, n, f.offset, f.bytes])
       ),
-      [["a", "x.txt", 0, 2], ["a", "y.bin", 2, 3], ["b", "z.txt", 5, 2]],
+      [["a", "x.txt", 0, 2], ["a", "y.bin", 2, 3], ["b", "w.bin", 5, 1], ["b", "z.txt", 6, 2]],
     );
+    assertEquals([...bytes], [0xc3, 0xa9, 1, 2, 3, 9, 0x7a, 0x7a]);
     for (const fs of Object.values(index)) {
       for (const f of Object.values(fs)) {
         const slice = bytes.subarray(f.offset, f.offset + f.bytes);
         assertEquals(f.sha256, createHash("sha256").update(slice).digest("hex"));
       }
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("PackWriter: text of any code points is packed as its UTF-8 bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const texts = ["", "plain", "é€", "😀 and \u{10FFFF}", "\uD800 lone surrogate"];
+    const w = new PackWriter(texts.map((_, i) => `m${i}`));
+    texts.forEach((t, i) => w.add(`m${i}`, "t.txt", t));
+    const index = await w.write(`${dir}/pack`);
+    const bytes = Deno.readFileSync(`${dir}/pack`);
+    texts.forEach((t, i) => {
+      const f = index[`m${i}`]["t.txt"];
+      assertEquals([...bytes.subarray(f.offset, f.offset + f.bytes)], [
+        ...new TextEncoder().encode(t),
+      ]);
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

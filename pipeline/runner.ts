@@ -442,7 +442,9 @@ export class Runner {
     };
     this.reporter.event({ type: "plan", total: plan.length });
     const promises = new Map<string, Promise<Outcome | null>>();
-    const whyAlso = unselectedReasons(plan);
+    // Built on first use: only a run with a selection has members it runs as upstream alone.
+    let neededBy: ((inst: StageInstance) => string) | undefined;
+    const whyAlso = (inst: StageInstance) => (neededBy ??= unselectedReasons(plan))(inst);
 
     /** Reuses, fails or hands an instance to `compute` (a group's members join their sweep). */
     const prepare = async (inst: StageInstance): Promise<Outcome | null> => {

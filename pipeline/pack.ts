@@ -37,13 +37,9 @@ export function checkArtifactName(name: string): void {
 
 const encoder = new TextEncoder();
 
-/**
- * Collects the files of a sweep's members in memory and writes them as one pack. Text is kept as
- * text until the pack is written and then encoded straight into it: an encoded copy per file was
- * one buffer more per file, 4·10⁴ for a sweep of 10⁴ small runs, each one for the collector.
- */
+/** Collects the files of a sweep's members in memory and writes them as one pack. */
 export class PackWriter {
-  readonly #files = new Map<string, Map<string, string | Uint8Array>>();
+  readonly #files = new Map<string, Map<string, Uint8Array>>();
 
   /** @param members member ids, in the order their files are laid out */
   constructor(members: readonly string[]) {
@@ -55,7 +51,7 @@ export class PackWriter {
     checkArtifactName(name);
     const files = this.#files.get(member);
     if (!files) throw new Error(`${member} is not a member of this pack`);
-    files.set(name, typeof data === "string" ? data : data.slice());
+    files.set(name, typeof data === "string" ? encoder.encode(data) : data.slice());
   }
 
   /**
@@ -64,44 +60,25 @@ export class PackWriter {
    */
   async write(path: string): Promise<PackIndex> {
     const index: PackIndex = {};
-    // Sized for text that is ASCII (a code unit a byte) and grown when it is not, so that a pack
-    // of long tables costs no more than about twice its size.
-    let room = 0;
-    for (const files of this.#files.values()) {
-      for (const data of files.values()) room += data.length;
-    }
-    let all = new Uint8Array(room);
+    const parts: Uint8Array[] = [];
     let offset = 0;
-    const fit = (needed: number) => {
-      if (offset + needed <= all.length) return;
-      const grown = new Uint8Array(Math.max(2 * all.length, offset + needed));
-      grown.set(all.subarray(0, offset));
-      all = grown;
-    };
     for (const [member, files] of this.#files) {
       index[member] = {};
       for (const name of [...files.keys()].sort()) {
-        const data = files.get(name)!;
-        let length = data.length;
-        if (typeof data === "string") {
-          let done = encoder.encodeInto(data, all.subarray(offset));
-          if (done.read < data.length) {
-            // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-            fit(3 * data.length);
-            done = encoder.encodeInto(data, all.subarray(offset));
-          }
-          length = done.written;
-        } else {
-          fit(length);
-          all.set(data, offset);
-        }
-        const bytes = all.subarray(offset, offset + length);
-        index[member][name] = { offset, bytes: length, sha256: sha256HexSync(bytes) };
-        offset += length;
+        const bytes = files.get(name)!;
+        index[member][name] = { offset, bytes: bytes.length, sha256: sha256HexSync(bytes) };
+        parts.push(bytes);
+        offset += bytes.length;
       }
     }
     if (offset === 0) return index;
-    await Deno.writeFile(path, all.subarray(0, offset));
+    const all = new Uint8Array(offset);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    await Deno.writeFile(path, all);
     return index;
   }
 }

@@ -392,7 +392,8 @@ async function reproduceWith(
       plan.filter((s) => patterns.some((p) => matchesPattern(s.id, p))).map((s) => s.id),
     );
   }
-  const sub = withUpstream(plan, selected);
+  // Without --only everything is selected, and a plan holds its own upstream.
+  const sub = patterns.length > 0 ? withUpstream(plan, selected) : plan;
   // Forcing a member of a group recomputes its whole group: say so by forcing them all.
   const force = ctx.values.force ? withGroups(plan, selected) : new Set<string>();
   if (ctx.values["dry-run"]) return await dryRun(ctx, sub, selected, force);

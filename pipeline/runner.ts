@@ -441,7 +441,15 @@ export class Runner {
       seconds: 0,
     };
     this.reporter.event({ type: "plan", total: plan.length });
-    const promises = new Map<string, Promise<Outcome | null>>();
+    // Settles when an instance's outcome is in `settled`; a group's members share one promise, so
+    // a sweep of 10⁴ runs costs its downstream one wait, not 10⁴.
+    const promises = new Map<string, Promise<unknown>>();
+    const settled = new Map<string, Outcome | null>();
+    /** The outcomes of `ids`, in order (null: failed or skipped), each promise awaited once. */
+    const outcomesOf = async (ids: readonly string[]): Promise<(Outcome | null)[]> => {
+      await Promise.all(new Set(ids.map((id) => promises.get(id)!)));
+      return ids.map((id) => settled.get(id)!);
+    };
     // Built on first use: only a run with a selection has members it runs as upstream alone.
     let neededBy: ((inst: StageInstance) => string) | undefined;
     const whyAlso = (inst: StageInstance) => (neededBy ??= unselectedReasons(plan))(inst);
@@ -452,7 +460,7 @@ export class Runner {
       for (const id of upIds) {
         if (!byId.has(id)) throw new Error(`${inst.id}: input ${id} is not in the plan`);
       }
-      const ups = await Promise.all(upIds.map((id) => promises.get(id)!));
+      const ups = await outcomesOf(upIds);
       if (ups.some((u) => u === null)) {
         summary.skipped.push(inst.id);
         this.reporter.event({ type: "skip", id: inst.id, reason: SKIP_REASON });
@@ -493,7 +501,7 @@ export class Runner {
           throw new Error(`${members[i].id}: input ${missing} is not in the plan`);
         }
       }
-      const ups = await Promise.all(all.map((id) => promises.get(id)!));
+      const ups = await outcomesOf(all);
       const done = new Map(all.map((id, i) => [id, ups[i]]));
       const out: (Outcome | null)[] = members.map(() => null);
       const joined: (Pending & { upstreamOnly: boolean; at: number })[] = [];
@@ -766,22 +774,24 @@ export class Runner {
     };
 
     const groups = sweepGroups(plan, this.registry);
-    const groupRuns = new Map<string, Promise<(Outcome | null)[]>>();
-    const position = new Map<string, number>();
-    for (const members of groups.values()) members.forEach((m, i) => position.set(m.id, i));
+    const groupRuns = new Map<string, Promise<void>>();
     try {
       for (const inst of plan) {
         const members = inst.group === undefined ? undefined : groups.get(inst.group);
         if (members === undefined) {
-          promises.set(inst.id, prepare(inst));
+          promises.set(inst.id, prepare(inst).then((o) => settled.set(inst.id, o)));
           continue;
         }
         let run = groupRuns.get(inst.group!);
-        if (run === undefined) groupRuns.set(inst.group!, run = prepareGroup(inst.group!, members));
-        const at = position.get(inst.id)!;
-        promises.set(inst.id, run.then((outs) => outs[at]));
+        if (run === undefined) {
+          run = prepareGroup(inst.group!, members).then((outs) =>
+            members.forEach((m, i) => settled.set(m.id, outs[i]))
+          );
+          groupRuns.set(inst.group!, run);
+        }
+        promises.set(inst.id, run);
       }
-      await Promise.all(promises.values());
+      await Promise.all(new Set(promises.values()));
     } finally {
       if (!opts.executor) executor.close();
     }

@@ -664,17 +664,18 @@ export class Cache {
         );
       }
       const packed = sweep.packed[c.id] ?? {};
-      // The writer's layout must tile the pack exactly; its hashes are checked on every read.
-      for (const [name, at] of Object.entries(packed)) {
-        if (at.offset !== laid) {
-          throw new Error(`${c.id}: artifact ${name} is not where the pack's layout puts it`);
-        }
-        laid += at.bytes;
-      }
       const artifacts: Record<string, FileHash> = {};
       const offsets: Record<string, number> = {};
-      for (const name of Object.keys(packed).sort()) {
+      // The writer lays out each member's files by name and must tile the pack exactly; their
+      // hashes are checked on every read.
+      let last = "";
+      for (const name in packed) {
         const at = packed[name];
+        if (at.offset !== laid || name <= last) {
+          throw new Error(`${c.id}: artifact ${name} is not where the pack's layout puts it`);
+        }
+        last = name;
+        laid += at.bytes;
         artifacts[name] = { sha256: at.sha256, bytes: at.bytes };
         offsets[name] = at.offset;
       }

@@ -317,15 +317,14 @@ async function validatedPlan(
   const notes = new Map<string, string[]>();
   // Each distinct runtime is resolved once (see StageKind.runtimeParams).
   const resolved = new Set<string>();
-  let lastInputs: string | undefined;
+  let lastInputs: StageInstance["inputs"] | undefined;
   let upstream: Record<string, Readonly<Record<string, Json>>[]> = {};
   for (const inst of plan) {
     const kind = ctx.registry[inst.kind];
     if (!kind?.validate && !kind?.runtime && !kind?.warnings) continue;
     // A sweep's members read the same upstream: one object for them all.
-    const text = JSON.stringify(inst.inputs);
-    if (text !== lastInputs) {
-      lastInputs = text;
+    if (inst.inputs !== lastInputs) {
+      lastInputs = inst.inputs;
       upstream = Object.fromEntries(
         Object.entries(inst.inputs).map((
           [role, ids],

@@ -707,6 +707,7 @@ class Validator {
         }
         return v;
       };
+      const origin = this.origin(rnode, rpath);
       for (const [at, inst] of expanded.entries()) {
         let group: string | undefined;
         const params = inst.params as Record<string, Json>;
@@ -728,7 +729,7 @@ class Validator {
           );
         }
         owner.set(inst.label, i);
-        out.push({ ...inst, origin: this.origin(rnode, rpath) });
+        out.push({ ...inst, origin });
       }
     });
     return out;

@@ -55,15 +55,23 @@ export function planInstances(
       origin: exp.origins?.dataset,
     });
     const trains = exp.runs.map((r) => `train/${exp.id}/${r.label}`);
+    // One inputs object and one group id string for all the runs that share them (10⁴ in a sweep).
+    const trainInputs = deepFreeze({ dataset: [ds] });
+    const groups = new Map<string, string>();
     exp.runs.forEach((r, i) => {
+      let group: string | undefined;
+      if (r.group !== undefined) {
+        group = groups.get(r.group);
+        if (group === undefined) groups.set(r.group, group = `${exp.id}: ${r.group}`);
+      }
       out.push({
         id: trains[i],
         kind: "train",
         experiment: exp.id,
         params: { ...r.params, experiment: exp.id },
-        inputs: { dataset: [ds] },
+        inputs: trainInputs,
         origin: r.origin,
-        ...(r.group === undefined ? {} : { group: `${exp.id}: ${r.group}` }),
+        ...(group === undefined ? {} : { group }),
       });
     });
     const spectrals: string[] = [];

@@ -511,7 +511,12 @@ export class Runner {
       // Members reading the same upstream share one upstream map and one list of refs, which the
       // sweep's commit then compares by identity.
       let same:
-        | { text: string; upstream: Map<string, Manifest>; inputs: KeyComponents["inputs"] }
+        | {
+          of: StageInstance["inputs"];
+          text: string;
+          upstream: Map<string, Manifest>;
+          inputs: KeyComponents["inputs"];
+        }
         | undefined;
       let lastRuntime: [Promise<Record<string, string>>, Record<string, string>] | undefined;
       for (const [at, inst] of members.entries()) {
@@ -520,10 +525,10 @@ export class Runner {
           skipped.push(inst.id);
           continue;
         }
-        const text = JSON.stringify(inst.inputs);
+        const text = inst.inputs === same?.of ? same.text : JSON.stringify(inst.inputs);
         if (same?.text !== text) {
           const upstream = new Map(upIds[at].map((id) => [id, done.get(id)!.manifest]));
-          same = { text, upstream, inputs: inputRefs(inst, upstream) };
+          same = { of: inst.inputs, text, upstream, inputs: inputRefs(inst, upstream) };
         }
         const p = this.runtime(inst);
         if (lastRuntime?.[0] !== p) lastRuntime = [p, await p];
@@ -704,7 +709,10 @@ export class Runner {
         }
         const tmp = await this.cache.begin(entry);
         // The members' reasons, each part once ("missing; computed with its group").
-        const reason = [...new Set(jobs.flatMap((j) => j.reason.split("; ")))].join("; ");
+        const reason = [
+          ...new Set([...new Set(jobs.map((j) => j.reason))].flatMap((r) => r.split("; "))),
+        ]
+          .join("; ");
         await slots.acquire(cost);
         let started = new Date();
         let t = performance.now();

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { probeWebGpu } from "../core/engine/backend.ts";
-import { type Blas, blasStatus, loadBlas } from "../core/engine/blas.ts";
+import { type Blas, blasStatus, FALLBACK_KERNEL, loadBlas } from "../core/engine/blas.ts";
 import { f64Engine } from "../core/engine/f64.ts";
 import { createTfEngine } from "../core/engine/tfjs.ts";
 import { createF64Problem } from "../core/problems/registry.ts";
@@ -192,12 +192,26 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
       // The device program's CPU threads only launch kernels: one process.
       for (const t of program === "torch-cuda" ? [1] : threads) {
         try {
-          const proc = await BaselineProcess.start(found.python, SCRIPTS[program], {
-            program,
-            threads: t,
-            job,
-            env: PROGRAM_ENV[program],
-          });
+          const start = (env?: Record<string, string>) =>
+            BaselineProcess.start(found.python!, SCRIPTS[program], {
+              program,
+              threads: t,
+              job,
+              env: { ...PROGRAM_ENV[program], ...env },
+            });
+          let proc = await start();
+          // The same correction as ours (core/engine/blas.ts): an OpenBLAS older than the CPU runs
+          // its fallback kernels, a baseline a skeptic would not accept.
+          const kernel = proc.blas?.name === "OpenBLAS" && proc.blas.core === FALLBACK_KERNEL &&
+            !Deno.env.get("OPENBLAS_CORETYPE") && sgemm?.bestKernel;
+          if (kernel) {
+            log(
+              `${program}, ${t} thread(s): OpenBLAS fell back to ${FALLBACK_KERNEL}; ` +
+                `restarted with OPENBLAS_CORETYPE=${kernel}`,
+            );
+            await proc.close();
+            proc = await start({ OPENBLAS_CORETYPE: kernel });
+          }
           procs.push(proc);
           if (typeof proc.info.cpu === "string") cpu = proc.info.cpu;
           log(`${program} ${found.version} (${found.python}), ${t} thread(s): ${proc.blasText}`);

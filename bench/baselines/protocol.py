@@ -132,7 +132,8 @@ def blas_text(info):
     if info.get("version"):
         parts.append(info["version"].replace(info["name"], "").strip())
     if info.get("core"):
-        parts.append(f"kernel {info['core']}")
+        forced = os.environ.get("OPENBLAS_CORETYPE")
+        parts.append(f"kernel {info['core']}" + (f" (OPENBLAS_CORETYPE={forced})" if forced else ""))
     if info.get("threads") is not None:
         parts.append(f"{info['threads']} thread{'s' if info['threads'] != 1 else ''}")
     if info.get("library"):

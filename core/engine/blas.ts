@@ -41,6 +41,9 @@ const SYMBOLS = {
   // Deno.UnsafePointerView needs --allow-ffi for every path, memcpy into a buffer does not.
   strlen: { parameters: ["pointer"], result: "usize" },
   memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
+  // glibc's (2.33 and later) view of the CPU: each CPUID leaf's bits and which are usable (the OS
+  // saves their registers); absent elsewhere, and then no kernel is chosen.
+  __x86_get_cpuid_feature_leaf: { parameters: ["u32"], result: "pointer", optional: true },
 } as const;
 
 /** The sizes of a product: op(A) is m×k, op(B) k×n, C m×n. */
@@ -55,8 +58,19 @@ export interface GemmDims {
 
 /** A loaded BLAS: row-major GEMM in double and single precision, and the library's identity. */
 export interface Blas {
-  /** "OpenBLAS <version and build options>; kernel <core>; 1 thread" (part of cache keys). */
+  /**
+   * "OpenBLAS <version and build options>; kernel <core>; 1 thread", with a note when the kernel
+   * was chosen for it (see {@linkcode chooseKernel}) (part of cache keys).
+   */
   readonly identity: string;
+  /**
+   * The `OPENBLAS_CORETYPE` this process loaded the library with, when it chose one because the
+   * library did not know the CPU: processes that load the same library (the bench's baselines)
+   * should be given it too.
+   */
+  readonly coretype?: string;
+  /** What {@linkcode chooseKernel} makes of this CPU's features, whichever kernel the library chose. */
+  readonly bestKernel?: string;
   /**
    * C ← α·op(A)·op(B) + β·C, row-major; op(A) is m×k, op(B) k×n, C m×n. `transA`/`transB` say
    * whether A (stored k×m) or B (stored n×k) is read transposed; lda, ldb, ldc are row strides.
@@ -103,28 +117,121 @@ let loaded: { blas?: Blas; reason: string } | undefined;
 
 /** What `SAM_BLAS` asks for: a path, "auto", "off", or undefined (off). */
 function request(): string | undefined {
+  return envGet("SAM_BLAS");
+}
+
+/** The kernel a DYNAMIC_ARCH OpenBLAS falls back to on a CPU its build does not know. */
+export const FALLBACK_KERNEL = "Prescott";
+
+/**
+ * The fastest OpenBLAS kernel family a CPU with these features runs (`/proc/cpuinfo`'s names; an
+ * `OPENBLAS_CORETYPE` name every OpenBLAS since 0.3.0 knows), or undefined when none beats the
+ * fallback. An OpenBLAS older than the CPU (Debian 12's 0.3.21 on Intel family 6 model 207) does
+ * not recognise it and runs SSE3 kernels at a quarter of the speed; forcing a family whose
+ * instructions the CPU lacks would crash on the first product, hence the flags.
+ */
+export function chooseKernel(flags: ReadonlySet<string>): string | undefined {
+  const all = (...f: string[]) => f.every((x) => flags.has(x));
+  if (all("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl")) return "SkylakeX";
+  if (all("avx2", "fma")) return "Haswell";
+  if (all("avx")) return "Sandybridge";
+  return undefined;
+}
+
+/** The usable CPU features {@linkcode chooseKernel} looks at, as glibc reports them. */
+function cpuFeatures(lib: Deno.DynamicLibrary<typeof SYMBOLS>): Set<string> | undefined {
+  const { __x86_get_cpuid_feature_leaf: leaf, memcpy } = lib.symbols;
+  if (!leaf) return undefined;
+  // struct cpuid_feature: eax, ebx, ecx, edx as CPUID returns them, then the same four "active".
+  const active = (index: number) => {
+    const words = new Uint32Array(8);
+    const p = leaf(index);
+    if (p !== null) memcpy(words, p, 32n);
+    return words.subarray(4);
+  };
+  const [leaf1, leaf7] = [active(0), active(1)];
+  const [ecx1, ebx7] = [leaf1[2], leaf7[1]];
+  const bits: [string, number, number][] = [
+    ["avx", ecx1, 28],
+    ["fma", ecx1, 12],
+    ["avx2", ebx7, 5],
+    ["avx512f", ebx7, 16],
+    ["avx512dq", ebx7, 17],
+    ["avx512cd", ebx7, 28],
+    ["avx512bw", ebx7, 30],
+    ["avx512vl", ebx7, 31],
+  ];
+  return new Set(bits.filter(([, word, bit]) => (word >>> bit) & 1).map(([name]) => name));
+}
+
+function envGet(name: string): string | undefined {
   try {
-    return Deno.env.get("SAM_BLAS") || undefined;
+    return Deno.env.get(name) || undefined;
   } catch {
     return undefined;
   }
 }
 
+/** Whether this process may set `OPENBLAS_CORETYPE` (without it the library's own choice stands). */
+function mayChoose(): boolean {
+  return Deno.permissions.querySync({ name: "env", variable: "OPENBLAS_CORETYPE" }).state ===
+    "granted";
+}
+
+/** The library loaded with `OPENBLAS_CORETYPE` set to `coretype` (the variable removed after). */
+function dlopenAs(path: string, coretype: string) {
+  Deno.env.set("OPENBLAS_CORETYPE", coretype);
+  try {
+    return Deno.dlopen(path, SYMBOLS);
+  } finally {
+    Deno.env.delete("OPENBLAS_CORETYPE");
+  }
+}
+
+// One load per library and process: a second dlopen of a loaded library returns the same one, whose
+// kernel was chosen at the first, so its identity must be the first's too.
+const opened = new Map<string, Blas>();
+
 function open(path: string): Blas {
-  const lib = Deno.dlopen(path, SYMBOLS);
-  const s = lib.symbols;
+  let blas = opened.get(path);
+  if (blas === undefined) opened.set(path, blas = load(path));
+  return blas;
+}
+
+function load(path: string): Blas {
+  let lib = Deno.dlopen(path, SYMBOLS);
   const cString = (p: Deno.PointerValue): string => {
     if (p === null) return "";
-    const n = Number(s.strlen(p));
+    const n = Number(lib.symbols.strlen(p));
     const buf = new Uint8Array(n);
-    s.memcpy(buf, p, BigInt(n));
+    lib.symbols.memcpy(buf, p, BigInt(n));
     return new TextDecoder().decode(buf);
   };
+  let core = cString(lib.symbols.openblas_get_corename());
+  let coretype: string | undefined;
+  let note = "";
+  const features = cpuFeatures(lib);
+  const best = features && chooseKernel(features);
+  // The library reads OPENBLAS_CORETYPE once, when it loads: a user's setting is left alone, and a
+  // fallback is replaced by closing the library and loading it again with the choice.
+  if (
+    core === FALLBACK_KERNEL && best && envGet("OPENBLAS_CORETYPE") === undefined && mayChoose()
+  ) {
+    lib.close();
+    lib = dlopenAs(path, best);
+    core = cString(lib.symbols.openblas_get_corename());
+    if (core !== FALLBACK_KERNEL) {
+      coretype = best;
+      note = ` (OPENBLAS_CORETYPE=${best}: the library fell back to ${FALLBACK_KERNEL} here)`;
+    }
+  }
+  const s = lib.symbols;
   s.openblas_set_num_threads(1);
-  const core = cString(s.openblas_get_corename());
-  const identity = `${cString(s.openblas_get_config())}; kernel ${core}; 1 thread`;
+  const identity = `${cString(s.openblas_get_config())}; kernel ${core}${note}; 1 thread`;
   return {
     identity,
+    ...(coretype === undefined ? {} : { coretype }),
+    ...(best === undefined ? {} : { bestKernel: best }),
     dgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
       s.cblas_dgemm(...order(transA, transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },

@@ -1,6 +1,6 @@
-import { assert, assertClose, assertThrows } from "../../testing/assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { Rng } from "../rng.ts";
-import { BlasError, resolveBlas } from "./blas.ts";
+import { BlasError, chooseKernel, FALLBACK_KERNEL, resolveBlas } from "./blas.ts";
 
 // The BLAS path is opt-in for runs; its tests use it whenever the library is present.
 const blas = resolveBlas("auto").blas;
@@ -67,4 +67,38 @@ Deno.test("resolveBlas: a named library that cannot load is a one-line error; of
   assert(off.blas === undefined && off.reason === "SAM_BLAS=off");
   const unset = resolveBlas(undefined);
   assert(unset.blas === undefined && /opt in/.test(unset.reason), "off unless asked");
+});
+
+Deno.test("chooseKernel: the widest instruction set the flags fully cover, none below AVX", () => {
+  const avx512 = ["avx", "avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"];
+  assert(chooseKernel(new Set(avx512)) === "SkylakeX");
+  // Knights Landing has AVX-512F and CD but not BW/DQ/VL: SkylakeX's kernels would fault there.
+  assert(chooseKernel(new Set(["avx", "avx2", "fma", "avx512f", "avx512cd"])) === "Haswell");
+  assert(chooseKernel(new Set(["avx", "avx2"])) === "Sandybridge", "AVX2 without FMA");
+  assert(chooseKernel(new Set(["sse2", "sse3", "ssse3"])) === undefined);
+});
+
+Deno.test({
+  name: "resolveBlas: never the fallback kernel where the CPU's features name a better one",
+  ignore: !blas,
+  fn() {
+    const identity = blas!.identity;
+    if (Deno.env.get("OPENBLAS_CORETYPE")) return;
+    // glibc's answer, checked against the kernel's (the flags of /proc/cpuinfo; Deno reads /proc
+    // only with every permission, a child process can).
+    const cat = new Deno.Command("cat", { args: ["/proc/cpuinfo"], stderr: "null" }).outputSync();
+    const flags = new TextDecoder().decode(cat.stdout).match(/^flags\s*:(.*)$/m)?.[1];
+    if (cat.success && flags !== undefined) {
+      assertEquals(blas!.bestKernel, chooseKernel(new Set(flags.trim().split(/\s+/))));
+    }
+    if (blas!.bestKernel === undefined) return;
+    assert(identity.match(/; kernel ([^\s;]+)/)?.[1] !== FALLBACK_KERNEL, identity);
+    // The library's own answer too: its configuration string names the kernel it runs.
+    assert(!identity.split(";")[0].split(" ").includes(FALLBACK_KERNEL), identity);
+    assert(
+      blas!.coretype === undefined || identity.includes(`OPENBLAS_CORETYPE=${blas!.bestKernel}`),
+    );
+    assert(resolveBlas("auto").blas === blas, "one load per library and process");
+    assert(Deno.env.get("OPENBLAS_CORETYPE") === undefined, "the variable is not left set");
+  },
 });

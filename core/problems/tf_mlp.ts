@@ -104,7 +104,18 @@ export function tfMlp(dataset: Dataset, opts: TfMlpOptions = {}): Objective<TfVe
         z,
         y,
         ...(zT ? [zT] : []),
-        ...(fused ? [fused.zTOnes, fused.zOnes, fused.yRow, fused.e1, fused.unit0] : []),
+        ...(fused
+          ? [
+            fused.zTOnes,
+            fused.zOnes,
+            fused.zTScaled,
+            fused.zScaled,
+            fused.yRow,
+            fused.e1,
+            fused.e1W,
+            fused.unit0,
+          ]
+          : []),
       ]),
   });
 }

@@ -1,12 +1,10 @@
 /**
  * The full-batch tanh hidden layer of the two-layer MLP's fused SAM step (core/problems/tf_mlp_sam.ts)
  * as two WebAssembly SIMD kernels on tfjs-wasm's own heap, one pass over the h×n layer each. With
- * m = 2·pre and u = sigmoid(m), tanh(pre) = 2u − 1 and tanh'(pre) = 4u(1 − u):
+ * u = sigmoid(2(pre + b)), tanh(pre + b) = 2u − 1 and tanh' = 4u(1 − u):
  *
- * - `layerForward(m, c, a)`: u = sigmoid(m + c) (c = 2b along rows) and the output row
- *   f = aᵀ(2u − 1) (1×n);
- * - `layerBackward(u, e, a)`: w = a⊙(u⊙e − u⊙u⊙e) (h×n, e a 1×n row; the factor 4 lives in the
- *   caller's data matrix), ∇_a = (2u − 1)·eᵀ and the row sums of w (the bias's gradient over 4).
+ * - `layerForward(pre, {b, a, y, scale})`: u and the residual row e = scale·aᵀ(2u − 1) − y (1×n);
+ * - `layerBackward(u, e, a)`: w = a⊙tanh'⊙e (h×n), ∇_a = (2u − 1)·eᵀ and w's row sums (h×1).
  *
  * These are the step's whole h×n work besides its products. As tfjs ops the same work took about
  * ten kernels and passes per gradient (sigmoid, an average pool for f, the products with e, the
@@ -95,15 +93,18 @@ const lanes = (v: string) =>
 
 /**
  * The backward kernel's work on one vector: from $uv (u) and $ev (e), $tv = (2u − 1)·e and
- * $wv = a⊙(u⊙e − u⊙u⊙e).
+ * $wv = 4a⊙(u⊙e − u⊙u⊙e) = a⊙tanh'⊙e ($aj holds 4a_j).
  */
 const BACKWARD_LANES = `
             (local.set $ue (f32x4.mul (local.get $uv) (local.get $ev)))
             (local.set $tv (f32x4.mul (local.get $ev) (f32x4.sub (f32x4.add (local.get $uv) (local.get $uv)) (local.get $one))))
             (local.set $wv (f32x4.mul (local.get $aj) (f32x4.sub (local.get $ue) (f32x4.mul (local.get $uv) (local.get $ue)))))`;
 
-/** A loop over one row's vectors (`step` 16) or its last n mod 4 values (`step` 4). */
-function rowLoop(
+/**
+ * A loop while `p` is below `end`, advancing each of `advance` by `step` bytes: over one row's
+ * vectors (16) or its last n mod 4 values (4).
+ */
+function loop(
   label: string,
   p: string,
   end: string,
@@ -123,14 +124,16 @@ ${
             (br $${label})))`;
 }
 
-/** The start of a loop over the rows: $cj, $aj the row's values of c and a, $end, $vend its ends. */
-function rowsHead(p: string, c: string): string {
+/**
+ * The start of a loop over the rows: `row` sets the row's values ($aj …), $end and $vend are the
+ * ends of the row (and of its whole vectors) at `p`.
+ */
+function rowsHead(p: string, row: string): string {
   return `
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $row) (local.get $h)))
-        (local.set $aj (v128.load32_splat (i32.add (local.get $a) (i32.shl (local.get $row) (i32.const 2)))))
-        ${c}
+        ${row}
         (local.set $end (i32.add (local.get ${p}) (i32.shl (local.get $n) (i32.const 2))))
         (local.set $vend (i32.add (local.get ${p}) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))`;
 }
@@ -139,57 +142,93 @@ const ROWS_TAIL = `
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
         (br $rows)))`;
 
-/** Address of a row's value in an h-vector at $v. */
+/** A row's value of the h-vector at `v`, in four lanes. */
+const rowSplat = (v: string) =>
+  `(v128.load32_splat (i32.add (local.get ${v}) (i32.shl (local.get $row) (i32.const 2))))`;
+
+/** The address of a row's value in the h-vector at `v`. */
 const rowAddress = (v: string) =>
   `(i32.add (local.get ${v}) (i32.shl (local.get $row) (i32.const 2)))`;
 
+/** The forward kernel's work on one vector at $m: $x = 2(pre + b_j), $s = sigmoid($x). */
+const forwardLanes = (load: string) => `
+            (local.set $x (f32x4.add (${load} (local.get $m)) (local.get $bj)))
+            (local.set $x (f32x4.add (local.get $x) (local.get $x)))${sigmoidText()}`;
+
+/** 2u − 1 = tanh from $s = u. */
+const TANH_OF_S = "(f32x4.sub (f32x4.add (local.get $s) (local.get $s)) (local.get $c0))";
+
 /**
  * The kernels in WebAssembly text, byte addresses and counts as i32, matrices h×n row-major:
- * forward(m, c, u, a, f, h, n) writes u = sigmoid(m + c) (c an h-vector, added along rows) and adds
- * aᵀ(2u − 1) into f (n); backward(u, e, a, w, g, s, h, n) writes w = a⊙(u⊙e − u⊙u⊙e),
+ * forward(m, b, a, y, u, e, h, n, scale) writes u = sigmoid(2(m + b)) (b added along rows) and
+ * e = scale·aᵀ(2u − 1) − y (n); backward(u, e, a, w, g, s, h, n) writes w = 4a⊙(u⊙e − u⊙u⊙e),
  * g = (2u − 1)·eᵀ and s = w·1 (h).
  */
 export const TANH_LAYER_WAT = `(module
   (import "env" "memory" (memory 0))
-  (func (export "forward") (param $m i32) (param $c i32) (param $u i32) (param $a i32) (param $f i32) (param $h i32) (param $n i32)
-    (local $row i32) (local $end i32) (local $vend i32) (local $pf i32) (local $aj v128) (local $cj v128) ${SIGMOID_LOCALS}
-${SIGMOID_SETUP}${rowsHead("$m", `(local.set $cj (v128.load32_splat ${rowAddress("$c")}))`)}
-        (local.set $pf (local.get $f))${
-  rowLoop(
+  (func (export "forward") (param $m i32) (param $b i32) (param $a i32) (param $y i32) (param $u i32) (param $e i32) (param $h i32) (param $n i32) (param $scale f32)
+    (local $row i32) (local $end i32) (local $vend i32) (local $pe i32) (local $aj v128) (local $bj v128) ${SIGMOID_LOCALS}
+${SIGMOID_SETUP}${
+  rowsHead(
+    "$m",
+    `(local.set $aj ${rowSplat("$a")})
+        (local.set $bj ${rowSplat("$b")})`,
+  )
+}
+        (local.set $pe (local.get $e))${
+  loop(
     "vec",
     "$m",
     "$vend",
     16,
-    `
-            (local.set $x (f32x4.add (v128.load (local.get $m)) (local.get $cj)))${sigmoidText()}
+    `${forwardLanes("v128.load")}
             (v128.store (local.get $u) (local.get $s))
-            (v128.store (local.get $pf) (f32x4.add (v128.load (local.get $pf)) (f32x4.mul (local.get $aj)
-              (f32x4.sub (f32x4.add (local.get $s) (local.get $s)) (local.get $c0)))))`,
-    ["$m", "$u", "$pf"],
+            (v128.store (local.get $pe) (f32x4.add (v128.load (local.get $pe)) (f32x4.mul (local.get $aj) ${TANH_OF_S})))`,
+    [
+      "$m",
+      "$u",
+      "$pe",
+    ],
   )
 }${
-  rowLoop(
+  loop(
     "tail",
     "$m",
     "$end",
     4,
-    `
-            (local.set $x (f32x4.add (v128.load32_splat (local.get $m)) (local.get $cj)))${sigmoidText()}
+    `${forwardLanes("v128.load32_splat")}
             (f32.store (local.get $u) (f32x4.extract_lane 0 (local.get $s)))
-            (f32.store (local.get $pf) (f32.add (f32.load (local.get $pf)) (f32x4.extract_lane 0
-              (f32x4.mul (local.get $aj) (f32x4.sub (f32x4.add (local.get $s) (local.get $s)) (local.get $c0))))))`,
-    ["$m", "$u", "$pf"],
+            (f32.store (local.get $pe) (f32.add (f32.load (local.get $pe))
+              (f32x4.extract_lane 0 (f32x4.mul (local.get $aj) ${TANH_OF_S}))))`,
+    ["$m", "$u", "$pe"],
   )
-}${ROWS_TAIL})
+}${ROWS_TAIL}
+    ;; e = scale·f − y, in place
+    (local.set $end (i32.add (local.get $e) (i32.shl (local.get $n) (i32.const 2))))${
+  loop(
+    "residual",
+    "$e",
+    "$end",
+    4,
+    `
+            (f32.store (local.get $e) (f32.sub (f32.mul (f32.load (local.get $e)) (local.get $scale)) (f32.load (local.get $y))))`,
+    [
+      "$e",
+      "$y",
+    ],
+  )
+})
   (func (export "backward") (param $u i32) (param $e i32) (param $a i32) (param $w i32) (param $g i32) (param $s i32) (param $h i32) (param $n i32)
     (local $row i32) (local $end i32) (local $vend i32) (local $pe i32) (local $aj v128) (local $one v128)
     (local $uv v128) (local $ev v128) (local $ue v128) (local $tv v128) (local $wv v128)
     (local $gacc v128) (local $sacc v128) (local $gsum f32) (local $ssum f32)
-    (local.set $one (f32x4.splat (f32.const 1)))${rowsHead("$u", "")}
+    (local.set $one (f32x4.splat (f32.const 1)))${
+  rowsHead("$u", `(local.set $aj (f32x4.mul ${rowSplat("$a")} (f32x4.splat (f32.const 4))))`)
+}
         (local.set $pe (local.get $e))
         (local.set $gacc (v128.const i32x4 0 0 0 0))
         (local.set $sacc (v128.const i32x4 0 0 0 0))${
-  rowLoop(
+  loop(
     "vec",
     "$u",
     "$vend",
@@ -205,7 +244,7 @@ ${SIGMOID_SETUP}${rowsHead("$m", `(local.set $cj (v128.load32_splat ${rowAddress
 }
         (local.set $gsum ${lanes("(local.get $gacc)")})
         (local.set $ssum ${lanes("(local.get $sacc)")})${
-  rowLoop(
+  loop(
     "tail",
     "$u",
     "$end",
@@ -225,10 +264,20 @@ ${SIGMOID_SETUP}${rowsHead("$m", `(local.set $cj (v128.load32_splat ${rowAddress
 
 /** `TANH_LAYER_WAT` compiled by wabt (parseWat with SIMD, toBinary), base64. */
 export const TANH_LAYER_WASM =
-  "AGFzbQEAAAABFgJgB39/f39/f38AYAh/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMDAgABBxYCB2ZvcndhcmQAAAhiYWNrd2FyZAABCtsIApQFAgR/FXtDAACuQv0TIRNDAACwwv0TIRRDO6q4P/0TIRVDAABAS/0TIRZDAIAxP/0TIRdDg4Beuf0TIRhBgf//2QT9ESEZQwAAgD/9EyEaQwAAgL/9EyEbQ+D+/z79EyEcQz6rKr79EyEdQ9idKz39EyEeQ6aKCLz9EyEfAkADQCAHIAVPDQEgAyAHQQJ0av0JAgAhCyABIAdBAnRq/QkCACEMIAAgBkECdGohCCAAIAZBfHFBAnRqIQkgBCEKAkADQCAAIAlPDQEgAP0ABAAgDP3kASENIA0gE/3qASAU/esBIQ4gFiAOIBX95gH95QEhDyAPIBb95QEhECAOIBAgF/3mAf3kASAQIBj95gH95AEhESAaIBogDyAZ/bEBQRf9qwEgGiARIBsgESAcIBEgHSARIB4gESAf/eYB/eQB/eYB/eQB/eYB/eQB/eYB/eQB/eYB/eQB/eYB/eQB/ecBIRIgAiAS/QsEACAKIAr9AAQAIAsgEiAS/eQBIBr95QH95gH95AH9CwQAIABBEGohACACQRBqIQIgCkEQaiEKDAALCwJAA0AgACAITw0BIAD9CQIAIAz95AEhDSANIBP96gEgFP3rASEOIBYgDiAV/eYB/eUBIQ8gDyAW/eUBIRAgDiAQIBf95gH95AEgECAY/eYB/eQBIREgGiAaIA8gGf2xAUEX/asBIBogESAbIBEgHCARIB0gESAeIBEgH/3mAf3kAf3mAf3kAf3mAf3kAf3mAf3kAf3mAf3kAf3mAf3kAf3nASESIAIgEv0fADgCACAKIAoqAgAgCyASIBL95AEgGv3lAf3mAf0fAJI4AgAgAEEEaiEAIAJBBGohAiAKQQRqIQoMAAsLIAdBAWohBwwACwsLwgMDBH8JewJ9QwAAgD/9EyENAkADQCAIIAZPDQEgAiAIQQJ0av0JAgAhDCAAIAdBAnRqIQkgACAHQXxxQQJ0aiEKIAEhC/0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQCQANAIAAgCk8NASAA/QAEACEOIAv9AAQAIQ8gDiAP/eYBIRAgDyAOIA795AEgDf3lAf3mASERIAwgECAOIBD95gH95QH95gEhEiATIBH95AEhEyAUIBL95AEhFCADIBL9CwQAIABBEGohACALQRBqIQsgA0EQaiEDDAALCyAT/R8AIBP9HwGSIBP9HwIgE/0fA5KSIRUgFP0fACAU/R8BkiAU/R8CIBT9HwOSkiEWAkADQCAAIAlPDQEgAP0JAgAhDiAL/QkCACEPIA4gD/3mASEQIA8gDiAO/eQBIA395QH95gEhESAMIBAgDiAQ/eYB/eUB/eYBIRIgFSAR/R8AkiEVIBYgEv0fAJIhFiADIBL9HwA4AgAgAEEEaiEAIAtBBGohCyADQQRqIQMMAAsLIAQgCEECdGogFTgCACAFIAhBAnRqIBY4AgAgCEEBaiEIDAALCws=";
+  "AGFzbQEAAAABGAJgCX9/f39/f39/fQBgCH9/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAAAwMCAAEHFgIHZm9yd2FyZAAACGJhY2t3YXJkAAEKsQkC4AUCBH8Ve0MAAK5C/RMhFUMAALDC/RMhFkM7qrg//RMhF0MAAEBL/RMhGEMAgDE//RMhGUODgF65/RMhGkGB///ZBP0RIRtDAACAP/0TIRxDAACAv/0TIR1D4P7/Pv0TIR5DPqsqvv0TIR9D2J0rPf0TISBDpooIvP0TISECQANAIAkgBk8NASACIAlBAnRq/QkCACENIAEgCUECdGr9CQIAIQ4gACAHQQJ0aiEKIAAgB0F8cUECdGohCyAFIQwCQANAIAAgC08NASAA/QAEACAO/eQBIQ8gDyAP/eQBIQ8gDyAV/eoBIBb96wEhECAYIBAgF/3mAf3lASERIBEgGP3lASESIBAgEiAZ/eYB/eQBIBIgGv3mAf3kASETIBwgHCARIBv9sQFBF/2rASAcIBMgHSATIB4gEyAfIBMgICATICH95gH95AH95gH95AH95gH95AH95gH95AH95gH95AH95gH95AH95wEhFCAEIBT9CwQAIAwgDP0ABAAgDSAUIBT95AEgHP3lAf3mAf3kAf0LBAAgAEEQaiEAIARBEGohBCAMQRBqIQwMAAsLAkADQCAAIApPDQEgAP0JAgAgDv3kASEPIA8gD/3kASEPIA8gFf3qASAW/esBIRAgGCAQIBf95gH95QEhESARIBj95QEhEiAQIBIgGf3mAf3kASASIBr95gH95AEhEyAcIBwgESAb/bEBQRf9qwEgHCATIB0gEyAeIBMgHyATICAgEyAh/eYB/eQB/eYB/eQB/eYB/eQB/eYB/eQB/eYB/eQB/eYB/eQB/ecBIRQgBCAU/R8AOAIAIAwgDCoCACANIBQgFP3kASAc/eUB/eYB/R8AkjgCACAAQQRqIQAgBEEEaiEEIAxBBGohDAwACwsgCUEBaiEJDAALCyAFIAdBAnRqIQoCQANAIAUgCk8NASAFIAUqAgAgCJQgAyoCAJM4AgAgBUEEaiEFIANBBGohAwwACwsLzAMDBH8JewJ9QwAAgD/9EyENAkADQCAIIAZPDQEgAiAIQQJ0av0JAgBDAACAQP0T/eYBIQwgACAHQQJ0aiEJIAAgB0F8cUECdGohCiABIQv9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEUAkADQCAAIApPDQEgAP0ABAAhDiAL/QAEACEPIA4gD/3mASEQIA8gDiAO/eQBIA395QH95gEhESAMIBAgDiAQ/eYB/eUB/eYBIRIgEyAR/eQBIRMgFCAS/eQBIRQgAyAS/QsEACAAQRBqIQAgC0EQaiELIANBEGohAwwACwsgE/0fACAT/R8BkiAT/R8CIBP9HwOSkiEVIBT9HwAgFP0fAZIgFP0fAiAU/R8DkpIhFgJAA0AgACAJTw0BIAD9CQIAIQ4gC/0JAgAhDyAOIA/95gEhECAPIA4gDv3kASAN/eUB/eYBIREgDCAQIA4gEP3mAf3lAf3mASESIBUgEf0fAJIhFSAWIBL9HwCSIRYgAyAS/R8AOAIAIABBBGohACALQQRqIQsgA0EEaiEDDAALCyAEIAhBAnRqIBU4AgAgBSAIQQJ0aiAWOAIAIAhBAWohCAwACwsL";
 
 interface LayerExports {
-  forward(m: number, c: number, u: number, a: number, f: number, h: number, n: number): void;
+  forward(
+    m: number,
+    b: number,
+    a: number,
+    y: number,
+    u: number,
+    e: number,
+    h: number,
+    n: number,
+    scale: number,
+  ): void;
   backward(
     u: number,
     e: number,
@@ -274,16 +323,17 @@ function address(wasm: BackendWasm, t: tf.TensorInfo): number {
 const FORWARD = "SamTanhLayerForward";
 const BACKWARD = "SamTanhLayerBackward";
 
-const forward: WasmKernelBody = (inputs, _attrs, wasm) => {
-  const { m, c, a } = inputs as Record<string, tf.TensorInfo>;
+const forward: WasmKernelBody = (inputs, attrs, wasm) => {
+  const { m, b, a, y } = inputs as Record<string, tf.TensorInfo>;
   const [h, n] = m.shape;
   const u = wasm.makeOutput([h, n], "float32");
-  const f = wasm.makeOutput([1, n], "float32");
+  const e = wasm.makeOutput([1, n], "float32");
   // Addresses taken after the allocations (which may grow the heap, never move a tensor).
-  (wasm.typedArrayFromHeap(f) as Float32Array).fill(0);
+  (wasm.typedArrayFromHeap(e) as Float32Array).fill(0);
   const at = (t: tf.TensorInfo) => address(wasm, t);
-  layerExports(wasm).forward(at(m), at(c), at(u), at(a), at(f), h, n);
-  return [u, f] as unknown as tf.TensorInfo;
+  const scale = (attrs as unknown as { scale: number }).scale;
+  layerExports(wasm).forward(at(m), at(b), at(a), at(y), at(u), at(e), h, n, scale);
+  return [u, e] as unknown as tf.TensorInfo;
 };
 
 const backward: WasmKernelBody = (inputs, _attrs, wasm) => {
@@ -311,25 +361,29 @@ export function tanhLayerKernels(): boolean {
 }
 
 /**
- * u = sigmoid(m + c) (c added to every column) and f = aᵀ(2u − 1) for m (h×n), c and a (h×1),
+ * The forward pass of the tanh layer with the residual: for pre = W·zᵀ (h×n), b and a (h×1) and
+ * y (1×n), u = sigmoid(2(pre + b)) (so tanh(pre + b) = 2u − 1) and e = scale·aᵀ(2u − 1) − y,
  * float32, on tfjs-wasm (`tanhLayerKernels`). Not differentiable (for hand-written gradients).
  */
 export function layerForward(
-  m: tf.Tensor2D,
-  c: tf.Tensor2D,
-  a: tf.Tensor2D,
-): [u: tf.Tensor2D, f: tf.Tensor2D] {
-  const [h, n] = m.shape;
-  check("m", m, [h, n]);
-  check("c", c, [h, 1]);
-  check("a", a, [h, 1]);
+  pre: tf.Tensor2D,
+  ins: { b: tf.Tensor2D; a: tf.Tensor2D; y: tf.Tensor2D; scale: number },
+): [u: tf.Tensor2D, e: tf.Tensor2D] {
+  const [h, n] = pre.shape;
+  check("pre", pre, [h, n]);
+  check("b", ins.b, [h, 1]);
+  check("a", ins.a, [h, 1]);
+  check("y", ins.y, [1, n]);
   ensureWasmKernel(FORWARD, forward);
-  return tf.engine().runKernel(FORWARD, { m, c, a }, {}) as unknown as [tf.Tensor2D, tf.Tensor2D];
+  return tf.engine().runKernel(FORWARD, { m: pre, b: ins.b, a: ins.a, y: ins.y }, {
+    scale: ins.scale,
+  }) as unknown as [tf.Tensor2D, tf.Tensor2D];
 }
 
 /**
- * w = a⊙(u⊙e − u⊙u⊙e), g = (2u − 1)·eᵀ and the row sums s = w·1 for u (h×n), e (1×n) and
- * a (h×1), float32, on tfjs-wasm (`tanhLayerKernels`). Not differentiable.
+ * The backward pass: w = a⊙tanh'⊙e = 4a⊙(u⊙e − u⊙u⊙e), g = (2u − 1)·eᵀ and the row sums s = w·1
+ * for u (h×n), e (1×n) and a (h×1), float32, on tfjs-wasm (`tanhLayerKernels`): for the MLP's
+ * residual e, ∇_W L = w·z, ∇_b L = s and ∇_a L = g. Not differentiable.
  */
 export function layerBackward(
   u: tf.Tensor2D,

@@ -63,6 +63,8 @@ export function tfMlp(dataset: Dataset, opts: TfMlpOptions = {}): Objective<TfVe
     const form = hiddenForm(name);
     fused = {
       ...fullBatchTensors(z, y, { hidden: h, form }),
+      z,
+      zT,
       zHost,
       yHost,
       zNormSq1,
@@ -108,8 +110,6 @@ export function tfMlp(dataset: Dataset, opts: TfMlpOptions = {}): Objective<TfVe
           ? [
             fused.zTOnes,
             fused.zOnes,
-            fused.zTScaled,
-            fused.zScaled,
             fused.yRow,
             fused.e1,
             fused.e1W,

@@ -89,10 +89,10 @@ export interface MlpTensors {
   readonly zTOnes: tf.Tensor2D;
   /** γ·[z | 1] (n×(d + 1)), the full batch's second right operand (γ from `form`). */
   readonly zOnes: tf.Tensor2D;
-  /** κ·zᵀ (d×n), `zTOnes` without its row of ones (the tanh kernels' path, `fullBatchLayer`). */
-  readonly zTScaled: tf.Tensor2D;
-  /** γ·z (n×d), `zOnes` without its column of ones. */
-  readonly zScaled: tf.Tensor2D;
+  /** zᵀ (d×n), for the tanh kernels' path (`fullBatchLayer`). */
+  readonly zT: tf.Tensor2D;
+  /** z (n×d), for the same. */
+  readonly z: tf.Tensor2D;
   /** The targets times 2/n as a 1×n row (2/n from the loss's mean of squares). */
   readonly yRow: tf.Tensor2D;
   /** The targets on the host (float32 values), for one-sample steps. */
@@ -130,7 +130,7 @@ export function fullBatchTensors(
   z: tf.Tensor2D,
   y: tf.Tensor1D,
   opts: { hidden: number; form: HiddenForm },
-): Pick<MlpTensors, "zTOnes" | "zOnes" | "zTScaled" | "zScaled" | "yRow" | "e1" | "e1W"> {
+): Pick<MlpTensors, "zTOnes" | "zOnes" | "yRow" | "e1" | "e1W"> {
   const [n, d] = z.shape;
   const unit = (cols: number) => {
     const e1 = new Float32Array(opts.hidden * cols);
@@ -142,8 +142,6 @@ export function fullBatchTensors(
     return {
       zTOnes: tf.mul(tf.transpose(ones), opts.form.scale) as tf.Tensor2D,
       zOnes: tf.mul(ones, opts.form.gamma) as tf.Tensor2D,
-      zTScaled: tf.mul(tf.transpose(z), opts.form.scale) as tf.Tensor2D,
-      zScaled: tf.mul(z, opts.form.gamma) as tf.Tensor2D,
       yRow: tf.mul(tf.reshape(y, [1, n]), 2 / n) as tf.Tensor2D,
       e1: unit(d + 1),
       e1W: unit(d),
@@ -259,22 +257,20 @@ function fullBatch(m: MlpTensors): FusedSam {
 
 /**
  * The full batch for tanh on wasm: engine/tanh_layer_wasm.ts's two kernels do the h×n work besides
- * the products, one pass for u = sigmoid(κ(W·zᵀ + b)) and f = aᵀ(2u − 1), one for
- * A = a⊙(u⊙e − u⊙u⊙e), ∇_a L = (2u − 1)·eᵀ and A's row sums, with e = 2(f − y)/n. Then
- * ∇_W L = A·γz and ∇_b L = γ·A·1 (κ = 2, γ = 4: `hiddenForm`): W, b and a stay apart, so the
- * products are W·κzᵀ and A·γz,
- * without the column of ones, whose 65th column costs XNNPACK 14% on the second (n×d = 1024×64:
- * 1.30 against 1.48 ms, measured), and nothing is concatenated.
+ * the two products, one pass for u = sigmoid(2(W·zᵀ + b)) and e = 2(aᵀ(2u − 1) − y)/n, one for
+ * A = a⊙tanh'⊙e, ∇_a L = (2u − 1)·eᵀ and ∇_b L = A·1; then ∇_W L = A·z. W, b and a stay apart, so
+ * the products are W·zᵀ and A·z, without a column of ones, whose 65th column costs XNNPACK 14% on
+ * the second (n×d = 1024×64: 1.30 against 1.48 ms, measured), and nothing is concatenated. The
+ * ascent's scale ρ/‖∇L‖ is computed on the host (wasm reads it back synchronously), which saves the
+ * scalar kernels of `ascentScale`.
  */
 function fullBatchLayer(m: MlpTensors): FusedSam {
-  const { hidden: h, inputDim: d, zTScaled, zScaled, yRow, form } = m;
-  const n = yRow.shape[1];
+  const { hidden: h, inputDim: d, zT, z, yRow } = m;
+  const scale = 2 / yRow.shape[1];
   const grad = (w: tf.Tensor2D, b: tf.Tensor2D, a: tf.Tensor2D) => {
-    const pre = product(w, zTScaled, m.blas);
-    const [u, f] = layerForward(pre, tf.mul(b, form.scale) as tf.Tensor2D, a);
-    const e = tf.sub(tf.mul(f, 2 / n), yRow) as tf.Tensor2D;
-    const [aw, ga, rows] = layerBackward(u, e, a);
-    return [product(aw, zScaled, m.blas), tf.mul(rows, form.gamma) as tf.Tensor2D, ga] as const;
+    const [u, e] = layerForward(product(w, zT, m.blas), { b, a, y: yRow, scale });
+    const [aw, ga, gb] = layerBackward(u, e, a);
+    return [product(aw, z, m.blas), gb, ga] as const;
   };
   return (x, _batch, lr, rho) => {
     swap(
@@ -286,10 +282,12 @@ function fullBatchLayer(m: MlpTensors): FusedSam {
         const w = part(0, h * d, [h, d]), b = part(h * d, h, [h, 1]);
         const a = part(h * d + h, h, [h, 1]);
         const [gw, gb, ga] = grad(w, b, a);
-        const normSq = tf.addN([gw, gb, ga].map((g) => tf.sum(tf.square(g)))) as tf.Scalar;
-        const { c, e1 } = ascentScale(normSq, rho);
+        const normSq = tf.addN([gw, gb, ga].map((g) => tf.sum(tf.square(g)))).dataSync()[0];
+        // As the generic step: along e₁ when the gradient is 0.
+        const c = normSq === 0 ? 0 : rho / Math.sqrt(normSq);
+        const wt = tf.add(w, normSq === 0 ? tf.mul(m.e1W, rho) : tf.mul(gw, c)) as tf.Tensor2D;
         const [hw, hb, ha] = grad(
-          tf.add(tf.add(w, tf.mul(gw, c)), tf.mul(m.e1W, e1)) as tf.Tensor2D,
+          wt,
           tf.add(b, tf.mul(gb, c)) as tf.Tensor2D,
           tf.add(a, tf.mul(ga, c)) as tf.Tensor2D,
         );

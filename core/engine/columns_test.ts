@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
-import { columns } from "./columns.ts";
+import { columns, segments } from "./columns.ts";
 import { createTfEngine } from "./tfjs.ts";
 
 for (const backend of ["cpu", "wasm"] as const) {
@@ -24,6 +24,28 @@ for (const backend of ["cpu", "wasm"] as const) {
     }
     assertEquals(tf.memory().numTensors, before, "no tensors left behind");
     assertThrows(() => columns(x, 5, 3), /^RangeError: columns 5 \+ 3 out of range for 7 columns$/);
+    x.dispose();
+  });
+}
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`segments on ${backend}: consecutive blocks of a vector as matrices; no leaks`, async () => {
+    await createTfEngine(backend);
+    const x = tf.tensor1d(Float32Array.from({ length: 11 }, (_, i) => i + 0.25));
+    const before = tf.memory().numTensors;
+    const parts = segments(x, [[2, 3], [1, 0], [4, 1]]);
+    assertEquals(parts.map((p) => p.shape), [[2, 3], [1, 0], [4, 1]]);
+    assertEquals(
+      await Promise.all(parts.map(async (p) => Array.from(await p.data()))),
+      [[0, 1, 2, 3, 4, 5].map((i) => i + 0.25), [], [6, 7, 8, 9].map((i) => i + 0.25)],
+    );
+    tf.dispose(parts);
+    assertEquals(tf.memory().numTensors, before, "no tensors left behind");
+    assertThrows(
+      () => segments(x, [[3, 4]]),
+      /^RangeError: segments of 12 values out of range for 11$/,
+    );
+    assertThrows(() => segments(x, [[1.5, 2]]), /^RangeError: segments: shapes/);
     x.dispose();
   });
 }

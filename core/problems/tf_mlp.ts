@@ -112,7 +112,7 @@ export function tfMlp(dataset: Dataset, opts: TfMlpOptions = {}): Objective<TfVe
             fused.zOnes,
             fused.yRow,
             fused.e1,
-            fused.e1W,
+            fused.e1Flat,
             fused.unit0,
           ]
           : []),

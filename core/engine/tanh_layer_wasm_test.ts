@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import wabtInit from "wabt";
+import { compiledBase64 } from "../../testing/wat.ts";
 import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { Rng } from "../rng.ts";
 import { initTfBackend } from "./backend.ts";
@@ -14,13 +14,7 @@ import {
 await initTfBackend("wasm");
 
 Deno.test("tanh_layer_wasm: the shipped module is its WebAssembly text compiled by wabt", async () => {
-  const wabt = await wabtInit();
-  const module = wabt.parseWat("tanh_layer.wat", TANH_LAYER_WAT, { simd: true });
-  const { buffer } = module.toBinary({});
-  module.destroy();
-  let text = "";
-  for (const b of buffer) text += String.fromCharCode(b);
-  assertEquals(btoa(text), TANH_LAYER_WASM);
+  assertEquals(await compiledBase64("tanh_layer.wat", TANH_LAYER_WAT), TANH_LAYER_WASM);
 });
 
 /** A few float32 subnormal spacings (2⁻¹⁴⁹), where products of tiny sigmoids round absolutely. */

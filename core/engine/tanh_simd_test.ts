@@ -1,17 +1,11 @@
-import wabtInit from "wabt";
+import { compiledBase64 } from "../../testing/wat.ts";
 import { assert, assertEquals } from "../../testing/assert.ts";
 import { Rng } from "../rng.ts";
 import { tanh } from "./tanh.ts";
 import { TANH_WASM, TANH_WAT, tanhInPlace, wasmFloat64Array } from "./tanh_simd.ts";
 
 Deno.test("tanh_simd: the shipped module is its WebAssembly text compiled by wabt", async () => {
-  const wabt = await wabtInit();
-  const module = wabt.parseWat("tanh.wat", TANH_WAT, { simd: true });
-  const { buffer } = module.toBinary({});
-  module.destroy();
-  let text = "";
-  for (const b of buffer) text += String.fromCharCode(b);
-  assertEquals(btoa(text), TANH_WASM);
+  assertEquals(await compiledBase64("tanh.wat", TANH_WAT), TANH_WASM);
 });
 
 /** Values over tanh's regimes: tiny, around the k boundaries (2|x| = k·ln2 ± ln2/2), large. */

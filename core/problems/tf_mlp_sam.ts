@@ -286,8 +286,8 @@ function fullBatchLayer(m: MlpTensors): FusedSam {
         const normSq = tf.sum(tf.square(g)).dataSync()[0];
         // As the generic step: along e₁ when the gradient is 0.
         const ascent = normSq === 0 ? tf.mul(m.e1Flat, rho) : tf.mul(g, rho / Math.sqrt(normSq));
-        const ga = flatGrad(tf.add(x.t, ascent) as tf.Tensor1D);
-        return tf.sub(x.t, tf.mul(ga, lr)) as tf.Tensor1D;
+        const gAscent = flatGrad(tf.add(x.t, ascent) as tf.Tensor1D);
+        return tf.sub(x.t, tf.mul(gAscent, lr)) as tf.Tensor1D;
       }),
     );
   };

@@ -233,12 +233,53 @@ function load(path: string): Blas {
     ...(coretype === undefined ? {} : { coretype }),
     ...(best === undefined ? {} : { bestKernel: best }),
     dgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
+      checkGemm({ m, n, k }, { transA, transB, lda, ldb, ldc }, {
+        a: a.length,
+        b: b.length,
+        c: c.length,
+      });
       s.cblas_dgemm(...order(transA, transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
     sgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
+      checkGemm({ m, n, k }, { transA, transB, lda, ldb, ldc }, {
+        a: a.length,
+        b: b.length,
+        c: c.length,
+      });
       s.cblas_sgemm(...order(transA, transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
   };
+}
+
+/**
+ * Throws a RangeError unless every operand of a row-major product holds what the library will read
+ * and write: the library trusts the sizes and strides it is given, and a short buffer would be read
+ * or written past its end on the process's native heap.
+ */
+export function checkGemm(
+  dims: GemmDims,
+  operands: { transA: boolean; transB: boolean; lda: number; ldb: number; ldc: number },
+  lengths: { a: number; b: number; c: number },
+): void {
+  const { m, n, k } = dims;
+  const { transA, transB, lda, ldb, ldc } = operands;
+  if (![m, n, k].every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new RangeError(`gemm: sizes m=${m}, n=${n}, k=${k} must be non-negative integers`);
+  }
+  const fits = (name: string, rows: number, cols: number, ld: number, length: number) => {
+    if (!Number.isInteger(ld) || ld < Math.max(1, cols)) {
+      throw new RangeError(`gemm: ld${name}=${ld} is less than the ${cols} columns of ${name}`);
+    }
+    const need = rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+    if (length < need) {
+      throw new RangeError(
+        `gemm: ${name} (${rows}×${cols}, ld ${ld}) needs ${need} values, its buffer has ${length}`,
+      );
+    }
+  };
+  fits("a", transA ? k : m, transA ? m : k, lda, lengths.a);
+  fits("b", transB ? n : k, transB ? k : n, ldb, lengths.b);
+  fits("c", m, n, ldc, lengths.c);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { Rng } from "../rng.ts";
-import { BlasError, chooseKernel, FALLBACK_KERNEL, resolveBlas } from "./blas.ts";
+import { BlasError, checkGemm, chooseKernel, FALLBACK_KERNEL, resolveBlas } from "./blas.ts";
 
 // The BLAS path is opt-in for runs; its tests use it whenever the library is present.
 const blas = resolveBlas("auto").blas;
@@ -52,6 +52,53 @@ for (const precision of ["dgemm", "sgemm"] as const) {
     },
   });
 }
+
+/** A RangeError whose message contains `text`. */
+function rangeError(text: string): RegExp {
+  return new RegExp(`^RangeError: .*${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
+}
+
+Deno.test("checkGemm: each operand must hold (rows − 1)·ld + cols values, ld at least its columns", () => {
+  const dims = { m: 3, n: 4, k: 2 };
+  const plain = { transA: false, transB: false, lda: 2, ldb: 4, ldc: 4 };
+  checkGemm(dims, plain, { a: 6, b: 8, c: 12 });
+  // Strided and transposed: A stored k×m with lda 5 needs (2 − 1)·5 + 3 values.
+  checkGemm(dims, { ...plain, transA: true, lda: 5 }, { a: 8, b: 8, c: 12 });
+  checkGemm({ m: 0, n: 4, k: 2 }, plain, { a: 0, b: 8, c: 0 });
+  const short: [Parameters<typeof checkGemm>[1], Parameters<typeof checkGemm>[2], string][] = [
+    [plain, { a: 5, b: 8, c: 12 }, "a (3×2, ld 2) needs 6 values, its buffer has 5"],
+    [plain, { a: 6, b: 7, c: 12 }, "b (2×4, ld 4) needs 8 values"],
+    [plain, { a: 6, b: 8, c: 11 }, "c (3×4, ld 4) needs 12 values"],
+    [{ ...plain, transB: true, ldb: 1 }, { a: 6, b: 8, c: 12 }, "ldb=1 is less than the 2 columns"],
+    [{ ...plain, transB: true, ldb: 2 }, { a: 6, b: 7, c: 12 }, "b (4×2, ld 2) needs 8 values"],
+    [{ ...plain, transA: true, lda: 5 }, { a: 7, b: 8, c: 12 }, "needs 8 values"],
+    [{ ...plain, ldc: 3 }, { a: 6, b: 8, c: 12 }, "ldc=3 is less than the 4 columns"],
+  ];
+  for (const [ops, lengths, message] of short) {
+    assertThrows(() => checkGemm(dims, ops, lengths), rangeError(message));
+  }
+  assertThrows(
+    () => checkGemm({ m: 2.5, n: 4, k: 2 }, plain, { a: 6, b: 8, c: 12 }),
+    rangeError("m=2.5"),
+  );
+});
+
+Deno.test({
+  name: "sgemm and dgemm refuse a short buffer before the library sees it",
+  ignore: !blas,
+  fn() {
+    const a = new Float64Array(6), b = new Float64Array(8), c = new Float64Array(11);
+    assertThrows(
+      () => blas!.dgemm(false, false, { m: 3, n: 4, k: 2 }, 1, a, 2, b, 4, 0, c, 4),
+      rangeError("c (3×4, ld 4) needs 12 values"),
+    );
+    const a32 = new Float32Array(5), b32 = new Float32Array(8), c32 = new Float32Array(12);
+    assertThrows(
+      () => blas!.sgemm(false, false, { m: 3, n: 4, k: 2 }, 1, a32, 2, b32, 4, 0, c32, 4),
+      rangeError("a (3×2, ld 2) needs 6 values"),
+    );
+  },
+});
 
 Deno.test("resolveBlas: a named library that cannot load is a one-line error; off is none", () => {
   assertThrows(

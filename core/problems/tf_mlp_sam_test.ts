@@ -13,7 +13,6 @@ import { Rng } from "../rng.ts";
 import { createF64Problem, initialPoint, makeDataset } from "./registry.ts";
 import { createTfProblem } from "./tf_registry.ts";
 import { resolveBlas } from "../engine/blas.ts";
-import { tfMlp } from "./tf_mlp.ts";
 import type { Dataset } from "./types.ts";
 
 const engine = await createTfEngine("wasm");
@@ -30,7 +29,9 @@ async function run(
   x0: Float64Array,
   opts: { fused: boolean; steps: number; sgemm?: boolean },
 ): Promise<Float64Array> {
-  const objective = opts.sgemm ? tfMlp(dataset, { blas }) : createTfProblem(dataset);
+  // blas: null keeps tf.matMul whatever SAM_BLAS says, so the sgemm run is compared with one
+  // that did not use it.
+  const objective = createTfProblem(dataset, { blas: opts.sgemm ? blas : null });
   const ops = engine.ops(objective.dim);
   const obj = opts.fused ? objective : generic(objective);
   const step = createStep(ops, obj, { kind, lr: 0.05, rho: 0.1 }, new Rng(7));

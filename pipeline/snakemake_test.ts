@@ -190,9 +190,13 @@ Deno.test({
     try {
       await exportTest(p);
       const child = spawnSnakemake(`${p.dir}/Snakefile`, `${p.dir}/work`, "--restart-times", "1");
-      // Kill the first train job's process once it has started computing.
+      // Kill the first train job's process once it has started computing (bounded by time: on a
+      // loaded machine the whole snakemake run can take longer than usual).
       let victim = "";
-      for (let i = 0; i < 400 && !victim; i++) {
+      let exited = false;
+      child.status.then(() => exited = true);
+      const deadline = Date.now() + 120_000;
+      while (!victim && !exited && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
         const ps = await new Deno.Command("ps", { args: ["-eo", "pid=,args="] }).output();
         const line = new TextDecoder().decode(ps.stdout).split("\n").find((l) => {
@@ -205,7 +209,10 @@ Deno.test({
           Deno.kill(Number(victim), "SIGKILL");
         }
       }
-      assert(victim, "no train job to kill");
+      assert(
+        victim,
+        exited ? "snakemake finished before a train job could be killed" : "no train job in 120 s",
+      );
       const o = await child.output();
       const log = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
       assertEquals(o.code, 0, log.slice(-3000));

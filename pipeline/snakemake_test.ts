@@ -191,14 +191,15 @@ Deno.test({
       await exportTest(p);
       const child = spawnSnakemake(`${p.dir}/Snakefile`, `${p.dir}/work`, "--restart-times", "1");
       // Kill the first train job's process once it has started computing (bounded by time: on a
-      // loaded machine the whole snakemake run can take longer than usual).
+      // loaded machine the whole snakemake run can take longer than usual). ps -ww: without it ps
+      // cuts the arguments to $COLUMNS where that is set (gdb sets it), and the job is never found.
       let victim = "";
       let exited = false;
       child.status.then(() => exited = true);
       const deadline = Date.now() + 120_000;
       while (!victim && !exited && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
-        const ps = await new Deno.Command("ps", { args: ["-eo", "pid=,args="] }).output();
+        const ps = await new Deno.Command("ps", { args: ["-wweo", "pid=,args="] }).output();
         const line = new TextDecoder().decode(ps.stdout).split("\n").find((l) => {
           const [, exe, ...rest] = l.trim().split(/\s+/);
           return exe?.endsWith("deno") && rest.join(" ").includes("cli_entry.ts stage train/toy/");

@@ -233,22 +233,36 @@ function load(path: string): Blas {
     ...(coretype === undefined ? {} : { coretype }),
     ...(best === undefined ? {} : { bestKernel: best }),
     dgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
-      checkGemm({ m, n, k }, { transA, transB, lda, ldb, ldc }, {
-        a: a.length,
-        b: b.length,
-        c: c.length,
-      });
+      const lengths = { lengthA: a.length, lengthB: b.length, lengthC: c.length };
+      checkGemm({ m, n, k }, { transA, transB, lda, ldb, ldc, ...lengths });
       s.cblas_dgemm(...order(transA, transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
     sgemm(transA, transB, { m, n, k }, alpha, a, lda, b, ldb, beta, c, ldc) {
-      checkGemm({ m, n, k }, { transA, transB, lda, ldb, ldc }, {
-        a: a.length,
-        b: b.length,
-        c: c.length,
-      });
+      const lengths = { lengthA: a.length, lengthB: b.length, lengthC: c.length };
+      checkGemm({ m, n, k }, { transA, transB, lda, ldb, ldc, ...lengths });
       s.cblas_sgemm(...order(transA, transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
   };
+}
+
+/** How a row-major product's operands are stored, as {@linkcode checkGemm} checks them. */
+export interface GemmOperands {
+  /** Whether A is stored k×m (read transposed). */
+  readonly transA: boolean;
+  /** Whether B is stored n×k (read transposed). */
+  readonly transB: boolean;
+  /** Row strides of A, B and C. */
+  readonly lda: number;
+  /** See lda. */
+  readonly ldb: number;
+  /** See lda. */
+  readonly ldc: number;
+  /** Values in A's buffer. */
+  readonly lengthA: number;
+  /** Values in B's buffer. */
+  readonly lengthB: number;
+  /** Values in C's buffer. */
+  readonly lengthC: number;
 }
 
 /**
@@ -256,13 +270,9 @@ function load(path: string): Blas {
  * and write: the library trusts the sizes and strides it is given, and a short buffer would be read
  * or written past its end on the process's native heap.
  */
-export function checkGemm(
-  dims: GemmDims,
-  operands: { transA: boolean; transB: boolean; lda: number; ldb: number; ldc: number },
-  lengths: { a: number; b: number; c: number },
-): void {
+export function checkGemm(dims: GemmDims, operands: GemmOperands): void {
   const { m, n, k } = dims;
-  const { transA, transB, lda, ldb, ldc } = operands;
+  const { transA, transB, lda, ldb, ldc, lengthA, lengthB, lengthC } = operands;
   if (![m, n, k].every((d) => Number.isInteger(d) && d >= 0)) {
     throw new RangeError(`gemm: sizes m=${m}, n=${n}, k=${k} must be non-negative integers`);
   }
@@ -277,9 +287,9 @@ export function checkGemm(
       );
     }
   };
-  fits("a", transA ? k : m, transA ? m : k, lda, lengths.a);
-  fits("b", transB ? n : k, transB ? k : n, ldb, lengths.b);
-  fits("c", m, n, ldc, lengths.c);
+  fits("a", transA ? k : m, transA ? m : k, lda, lengthA);
+  fits("b", transB ? n : k, transB ? k : n, ldb, lengthB);
+  fits("c", m, n, ldc, lengthC);
 }
 
 /**

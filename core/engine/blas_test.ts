@@ -1,6 +1,13 @@
 import { assert, assertClose, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { Rng } from "../rng.ts";
-import { BlasError, checkGemm, chooseKernel, FALLBACK_KERNEL, resolveBlas } from "./blas.ts";
+import {
+  BlasError,
+  checkGemm,
+  chooseKernel,
+  FALLBACK_KERNEL,
+  type GemmOperands,
+  resolveBlas,
+} from "./blas.ts";
 
 // The BLAS path is opt-in for runs; its tests use it whenever the library is present.
 const blas = resolveBlas("auto").blas;
@@ -60,27 +67,25 @@ function rangeError(text: string): RegExp {
 
 Deno.test("checkGemm: each operand must hold (rows − 1)·ld + cols values, ld at least its columns", () => {
   const dims = { m: 3, n: 4, k: 2 };
-  const plain = { transA: false, transB: false, lda: 2, ldb: 4, ldc: 4 };
-  checkGemm(dims, plain, { a: 6, b: 8, c: 12 });
+  const ok = { transA: false, transB: false, lda: 2, ldb: 4, ldc: 4 };
+  const fit = { ...ok, lengthA: 6, lengthB: 8, lengthC: 12 };
+  checkGemm(dims, fit);
   // Strided and transposed: A stored k×m with lda 5 needs (2 − 1)·5 + 3 values.
-  checkGemm(dims, { ...plain, transA: true, lda: 5 }, { a: 8, b: 8, c: 12 });
-  checkGemm({ m: 0, n: 4, k: 2 }, plain, { a: 0, b: 8, c: 0 });
-  const short: [Parameters<typeof checkGemm>[1], Parameters<typeof checkGemm>[2], string][] = [
-    [plain, { a: 5, b: 8, c: 12 }, "a (3×2, ld 2) needs 6 values, its buffer has 5"],
-    [plain, { a: 6, b: 7, c: 12 }, "b (2×4, ld 4) needs 8 values"],
-    [plain, { a: 6, b: 8, c: 11 }, "c (3×4, ld 4) needs 12 values"],
-    [{ ...plain, transB: true, ldb: 1 }, { a: 6, b: 8, c: 12 }, "ldb=1 is less than the 2 columns"],
-    [{ ...plain, transB: true, ldb: 2 }, { a: 6, b: 7, c: 12 }, "b (4×2, ld 2) needs 8 values"],
-    [{ ...plain, transA: true, lda: 5 }, { a: 7, b: 8, c: 12 }, "needs 8 values"],
-    [{ ...plain, ldc: 3 }, { a: 6, b: 8, c: 12 }, "ldc=3 is less than the 4 columns"],
+  checkGemm(dims, { ...fit, transA: true, lda: 5, lengthA: 8 });
+  checkGemm({ m: 0, n: 4, k: 2 }, { ...fit, lengthA: 0, lengthC: 0 });
+  const short: [GemmOperands, string][] = [
+    [{ ...fit, lengthA: 5 }, "a (3×2, ld 2) needs 6 values, its buffer has 5"],
+    [{ ...fit, lengthB: 7 }, "b (2×4, ld 4) needs 8 values"],
+    [{ ...fit, lengthC: 11 }, "c (3×4, ld 4) needs 12 values"],
+    [{ ...fit, transB: true, ldb: 1 }, "ldb=1 is less than the 2 columns"],
+    [{ ...fit, transB: true, ldb: 2, lengthB: 7 }, "b (4×2, ld 2) needs 8 values"],
+    [{ ...fit, transA: true, lda: 5, lengthA: 7 }, "needs 8 values"],
+    [{ ...fit, ldc: 3 }, "ldc=3 is less than the 4 columns"],
   ];
-  for (const [ops, lengths, message] of short) {
-    assertThrows(() => checkGemm(dims, ops, lengths), rangeError(message));
+  for (const [operands, message] of short) {
+    assertThrows(() => checkGemm(dims, operands), rangeError(message));
   }
-  assertThrows(
-    () => checkGemm({ m: 2.5, n: 4, k: 2 }, plain, { a: 6, b: 8, c: 12 }),
-    rangeError("m=2.5"),
-  );
+  assertThrows(() => checkGemm({ m: 2.5, n: 4, k: 2 }, fit), rangeError("m=2.5"));
 });
 
 Deno.test({

@@ -5,6 +5,7 @@
  */
 import { runCli } from "./pipeline/cli.ts";
 import { TRAIN_RUNS } from "./stages/run_fields.ts";
+import { DEFAULT_BLAS_PATH } from "./core/engine/blas.ts";
 
 if (import.meta.main) {
   Deno.exit(
@@ -14,6 +15,8 @@ if (import.meta.main) {
       runs: TRAIN_RUNS,
       registryUrl: new URL("./stages/registry.ts", import.meta.url).href,
       entry: new URL(import.meta.url).pathname,
+      // The OpenBLAS that SAM_BLAS opts in to (deno.json's tasks allow it alone).
+      ffi: [DEFAULT_BLAS_PATH],
     }),
   );
 }

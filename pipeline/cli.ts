@@ -72,6 +72,12 @@ export interface CliOptions {
    * working directory); the test CLI names its own.
    */
   readonly entry?: string;
+  /**
+   * Native libraries the stage kinds may load through Deno's FFI: an exported workflow's jobs run
+   * with `--allow-ffi` scoped to them, as the CLI's own tasks do, so that a job resolves the same
+   * runtime (and cache key) as `reproduce` and `status` do in the same environment.
+   */
+  readonly ffi?: readonly string[];
 }
 
 /** A command-line mistake: one line, exit code 2. */
@@ -487,6 +493,7 @@ async function exportWorkflow(ctx: Ctx): Promise<number> {
     cacheDir,
     resultsDir: abs((ctx.values["results-dir"] as string | undefined) ?? resultsRoot(set)),
     backend: ctx.values.backend as string | undefined,
+    ffi: ctx.ffi ?? [],
     source: set.file,
   });
   await Deno.writeTextFile(out, text);

@@ -43,6 +43,8 @@ export interface SnakefileOptions {
   readonly resultsDir: string;
   /** `--backend` override the export was run with, passed on to every job. */
   readonly backend?: string;
+  /** Native libraries every job may load through FFI (`--allow-ffi` scoped to them); none: none. */
+  readonly ffi?: readonly string[];
   /** The experiment file as named on the command line (for the header). */
   readonly source: string;
 }
@@ -87,7 +89,7 @@ export async function snakefile(
     threads: 1
     resources: mem_mb=${r.mem_mb}
     shell: "cd {WORKDIR_Q} && {DENO} run --quiet --config {DENO_CONFIG_Q} " +
-        "--allow-read={READ_Q} --allow-write={WRITE_Q} --allow-env {ENTRY_Q} " +
+        "--allow-read={READ_Q} --allow-write={WRITE_Q} --allow-env{ALLOW_FFI} {ENTRY_Q} " +
         "stage {params.id} --config {CONFIG_Q} --cache-dir {CACHE_Q} --jobs 1 --no-publish --yes" +
         "${backend} --marker {output}"
 `;
@@ -123,6 +125,9 @@ READ_Q = shlex.quote(",".join(sorted({WORKDIR, CODE, CACHE, CONFIG_FILE, MARKERS
 WRITE_Q = shlex.quote(CACHE + "," + MARKERS)
 PUBLISH_READ_Q = shlex.quote(",".join(sorted({WORKDIR, CODE, CACHE, CONFIG_FILE, MARKERS, RESULTS})))
 PUBLISH_WRITE_Q = shlex.quote(CACHE + "," + MARKERS + "," + RESULTS)
+# The native libraries the stages may load (the CLI's own tasks allow the same ones).
+FFI = config.get("ffi", ${py((opts.ffi ?? []).join(","))})
+ALLOW_FFI = " --allow-ffi=" + shlex.quote(FFI) if FFI else ""
 
 # recipe: (stage id, kind, upstream recipes), in plan order
 STAGES = {
@@ -145,7 +150,7 @@ rule publish:
     input: [marker(r) for r in STAGES]
     output: MARKERS + "/publish/${publishKey}.done"
     shell: "cd {WORKDIR_Q} && {DENO} run --quiet --config {DENO_CONFIG_Q} " +
-        "--allow-read={PUBLISH_READ_Q} --allow-write={PUBLISH_WRITE_Q} --allow-env {ENTRY_Q} " +
+        "--allow-read={PUBLISH_READ_Q} --allow-write={PUBLISH_WRITE_Q} --allow-env{ALLOW_FFI} {ENTRY_Q} " +
         "publish --config {CONFIG_Q} --cache-dir {CACHE_Q} --results-dir {RESULTS_Q}" +
         "${backend} --marker {output}"
 

@@ -9,6 +9,7 @@ import { stageKinds } from "../stages/registry.ts";
 import { TEST_CONFIG, TEST_IDS, TestProject } from "./testing/project.ts";
 import { testStageKinds } from "./testing/test_stages.ts";
 import { TRAIN_RUNS } from "../stages/run_fields.ts";
+import { DEFAULT_BLAS_PATH } from "../core/engine/blas.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const HAS_SNAKEMAKE = await new Deno.Command("snakemake", { args: ["--version"], stdout: "null" })
@@ -59,6 +60,7 @@ async function cli(
     registry: opts.test ? testStageKinds : stageKinds,
     root: opts.root,
     entry: opts.test ? `${REPO}/pipeline/testing/cli_entry.ts` : `${REPO}/main.ts`,
+    ...(opts.test ? {} : { ffi: [DEFAULT_BLAS_PATH] }),
     tty: false,
     write: (t) => void (out += t),
     writeErr: (t) => void (out += t),
@@ -123,6 +125,13 @@ Deno.test({
         `${tmp}/Snakefile`,
       ]);
       assertEquals(exp.code, 0, exp.out);
+      // Every job may load the OpenBLAS that the CLI's tasks allow, so that with SAM_BLAS set a
+      // job resolves the same runtime as status does.
+      const text = await Deno.readTextFile(`${tmp}/Snakefile`);
+      assert(text.includes(`FFI = config.get("ffi", ${JSON.stringify(DEFAULT_BLAS_PATH)})`), text);
+      const shells = text.match(/^ {4}shell:/gm)?.length ?? 0;
+      assert(shells > 1, text);
+      assertEquals(text.match(/--allow-env\{ALLOW_FFI\}/g)?.length, shells, text);
       const run = await snakemake(`${tmp}/Snakefile`, `${tmp}/work`);
       assertEquals(run.code, 0, run.out.slice(-3000));
       const st = await cli(["status", ...common]);

@@ -43,7 +43,7 @@ export interface SnakefileOptions {
   readonly resultsDir: string;
   /** `--backend` override the export was run with, passed on to every job. */
   readonly backend?: string;
-  /** Native libraries every job may load through FFI (`--allow-ffi` scoped to them); none: none. */
+  /** Native libraries every job may load through FFI (`--allow-ffi` scoped to them); absent: none. */
   readonly ffi?: readonly string[];
   /** The experiment file as named on the command line (for the header). */
   readonly source: string;
@@ -98,7 +98,7 @@ export async function snakefile(
 # One job per stage instance (\`stage ID\` on the shared cache, upstream read from it, never
 # recomputed), then one \`publish\` job. Paths can be overridden with --config KEY=VALUE:
 # repo (where jobs run; the code and experiment paths below follow it), cache (the shared cache),
-# experiments, results, deno.
+# experiments, results, deno, ffi (the native libraries jobs may load; empty for none).
 # README, "Running on a cluster", documents profiles for SLURM and Kubernetes.
 import os
 import shlex

@@ -48,6 +48,13 @@ export function targetLines(rows: readonly BenchRow[]): string[] {
       `mlp-1024 SAM step, tfjs-wasm: ${wasm.medianMs.toFixed(2)} ms, ${ratio(wasm)} [target ≤ 3×]`,
     );
   }
+  const xnnpack = find("mlp-1024", "wasm-xnnpack", "sam");
+  if (xnnpack) {
+    lines.push(
+      `mlp-1024 SAM step, tfjs-wasm with tfjs's own products (XNNPACK): ` +
+        `${xnnpack.medianMs.toFixed(2)} ms, ${ratio(xnnpack)}`,
+    );
+  }
   const f64 = find("mlp-1024", "f64", "sam");
   if (f64) {
     lines.push(

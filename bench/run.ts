@@ -38,6 +38,7 @@ import {
   type Reference,
   reference,
   roundsFor,
+  tfBackendOf,
   type Timed,
   timesOperation,
   WORKLOADS,
@@ -118,11 +119,16 @@ function oursBlas(
     }
     case "cpu":
       return "none (JavaScript loops, tfjs cpu)";
-    case "wasm":
+    case "wasm-xnnpack":
       return `XNNPACK in tfjs-backend-wasm (${extra.wasm ?? "simd"}), 1 thread`;
+    case "wasm":
+      return kind === "mlp" && extra.gemm
+        ? `${oursBlas("wasm-xnnpack", kind, extra)}; the fused SAM step's products: the ` +
+          `project's relaxed-SIMD kernel (multiply-add ${extra.gemm})`
+        : oursBlas("wasm-xnnpack", kind, extra);
     case "wasm-sgemm":
-      return `${oursBlas("wasm", kind, extra)}; the fused step's two products per gradient: ` +
-        `${sgemm?.identity}, sgemm via FFI`;
+      return `${oursBlas("wasm-xnnpack", kind, extra)}; the fused step's two products per ` +
+        `gradient: ${sgemm?.identity}, sgemm via FFI`;
     case "webgpu":
       return `WebGPU: ${extra.webgpu ?? "adapter"}`;
   }
@@ -292,7 +298,7 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
       if (!baton) return;
       release();
       release = await baton.acquire();
-      if (backend !== "f64") await tf.setBackend(backend === "wasm-sgemm" ? "wasm" : backend);
+      if (backend !== "f64") await tf.setBackend(tfBackendOf(backend));
     };
     try {
       const dtype = backend === "f64" ? "float64" : "float32";
@@ -328,13 +334,14 @@ export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
         const problem = createF64Problem(inst.dataset);
         timed = await measure(inst, f64Engine.ops(problem.dim), problem, mopts);
       } else {
-        const engine = await createTfEngine(backend === "wasm-sgemm" ? "wasm" : backend);
+        const engine = await createTfEngine(tfBackendOf(backend));
         if (engine.runtime.wasmSimd) {
           extra.wasm = `simd=${engine.runtime.wasmSimd} threads=${engine.runtime.wasmThreads}`;
+          if (engine.runtime.wasmGemm !== "unsupported") extra.gemm = engine.runtime.wasmGemm;
         }
-        // Plain wasm keeps tfjs's products even with SAM_BLAS set (as the bench task does).
+        // Plain wasm keeps the project's products even with SAM_BLAS set (as the bench task does).
         const objective = createTfProblem(inst.dataset, {
-          blas: backend === "wasm-sgemm" ? sgemm : null,
+          blas: backend === "wasm-sgemm" ? sgemm : backend === "wasm-xnnpack" ? "tfjs" : null,
         });
         timed = await measure(inst, engine.ops(objective.dim), objective, mopts);
         objective.dispose?.();

@@ -126,3 +126,16 @@ Deno.test({
     }
   },
 });
+
+Deno.test("bench wasm-xnnpack: the fused SAM step with tfjs's products, beside plain wasm's kernel", async () => {
+  const rows = await runBench({
+    quick: true,
+    only: "^mlp-5\\.1/(wasm|wasm-xnnpack)/sam$",
+    baselines: false,
+  });
+  assertEquals(rows.map((r) => r.backend), ["wasm", "wasm-xnnpack"]);
+  const [plain, xnnpack] = rows;
+  assert(plain.blas.includes("the project's relaxed-SIMD kernel (multiply-add "), plain.blas);
+  assert(xnnpack.blas.startsWith("XNNPACK in tfjs-backend-wasm") && !xnnpack.blas.includes(";"));
+  for (const r of rows) assert(r.relDiff < 1e-4, `${r.backend}: rel diff ${r.relDiff}`);
+});

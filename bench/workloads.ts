@@ -38,13 +38,19 @@ export const BATCHED_RUNS = 64;
 
 /**
  * What the benchmark runs on: an engine's backend, or tfjs-wasm with the fused MLP SAM step's
- * products on OpenBLAS's sgemm (core/engine/sgemm_wasm.ts), timed beside plain tfjs-wasm.
+ * products on OpenBLAS's sgemm (core/engine/sgemm_wasm.ts) or on tfjs's own matMul (XNNPACK, in
+ * place of the project's relaxed-SIMD kernel that plain wasm uses), timed beside plain tfjs-wasm.
  */
-export type BenchBackend = BackendName | "wasm-sgemm";
+export type BenchBackend = BackendName | "wasm-sgemm" | "wasm-xnnpack";
+
+/** The tfjs backend a bench backend runs on. */
+export function tfBackendOf(backend: Exclude<BenchBackend, "f64">): Exclude<BackendName, "f64"> {
+  return backend === "wasm-sgemm" || backend === "wasm-xnnpack" ? "wasm" : backend;
+}
 
 /** Whether an operation applies to a workload kind on a backend. */
 export function applies(kind: string, backend: BenchBackend, op: Operation): boolean {
-  if (backend === "wasm-sgemm") return kind === "mlp" && op === "sam";
+  if (backend === "wasm-sgemm" || backend === "wasm-xnnpack") return kind === "mlp" && op === "sam";
   return op !== "1sam-x64" || (kind === "mlp" && backend !== "f64");
 }
 
@@ -146,7 +152,7 @@ export interface Instance {
   readonly v: Float64Array;
 }
 
-const ALL: readonly BenchBackend[] = ["f64", "cpu", "wasm", "wasm-sgemm", "webgpu"];
+const ALL: readonly BenchBackend[] = ["f64", "cpu", "wasm", "wasm-xnnpack", "wasm-sgemm", "webgpu"];
 
 /** Operations of the scale workloads: the full-batch SAM step, batched 1-SAM and one HVP. */
 const SCALE_OPS: readonly Operation[] = ["sam", "1sam-x64", "hvp"];
@@ -164,7 +170,7 @@ function scaleWorkload(hidden: number): Workload {
       makeDataset({ kind: "mlp", n: 256, d: 196, hidden, activation: "tanh", nTest: 0 }, {
         seed: 0,
       }),
-    backends: ["f64", "wasm", "wasm-sgemm", "webgpu"],
+    backends: ["f64", "wasm", "wasm-xnnpack", "wasm-sgemm", "webgpu"],
     lr: 0.01,
     rho: 0.05,
     operations: SCALE_OPS,

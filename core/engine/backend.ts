@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { loadBlas } from "./blas.ts";
+import { gemmMadd } from "./gemm_wasm.ts";
 
 /** The tfjs backends this project runs on. */
 export type TfBackendName = "cpu" | "wasm" | "webgpu";
@@ -125,7 +126,8 @@ export async function tfRuntimeIdentity(name: TfBackendName): Promise<Record<str
 
 /**
  * Makes `name` tfjs's global backend and waits until it is ready. Returns the runtime record of
- * the numbers it will produce: `tfRuntimeIdentity` plus, for wasm, its SIMD and thread support.
+ * the numbers it will produce: `tfRuntimeIdentity` plus, for wasm, its SIMD and thread support and
+ * how the project's product kernel multiplies and adds (engine/gemm_wasm.ts `gemmMadd`).
  * Throws (never falls back silently) when the backend cannot start; webgpu without any adapter
  * throws "WebGPU requested but navigator.gpu has no adapter: …".
  */
@@ -158,6 +160,7 @@ async function switchBackend(name: TfBackendName): Promise<Record<string, string
   if (name === "wasm") {
     runtime.wasmSimd = String(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
     runtime.wasmThreads = String(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"));
+    runtime.wasmGemm = gemmMadd();
   }
   return runtime;
 }

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Blas } from "./blas.ts";
+import { gemm, gemmKernel } from "./gemm_wasm.ts";
 import { ensureWasmKernel, type WasmKernelBody } from "./wasm_kernel.ts";
 
 const KERNEL = "SamSgemm";
@@ -24,21 +25,29 @@ const multiply: WasmKernelBody = (inputs, attrs, wasm) => {
   return out;
 };
 
+/** Who multiplies on tfjs-wasm: a BLAS's sgemm, or "tfjs" for tf.matMul (XNNPACK). */
+export type Products = Blas | "tfjs";
+
 /**
- * a·b for float32 matrices a (m×k) and b (k×n): by `blas`'s sgemm when one is given and tfjs's
- * backend is wasm, else tf.matMul. Not differentiable (for hand-written gradients).
+ * a·b for float32 matrices a (m×k) and b (k×n) on tfjs-wasm: by `via`'s sgemm when it is a BLAS,
+ * by tf.matMul when it is "tfjs", else by the project's relaxed-SIMD kernel (engine/gemm_wasm.ts)
+ * where the engine has relaxed SIMD and n ≥ 4 (tf.matMul otherwise); off wasm tf.matMul. Not
+ * differentiable (for hand-written gradients).
  */
-export function product(a: tf.Tensor2D, b: tf.Tensor2D, blas?: Blas): tf.Tensor2D {
+export function product(a: tf.Tensor2D, b: tf.Tensor2D, via?: Products): tf.Tensor2D {
   if (a.shape[1] !== b.shape[0]) {
     throw new RangeError(`product of ${a.shape.join("×")} and ${b.shape.join("×")} matrices`);
   }
-  if (!blas || tf.getBackend() !== "wasm" || a.dtype !== "float32" || b.dtype !== "float32") {
+  if (
+    via === "tfjs" || tf.getBackend() !== "wasm" || a.dtype !== "float32" || b.dtype !== "float32"
+  ) {
     return tf.matMul(a, b);
   }
+  if (!via) return b.shape[1] >= 4 && gemmKernel() ? gemm(a, b) : tf.matMul(a, b);
   ensureWasmKernel(KERNEL, multiply);
   return tf.engine().runKernel(
     KERNEL,
     { a, b },
-    { blas } as unknown as tf.NamedAttrMap,
+    { blas: via } as unknown as tf.NamedAttrMap,
   ) as tf.Tensor2D;
 }

@@ -49,12 +49,17 @@ Deno.test({
   },
 });
 
-Deno.test("product: tf.matMul without a BLAS or off wasm; mismatched sizes are an error", async () => {
+Deno.test("product: off wasm tf.matMul; on wasm without a BLAS the relaxed-SIMD kernel for n ≥ 4, else tf.matMul; mismatched sizes are an error", async () => {
   await createTfEngine("cpu");
   const [a, b] = [tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6], [2, 1])];
   assertEquals(Array.from(await product(a, b, blas).data()), [17, 39]);
   await createTfEngine("wasm");
+  const kernels = async (f: () => tf.Tensor) => (await tf.profile(() => f())).kernelNames;
+  assertEquals(await kernels(() => product(a, b)), ["BatchMatMul"]);
+  const wide = tf.tensor2d([5, 6, 7, 8, 9, 10, 11, 12, 13, 14], [2, 5]);
+  assertEquals(await kernels(() => product(a, wide)), ["SamGemm"]);
+  assertEquals(Array.from(await product(a, wide).data()), [25, 28, 31, 34, 37, 55, 62, 69, 76, 83]);
   assertEquals(Array.from(await product(a, b).data()), [17, 39]);
   assertThrows(() => product(b, b), /^RangeError: product of 2×1 and 2×1 matrices$/);
-  tf.dispose([a, b]);
+  tf.dispose([a, b, wide]);
 });

@@ -26,8 +26,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { ensureWasmKernel, type WasmKernelBody } from "./wasm_kernel.ts";
+import { ensureWasmKernel, heapAddress, heapModule, type WasmKernelBody } from "./wasm_kernel.ts";
 
 /**
  * exp(−r) ≈ Σ cᵢ rⁱ, i = 0…5, on |r| ≤ ln2/2: c₀ = 1, c₁ = −1, and c₂…c₅ fitted by weighted least
@@ -290,35 +289,8 @@ interface LayerExports {
   ): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
-
-/** The kernels' instance over each tfjs-wasm memory. */
-const instances = new WeakMap<WebAssembly.Memory, LayerExports>();
-
-/** The kernels over `wasm`'s heap (tfjs-backend-wasm 4.22 exports it as `asm.memory`). */
-function layerExports(wasm: BackendWasm): LayerExports {
-  const memory = (wasm.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error(
-      "tfjs-backend-wasm exports no WebAssembly.Memory (asm.memory): not version 4.22?",
-    );
-  }
-  let inst = instances.get(memory);
-  if (!inst) {
-    compiled ??= new WebAssembly.Module(
-      Uint8Array.from(atob(TANH_LAYER_WASM), (c) => c.charCodeAt(0)),
-    );
-    inst = new WebAssembly.Instance(compiled, { env: { memory } })
-      .exports as unknown as LayerExports;
-    instances.set(memory, inst);
-  }
-  return inst;
-}
-
-/** The heap address of a float32 tensor's values. */
-function address(wasm: BackendWasm, t: tf.TensorInfo): number {
-  return wasm.typedArrayFromHeap(t).byteOffset;
-}
+/** The kernels over a tfjs-wasm heap. */
+const layerExports = heapModule<LayerExports>(TANH_LAYER_WASM);
 
 const FORWARD = "SamTanhLayerForward";
 const BACKWARD = "SamTanhLayerBackward";
@@ -330,7 +302,7 @@ const forward: WasmKernelBody = (inputs, attrs, wasm) => {
   const e = wasm.makeOutput([1, n], "float32");
   // Addresses taken after the allocations (which may grow the heap, never move a tensor).
   (wasm.typedArrayFromHeap(e) as Float32Array).fill(0);
-  const at = (t: tf.TensorInfo) => address(wasm, t);
+  const at = (t: tf.TensorInfo) => heapAddress(wasm, t);
   const scale = (attrs as unknown as { scale: number }).scale;
   layerExports(wasm).forward(at(m), at(b), at(a), at(y), at(u), at(e), h, n, scale);
   return [u, e] as unknown as tf.TensorInfo;
@@ -342,7 +314,7 @@ const backward: WasmKernelBody = (inputs, _attrs, wasm) => {
   const w = wasm.makeOutput([h, n], "float32");
   const g = wasm.makeOutput([h, 1], "float32");
   const s = wasm.makeOutput([h, 1], "float32");
-  const at = (t: tf.TensorInfo) => address(wasm, t);
+  const at = (t: tf.TensorInfo) => heapAddress(wasm, t);
   layerExports(wasm).backward(at(u), at(e), at(a), at(w), at(g), at(s), h, n);
   return [w, g, s] as unknown as tf.TensorInfo;
 };

@@ -19,9 +19,11 @@ import { type Blas, loadBlas } from "../engine/blas.ts";
 export interface TfMlpOptions {
   /**
    * The BLAS of the fused full-batch SAM step's products on wasm: undefined loads the process's
-   * (`SAM_BLAS`, engine/blas.ts), null keeps tf.matMul.
+   * (`SAM_BLAS`, engine/blas.ts); null leaves them to the project's relaxed-SIMD kernel
+   * (engine/gemm_wasm.ts), or to tf.matMul where that cannot run; "tfjs" to tf.matMul (XNNPACK on
+   * wasm), as the bench's `wasm-xnnpack` rows do for comparison.
    */
-  readonly blas?: Blas | null;
+  readonly blas?: Blas | null | "tfjs";
 }
 
 /**
@@ -61,6 +63,9 @@ export function tfMlp(dataset: Dataset, opts: TfMlpOptions = {}): Objective<TfVe
       zNormSq1[k] = s;
     }
     const form = hiddenForm(name);
+    const blas = tf.getBackend() === "wasm" && opts.blas !== null && opts.blas !== "tfjs"
+      ? (opts.blas ?? loadBlas())
+      : undefined;
     fused = {
       ...fullBatchTensors(z, y, { hidden: h, form }),
       z,
@@ -74,9 +79,8 @@ export function tfMlp(dataset: Dataset, opts: TfMlpOptions = {}): Objective<TfVe
       sigmaOne: name === "softplus" ? tf.softplus : tf.tanh,
       sigmaPrime: name === "tanh" ? (_pre, s) => tf.sub(1, tf.square(s)) : (pre) => tf.sigmoid(pre),
       unit0: unitVector(h),
-      blas: tf.getBackend() === "wasm" && opts.blas !== null
-        ? (opts.blas ?? loadBlas())
-        : undefined,
+      blas,
+      products: blas ?? (opts.blas === "tfjs" ? "tfjs" : undefined),
     };
   }
   /** Residuals f_k − y_k over the batch (all samples when `batch` is undefined). */

@@ -23,7 +23,7 @@ import type { Batch } from "../engine/types.ts";
 import type { TfVec } from "../engine/tfjs.ts";
 import { columns, segments } from "../engine/columns.ts";
 import type { Blas } from "../engine/blas.ts";
-import { product } from "../engine/sgemm_wasm.ts";
+import { product, type Products } from "../engine/sgemm_wasm.ts";
 import { layerBackward, layerForward, tanhLayerKernels } from "../engine/tanh_layer_wasm.ts";
 
 /**
@@ -120,6 +120,8 @@ export interface MlpTensors {
    * small aᵀu and u·eᵀ (see `fullBatch`); absent: tf.matMul, an average pool and row sums.
    */
   readonly blas?: Blas;
+  /** Who computes the products (engine/sgemm_wasm.ts `product`): `blas`, or "tfjs" for tf.matMul. */
+  readonly products?: Products;
 }
 
 /**
@@ -206,7 +208,7 @@ function fullBatch(m: MlpTensors): FusedSam {
    * ∇_P L = (a⊙σ'⊙e)·[z | 1] = a⊙(w·γ[z | 1]).
    */
   const grad = (p: tf.Tensor2D, a: tf.Tensor2D) => {
-    const mPre = product(p, zTOnes, m.blas);
+    const mPre = product(p, zTOnes, m.products);
     const u = form.phi(mPre);
     // e = 2(f − y)/n with f = α·r·f₀ + β·Σa.
     const [f0, r] = outputRow(u as tf.Tensor2D, a, m.blas);
@@ -216,17 +218,20 @@ function fullBatch(m: MlpTensors): FusedSam {
       // Σ_k u⊙e = u·eᵀ, and (q⊙e)·γ[z | 1] = q·(eᵀ⊙γ[z | 1]): e scales the n×(d + 1) data instead
       // of the h×n hidden layer, and the sums are small products, so the h×n work is φ and q.
       const eCol = tf.reshape(e, [n, 1]) as tf.Tensor2D;
-      let ga = tf.mul(product(u as tf.Tensor2D, eCol, m.blas), form.alpha);
+      let ga = tf.mul(product(u as tf.Tensor2D, eCol, m.products), form.alpha);
       if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));
       const q = form.slope(mPre, u) as tf.Tensor2D;
-      const gp = tf.mul(product(q, tf.mul(zOnes, eCol) as tf.Tensor2D, m.blas), a) as tf.Tensor2D;
+      const gp = tf.mul(
+        product(q, tf.mul(zOnes, eCol) as tf.Tensor2D, m.products),
+        a,
+      ) as tf.Tensor2D;
       return [gp, ga as tf.Tensor2D] as const;
     }
     const ue = tf.mul(u, e);
     let ga = tf.mul(tf.sum(ue, 1, true), form.alpha);
     if (form.beta !== 0) ga = tf.add(ga, tf.mul(tf.sum(e), form.beta));
     const w = form.slopeTimes(mPre, u, e, ue) as tf.Tensor2D;
-    const gp = tf.mul(product(w, zOnes, m.blas), a) as tf.Tensor2D;
+    const gp = tf.mul(product(w, zOnes, m.products), a) as tf.Tensor2D;
     return [gp, ga as tf.Tensor2D] as const;
   };
   return (x, _batch, lr, rho) => {
@@ -268,9 +273,9 @@ function fullBatchLayer(m: MlpTensors): FusedSam {
   const { hidden: h, inputDim: d, zT, z, yRow } = m;
   const scale = 2 / yRow.shape[1];
   const grad = (w: tf.Tensor2D, b: tf.Tensor2D, a: tf.Tensor2D) => {
-    const [u, e] = layerForward(product(w, zT, m.blas), { b, a, y: yRow, scale });
+    const [u, e] = layerForward(product(w, zT, m.products), { b, a, y: yRow, scale });
     const [aw, ga, gb] = layerBackward(u, e, a);
-    return [product(aw, z, m.blas), gb, ga] as const;
+    return [product(aw, z, m.products), gb, ga] as const;
   };
   const shapes: [number, number][] = [[h, d], [h, 1], [h, 1]];
   /** ∇L at the point v (flat), flat. */

@@ -23,25 +23,41 @@ function generic(o: Objective<TfVec, tf.Scalar>): Objective<TfVec, tf.Scalar> {
   return { ...o, fusedSam: undefined };
 }
 
-async function run(
+/** Who computes the fused step's products: the project's kernel (default), sgemm or tf.matMul. */
+type Via = "kernel" | "sgemm" | "tfjs";
+
+/** x after `steps` steps, and the tfjs kernels the first step ran. */
+async function runKernels(
   dataset: Dataset,
   kind: "sam" | "1sam",
   x0: Float64Array,
-  opts: { fused: boolean; steps: number; sgemm?: boolean },
-): Promise<Float64Array> {
-  // blas: null keeps tf.matMul whatever SAM_BLAS says, so the sgemm run is compared with one
-  // that did not use it.
-  const objective = createTfProblem(dataset, { blas: opts.sgemm ? blas : null });
+  opts: { fused: boolean; steps: number; via?: Via },
+): Promise<{ x: Float64Array; kernels: Set<string> }> {
+  // blas: null keeps the project's kernel whatever SAM_BLAS says.
+  const via = opts.via ?? "kernel";
+  const objective = createTfProblem(dataset, {
+    blas: via === "sgemm" ? blas : via === "tfjs" ? "tfjs" : null,
+  });
   const ops = engine.ops(objective.dim);
   const obj = opts.fused ? objective : generic(objective);
   const step = createStep(ops, obj, { kind, lr: 0.05, rho: 0.1 }, new Rng(7));
   const x = ops.fromF64(x0);
-  for (let t = 0; t < opts.steps; t++) step.step(x);
+  const { kernelNames } = await tf.profile(() => step.step(x));
+  for (let t = 1; t < opts.steps; t++) step.step(x);
   const out = await ops.toF64(x);
   step.dispose();
   ops.dispose(x);
   objective.dispose?.();
-  return out;
+  return { x: out, kernels: new Set(kernelNames) };
+}
+
+async function run(
+  dataset: Dataset,
+  kind: "sam" | "1sam",
+  x0: Float64Array,
+  opts: { fused: boolean; steps: number; via?: Via },
+): Promise<Float64Array> {
+  return (await runKernels(dataset, kind, x0, opts)).x;
 }
 
 function f64Run(dataset: Dataset, kind: "sam" | "1sam", x0: Float64Array, steps: number) {
@@ -71,19 +87,25 @@ for (const activation of ["tanh", "softplus"] as const) {
       const x0 = initialPoint(dataset, { seed: 1 });
       engine.ops(x0.length); // its cached constant e₁ lives with the engine
       const before = tf.memory().numTensors;
-      const fused = await run(dataset, kind, x0, { fused: true, steps: 10 });
+      const { x: fused, kernels } = await runKernels(dataset, kind, x0, { fused: true, steps: 10 });
       assertEquals(tf.memory().numTensors, before, "no tensors left behind");
       const gen = await run(dataset, kind, x0, { fused: false, steps: 10 });
       const exact = f64Run(dataset, kind, x0, 10);
       const scale = exact.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       assertClose(fused, gen, { rtol: 0, atol: 2e-6 * scale, msg: "fused vs generic" });
       assertClose(fused, exact, { rtol: 0, atol: 2e-6 * scale, msg: "fused vs float64" });
+      if (kind === "sam") {
+        assert(kernels.has("SamGemm") && !kernels.has("BatchMatMul"), [...kernels].join(" "));
+        const tfjs = await runKernels(dataset, kind, x0, { fused: true, steps: 10, via: "tfjs" });
+        assertClose(tfjs.x, exact, { rtol: 0, atol: 2e-6 * scale, msg: "tf.matMul vs float64" });
+        assert(tfjs.kernels.has("BatchMatMul") && !tfjs.kernels.has("SamGemm"), "tf.matMul ran");
+      }
       if (blas && kind === "sam") {
         const before = tf.memory().numTensors;
-        const sgemm = await run(dataset, kind, x0, { fused: true, steps: 10, sgemm: true });
+        const sgemm = await runKernels(dataset, kind, x0, { fused: true, steps: 10, via: "sgemm" });
         assertEquals(tf.memory().numTensors, before, "no tensors left behind (sgemm)");
-        assertClose(sgemm, exact, { rtol: 0, atol: 2e-6 * scale, msg: "sgemm vs float64" });
-        assert(sgemm.some((v, i) => v !== fused[i]), "the products ran through sgemm");
+        assertClose(sgemm.x, exact, { rtol: 0, atol: 2e-6 * scale, msg: "sgemm vs float64" });
+        assert(sgemm.kernels.has("SamSgemm") && !sgemm.kernels.has("SamGemm"), "sgemm ran");
       }
       // The steps moved: the comparison is not of x0 with itself.
       assert(exact.some((v, i) => Math.abs(v - x0[i]) > 1e-3 * scale), "x moved");

@@ -33,7 +33,8 @@ function exact(
 Deno.test("gemm_wasm: a·b within float32's rounding bound of float64, every block and tail shape", async () => {
   assert(gemmKernel(), "Deno's V8 validates relaxed SIMD");
   const rng = new Rng(5);
-  // Rows: blocks of 6 and the rest (m mod 6 = 0…5); columns: blocks of 8, of 4, scalar tails.
+  // Rows: blocks of 6 and the rest (m mod 6 = 0…5); columns: blocks of 8, of 4, scalar tails;
+  // depths k mod 4 = 0…3 (the unrolled loop's remainders).
   const shapes = [
     [1, 1, 1],
     [6, 1, 8],

@@ -3,7 +3,8 @@
  * the wasm heap: tfjs-wasm's matMul (XNNPACK, one thread) peaks near 28 GFLOP/s on this project's
  * machines, OpenBLAS's sgemm near 90 on one thread, and the fused MLP SAM step
  * (core/problems/tf_mlp_sam.ts) spends most of its time in four such products. A kernel of this
- * module hands the heap views of the operands to the library; nothing is copied.
+ * module hands the heap views of the operands to the library; nothing is copied. `product` picks
+ * who multiplies: sgemm, the project's relaxed-SIMD kernel (engine/gemm_wasm.ts) or tf.matMul.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

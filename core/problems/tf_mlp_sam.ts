@@ -6,8 +6,9 @@
  * - Full batch: backprop with samples along columns (h×n), the bias folded into the products as a
  *   row (column) of ones appended to zᵀ (z), so both large products, [W | b]·[zᵀ; 1ᵀ] and δ·[z | 1],
  *   are untransposed with a constant data matrix as right operand (tfjs-wasm's fast path, and its
- *   packed right operand is reused) and give gb with gW; with a BLAS loaded they run as OpenBLAS
- *   sgemm on the wasm heap (`MlpTensors.blas`). σ is written as σ(t) = α·φ(κt) + β
+ *   packed right operand is reused) and give gb with gW; on wasm they run as the project's
+ *   relaxed-SIMD kernel (engine/gemm_wasm.ts), or with a BLAS loaded as OpenBLAS sgemm on the wasm
+ *   heap (`MlpTensors.blas`, `MlpTensors.products`). σ is written as σ(t) = α·φ(κt) + β
  *   (tanh(t) = 2·sigmoid(2t) − 1; see `HiddenForm`), κ baked into the constant, so the h×n work is
  *   one φ, the output f = α·aᵀφ + β·Σa as a reduction over the hidden units (`outputRow`), the
  *   row sums for ∇_a, and two or three elementwise passes.
@@ -117,10 +118,14 @@ export interface MlpTensors {
   readonly unit0: tf.Tensor1D;
   /**
    * The BLAS of the full batch's products on wasm (engine/sgemm_wasm.ts): its two large ones and the
-   * small aᵀu and u·eᵀ (see `fullBatch`); absent: tf.matMul, an average pool and row sums.
+   * small aᵀu and u·eᵀ (see `fullBatch`); absent: the large ones as `products` says, aᵀu as an
+   * average pool, u·eᵀ as row sums.
    */
   readonly blas?: Blas;
-  /** Who computes the products (engine/sgemm_wasm.ts `product`): `blas`, or "tfjs" for tf.matMul. */
+  /**
+   * Who computes the large products (engine/sgemm_wasm.ts `product`): `blas`, "tfjs" for
+   * tf.matMul; absent: the project's relaxed-SIMD kernel on wasm (tf.matMul where it cannot run).
+   */
   readonly products?: Products;
 }
 

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { type BenchRow, formatTable, mergeCsv, toCsv } from "./harness.ts";
-import { runBench } from "./run.ts";
+import { dropOpenblasCoretype, runBench } from "./run.ts";
 
 /** Lines stating each performance target against the measured rows (ratios of the same run). */
 export function targetLines(rows: readonly BenchRow[]): string[] {
@@ -146,6 +146,13 @@ if (import.meta.main) {
         `choose a path under results/`,
     );
     Deno.exit(2);
+  }
+  const coretype = dropOpenblasCoretype();
+  if (coretype !== undefined) {
+    console.error(
+      `OPENBLAS_CORETYPE=${coretype} removed from the environment: each OpenBLAS (ours and the ` +
+        `baselines') chooses its own kernel, so that no baseline runs below the CPU's best`,
+    );
   }
   const rows = await runBench({
     quick: values.quick,

@@ -159,6 +159,21 @@ function machine(cpu: string | undefined, extra: Record<string, string>): string
   return parts.join("; ");
 }
 
+/**
+ * Removes `OPENBLAS_CORETYPE` from this process's environment, which the baselines inherit, and
+ * returns the value it had. A machine may set it machine-wide to a kernel family below what the CPU
+ * runs (one of this project's 2-core AMD machines set `Haswell`, AVX2, on a CPU with AVX-512: NumPy's
+ * sgemm at 107 instead of 200 GFLOP/s), which would make every baseline a crippled one. Without the
+ * variable each OpenBLAS makes its own choice, and one that falls back to its SSE3 kernels is
+ * corrected as before (`core/engine/blas.ts`, and the baselines' restart in {@linkcode runBench}).
+ * Call it before anything loads OpenBLAS: the library reads the variable once, when it loads.
+ */
+export function dropOpenblasCoretype(): string | undefined {
+  const value = Deno.env.get("OPENBLAS_CORETYPE");
+  if (value !== undefined) Deno.env.delete("OPENBLAS_CORETYPE");
+  return value;
+}
+
 /** Runs the benchmark and returns its rows (the caller writes them). */
 export async function runBench(opts: RunOptions = {}): Promise<BenchRow[]> {
   const quick = opts.quick ?? false;

@@ -52,6 +52,9 @@ Deno.test("gemm_wasm: a·b within float32's rounding bound of float64, every blo
     [64, 300, 12],
     [8, 4, 10],
     [9, 6, 6],
+    // B copied with padded rows first (strideOfB): 2 KB and 4 KB rows.
+    [7, 5, 512],
+    [13, 9, 1024],
   ];
   for (const [m, k, n] of shapes) {
     const a = Float32Array.from(rng.fillNormal(new Float64Array(m * k)));

@@ -7,9 +7,7 @@
  * machine with a GPU, so `results/scale/` is not checked here (reproduce it with the same change).
  */
 import { assert } from "../testing/assert.ts";
-import { runCli } from "../pipeline/cli.ts";
-import { stageKinds } from "./registry.ts";
-import { TRAIN_RUNS } from "./run_fields.ts";
+import { repoCli } from "./testing/run_config.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -20,22 +18,11 @@ Deno.test("results/ are what this code publishes for experiments/paper.yaml", as
   const blas = Deno.env.get("SAM_BLAS");
   Deno.env.delete("SAM_BLAS");
   try {
-    let out = "";
-    const code = await runCli(
-      [
-        "status",
-        ...["--config", `${root}experiments/paper.yaml`, "--results-dir", `${root}results`],
-        ...["--cache-dir", `${dir}/cache`],
-      ],
-      {
-        registry: stageKinds,
-        runs: TRAIN_RUNS,
-        write: (t) => void (out += t),
-        writeErr: (t) => void (out += t),
-        tty: false,
-        root,
-      },
-    );
+    const { code, out } = await repoCli([
+      "status",
+      ...["--config", `${root}experiments/paper.yaml`, "--results-dir", `${root}results`],
+      ...["--cache-dir", `${dir}/cache`],
+    ]);
     const last = out.trim().split("\n").at(-1) ?? "";
     assert(code === 0, out);
     assert(

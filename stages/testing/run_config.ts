@@ -55,19 +55,11 @@ export async function cliOn(
 }
 
 /**
- * Runs `reproduce` on an experiment file of the repository in worker threads, with cache and
- * results under `dir` (`<dir>/cache`, `<dir>/results`); returns the exit code and everything
- * printed.
+ * Runs one CLI command with the repository's stage kinds in worker threads, sources relative to the
+ * repository's root; returns the exit code and everything printed.
  */
-export async function reproduceInto(
-  dir: string,
-  config: string,
-  opts: { jobs?: number } = {},
-): Promise<{ code: number; out: string }> {
+export async function repoCli(args: readonly string[]): Promise<{ code: number; out: string }> {
   let out = "";
-  const args = ["reproduce", "--config", config, "--cache-dir", `${dir}/cache`];
-  args.push("--results-dir", `${dir}/results`);
-  if (opts.jobs !== undefined) args.push("--jobs", String(opts.jobs));
   const code = await runCli(args, {
     registry: stageKinds,
     runs: TRAIN_RUNS,
@@ -78,4 +70,20 @@ export async function reproduceInto(
     root: new URL("../../", import.meta.url).pathname,
   });
   return { code, out };
+}
+
+/**
+ * Runs `reproduce` on an experiment file of the repository in worker threads, with cache and
+ * results under `dir` (`<dir>/cache`, `<dir>/results`); returns the exit code and everything
+ * printed.
+ */
+export function reproduceInto(
+  dir: string,
+  config: string,
+  opts: { jobs?: number } = {},
+): Promise<{ code: number; out: string }> {
+  const args = ["reproduce", "--config", config, "--cache-dir", `${dir}/cache`];
+  args.push("--results-dir", `${dir}/results`);
+  if (opts.jobs !== undefined) args.push("--jobs", String(opts.jobs));
+  return repoCli(args);
 }

@@ -6,12 +6,14 @@
  * SHA-256 matches; anything else is a miss.
  *
  * A *sweep entry* holds the instances of one group (the runs of one runs axis) computed together:
- * `<cacheDir>/<sweep key>/pack` holds every member's files back to back (pipeline/pack.ts), and
- * one `manifest.json` lists every member with its own key, params, artifacts (hash, size and
- * offset in the pack) and content hash; the components the members share are written once. Each
- * member keeps its own key and content hash, so downstream keys, status and reruns see one entry
- * per instance, while the whole group costs one directory, two files, one lock and one index
- * record (creating a file costs more than a small run's numerics).
+ * `<cacheDir>/<sweep key>/pack` holds the group's files back to back (pipeline/pack.ts), each
+ * file with every member's part in it, and one `manifest.json` lists the files (hash, size and
+ * offset in the pack), the content hash, the components the members share (written once) and each
+ * member's id, key and params. The sweep key covers the shared components and every member's id
+ * and params; a member's key is derived from it and its id, and its content hash is the group's,
+ * so downstream keys, status and reruns still see one instance per run, while the whole group costs
+ * one directory, two files, one lock, one index record and one hash per file (creating a file or
+ * hashing one costs more than a small run's numerics).
  *
  * Writers serialize per key with an advisory lock on `<key>.lock` (released by the OS when the
  * process dies, so a SIGKILL never leaves a lock that blocks anyone). `<cacheDir>/index/` remembers,
@@ -22,6 +24,7 @@
 import {
   canonicalJson,
   canonicalJsonOnce,
+  deepFreeze,
   digestOnce,
   type FileHash,
   hashDir,
@@ -95,10 +98,12 @@ export interface Manifest extends KeyComponents {
   };
   /** Deno version that wrote the entry. */
   readonly deno: string;
-  /** The key of the sweep entry holding this member (its files are in that entry's pack). */
+  /** The key of the sweep entry holding this member (its group's files are in that entry's pack). */
   readonly sweep?: string;
-  /** For a member of a sweep: each artifact's byte offset in the pack. */
+  /** For a member of a sweep: each of its group's files' byte offset in the pack. */
   readonly offsets?: Readonly<Record<string, number>>;
+  /** For a member of a sweep: its position in the group (`InputArtifact.member`). */
+  readonly member?: number;
 }
 
 /** The key components the members of a sweep share: all but id and params. */
@@ -109,9 +114,6 @@ interface SweepMember {
   readonly id: string;
   readonly key: string;
   readonly params: Readonly<Record<string, Json>>;
-  readonly artifacts: Readonly<Record<string, FileHash>>;
-  readonly offsets: Readonly<Record<string, number>>;
-  readonly contentHash: string;
 }
 
 /** The record written last into a sweep entry. */
@@ -121,7 +123,13 @@ interface SweepManifest {
   /** The group's id (`StageInstance.group`). */
   readonly group: string;
   readonly shared: SharedComponents;
+  /** The members, in the order of their parts in the group's files. */
   readonly members: readonly SweepMember[];
+  /** The group's files: hash and size, and byte offset in the pack. */
+  readonly artifacts: Readonly<Record<string, FileHash>>;
+  readonly offsets: Readonly<Record<string, number>>;
+  /** SHA-256 of the canonical JSON of `artifacts`, every member's content hash. */
+  readonly contentHash: string;
   readonly timings: Manifest["timings"];
   readonly deno: string;
 }
@@ -202,9 +210,21 @@ export function componentsHash<T>(
   );
 }
 
-/** The key of the sweep entry of a group: its id and its members' keys, in plan order. */
-export async function sweepKey(group: string, memberKeys: readonly string[]): Promise<string> {
-  return await sha256Hex(canonicalJson({ sweep: group, members: memberKeys }));
+/**
+ * The key of the sweep entry of a group and its members' keys: the sweep key is the SHA-256 of the
+ * group id, the hash of the components the members share ({@linkcode cacheKeySync} of the first
+ * member without id and params) and every member's id and params, in plan order; a member's key
+ * is the SHA-256 of the sweep key and its id. One hash over the group, not one per member.
+ */
+export function sweepKeys(
+  group: string,
+  members: readonly KeyComponents[],
+): { key: string; members: string[] } {
+  const q = JSON.stringify;
+  const common = cacheKeySync({ ...members[0], id: "", params: {} });
+  const lines = members.map((m) => `${q(m.id)}:${canonicalJsonOnce(m.params)}`);
+  const key = sha256HexSync(`{"sweep":${q(group)},"shared":${q(common)},"members":{${lines.join(",")}}}`);
+  return { key, members: members.map((m) => sha256HexSync(`${key}\n${m.id}`)) };
 }
 
 /** The components a sweep's members share (all but id, params and their own key). */
@@ -267,6 +287,9 @@ export class Cache {
   /** Sweep keys verified (or written) by this process, with their members' manifests by key. */
   private readonly sweeps = new Map<string, Map<string, Manifest>>();
 
+  /** Each sweep's pack as its members' inputs see it, by sweep key. */
+  private readonly packs = new Map<string, NonNullable<InputArtifact["pack"]>>();
+
   /** Directories this process has created or found (a `mkdir` per stage adds up over 10⁴). */
   private readonly made = new Set<string>();
 
@@ -289,14 +312,20 @@ export class Cache {
     return this.entryDir(m.sweep ?? m.key);
   }
 
-  /** For a member of a sweep: its pack file and where each of its artifacts lies in it. */
+  /** For a member of a sweep: its pack file and where each of its group's files lies in it. */
   packOf(m: Manifest): InputArtifact["pack"] {
     if (m.sweep === undefined) return undefined;
-    const files: Record<string, { offset: number; bytes: number }> = {};
-    for (const [name, h] of Object.entries(m.artifacts)) {
-      files[name] = { offset: m.offsets![name], bytes: h.bytes };
+    let pack = this.packs.get(m.sweep);
+    if (pack === undefined) {
+      const files: Record<string, { offset: number; bytes: number }> = {};
+      for (const [name, h] of Object.entries(m.artifacts)) {
+        files[name] = { offset: m.offsets![name], bytes: h.bytes };
+      }
+      // One object per sweep, shared by its members (and frozen: they are many readers).
+      pack = deepFreeze({ path: `${this.entryDir(m.sweep)}/pack`, files });
+      this.packs.set(m.sweep, pack);
     }
-    return { path: `${this.entryDir(m.sweep)}/pack`, files };
+    return pack;
   }
 
   /**
@@ -370,8 +399,8 @@ export class Cache {
   }
 
   /**
-   * Reads and verifies a sweep entry: every member's files must match its hashes, and nothing else
-   * may be there. Never throws for a damaged entry (it is reported as corrupt).
+   * Reads and verifies a sweep entry: the group's files must match their hashes and tile the pack,
+   * and nothing else may be there. Never throws for a damaged entry (it is reported as corrupt).
    */
   async readSweep(key: string): Promise<SweepRead> {
     const known = this.sweeps.get(key);
@@ -379,7 +408,10 @@ export class Cache {
     const m = this.manifestOf<SweepManifest>(
       key,
       "sweep manifest",
-      (m) => Array.isArray(m.members) && typeof m.shared === "object" && m.shared !== null,
+      (m) =>
+        Array.isArray(m.members) && typeof m.shared === "object" && m.shared !== null &&
+        typeof m.artifacts === "object" && m.artifacts !== null &&
+        typeof m.offsets === "object" && m.offsets !== null,
     );
     if (isUnusable(m)) return m;
     const dir = this.entryDir(key);
@@ -392,49 +424,47 @@ export class Cache {
     } catch (e) {
       return corrupt(`cannot read its files (${(e as Error).message})`);
     }
-    const members = new Map<string, Manifest>();
     let covered = 0;
-    for (const member of m.members) {
-      if (
-        typeof member?.artifacts !== "object" || member.artifacts === null ||
-        typeof member.offsets !== "object" || member.offsets === null
-      ) {
+    for (const [rel, h] of Object.entries(m.artifacts) as [string, FileHash][]) {
+      const at = m.offsets[rel];
+      if (!Number.isInteger(at) || at < 0 || at + h.bytes > pack.length) {
+        return corrupt(`artifact ${rel} lies outside the pack`);
+      }
+      if (sha256HexSync(pack.subarray(at, at + h.bytes)) !== h.sha256) {
+        return corrupt(`artifact ${rel} does not match its hash`);
+      }
+      covered += h.bytes;
+    }
+    // The files are laid out back to back: any other byte is not theirs.
+    if (covered !== pack.length) return corrupt("the pack holds bytes no file lists");
+    if (sha256HexSync(artifactsJson(m.artifacts)) !== m.contentHash) {
+      return corrupt("manifest content hash does not match its artifacts");
+    }
+    const members = new Map<string, Manifest>();
+    for (const [i, member] of m.members.entries()) {
+      if (typeof member?.id !== "string" || typeof member.key !== "string") {
         return corrupt("manifest.json is not a valid sweep manifest for this key");
       }
-      for (const [rel, h] of Object.entries(member.artifacts) as [string, FileHash][]) {
-        const at = member.offsets[rel];
-        if (!Number.isInteger(at) || at < 0 || at + h.bytes > pack.length) {
-          return corrupt(`artifact ${rel} of ${member.id} lies outside the pack`);
-        }
-        if (sha256HexSync(pack.subarray(at, at + h.bytes)) !== h.sha256) {
-          return corrupt(`artifact ${rel} of ${member.id} does not match its hash`);
-        }
-        covered += h.bytes;
-      }
-      if (sha256HexSync(canonicalJsonOnce(member.artifacts)) !== member.contentHash) {
-        return corrupt(`${member.id}'s content hash does not match its artifacts`);
-      }
-      members.set(member.key, this.memberManifest(m, member));
+      members.set(member.key, this.memberManifest(m, member, i));
     }
-    // Members' files are laid out back to back: any other byte is not theirs.
-    if (covered !== pack.length) return corrupt("the pack holds bytes no member lists");
     this.remember(key, members);
     return { ok: true, members };
   }
 
-  private memberManifest(m: SweepManifest, member: SweepMember): Manifest {
+  private memberManifest(m: SweepManifest, member: SweepMember, at: number): Manifest {
     return {
       format: MANIFEST_FORMAT,
       ...m.shared,
       id: member.id,
       key: member.key,
       params: member.params,
-      artifacts: member.artifacts,
-      contentHash: member.contentHash,
+      artifacts: m.artifacts,
+      contentHash: m.contentHash,
       timings: m.timings,
       deno: m.deno,
       sweep: m.key,
-      offsets: member.offsets,
+      offsets: m.offsets,
+      member: at,
     };
   }
 
@@ -626,10 +656,11 @@ export class Cache {
   }
 
   /**
-   * Commits a sweep entry: `tmp/pack` holds the members' files as `packed` lays them out and hashes
-   * them (members in plan order, all sharing every key component but id and params; the writer's
-   * hashes are taken from the bytes it wrote and checked on every read). Call only while holding
-   * the sweep key's lock. Returns each member's manifest, in the order given.
+   * Commits a sweep entry: `tmp/pack` holds the group's files as `packed` lays them out and hashes
+   * them (the writer's hashes are taken from the bytes it wrote and checked on every read); the
+   * members (in the order of their parts in the files) share every key component but id and
+   * params. Call only while holding the sweep key's lock. Returns each member's manifest, in the
+   * order given.
    */
   async commitSweep(
     key: string,
@@ -645,53 +676,43 @@ export class Cache {
     const stray = files.find((f) => f !== "pack");
     if (stray !== undefined) {
       throw new Error(
-        `${sweep.members[0].id}: a group's stage wrote ${stray} outside its members' artifacts`,
+        `${sweep.members[0].id}: a group's stage wrote ${stray} outside its pack`,
       );
     }
     const packBytes = files.length ? Deno.statSync(`${tmp}/pack`).size : 0;
     const common = shared(sweep.members[0]);
-    const members: SweepMember[] = [];
+    const artifacts: Record<string, FileHash> = {};
+    const offsets: Record<string, number> = {};
+    // The writer lays out the files by name and must tile the pack exactly.
+    let laid = 0, last = "";
+    for (const name in sweep.packed) {
+      const at = sweep.packed[name];
+      if (at.offset !== laid || name <= last) {
+        throw new Error(`${sweep.group}: artifact ${name} is not where the pack's layout puts it`);
+      }
+      last = name;
+      laid += at.bytes;
+      artifacts[name] = { sha256: at.sha256, bytes: at.bytes };
+      offsets[name] = at.offset;
+    }
+    if (laid !== packBytes) {
+      throw new Error(`${sweep.group}: the pack holds ${packBytes} bytes, its files list ${laid}`);
+    }
+    const artifactsText = artifactsJson(artifacts);
+    const contentHash = sha256HexSync(artifactsText);
     // Each member's line of the manifest, written as text: its params' canonical JSON is already
-    // memoized and its artifacts' is the text its content hash covers, where serializing the
-    // whole manifest again took as long as building it (7 µs a member of a 10⁴-run sweep).
+    // memoized, where serializing the whole manifest again took as long as building it.
     const lines: string[] = [];
+    const members: SweepMember[] = [];
     const q = JSON.stringify;
-    let laid = 0;
     for (const c of sweep.members) {
       if (!sameShared(common, c)) {
         throw new Error(
           `${c.id}: a sweep's members must share all key components but id and params`,
         );
       }
-      const packed = sweep.packed[c.id] ?? {};
-      const artifacts: Record<string, FileHash> = {};
-      const offsets: Record<string, number> = {};
-      // The writer lays out each member's files by name and must tile the pack exactly; their
-      // hashes are checked on every read.
-      let last = "";
-      for (const name in packed) {
-        const at = packed[name];
-        if (at.offset !== laid || name <= last) {
-          throw new Error(`${c.id}: artifact ${name} is not where the pack's layout puts it`);
-        }
-        last = name;
-        laid += at.bytes;
-        artifacts[name] = { sha256: at.sha256, bytes: at.bytes };
-        offsets[name] = at.offset;
-      }
-      const artifactsText = artifactsJson(artifacts);
-      const contentHash = sha256HexSync(artifactsText);
-      members.push({ id: c.id, key: c.key, params: c.params, artifacts, offsets, contentHash });
-      lines.push(
-        `{"id":${q(c.id)},"key":${q(c.key)},"params":${
-          canonicalJsonOnce(c.params)
-        },"artifacts":${artifactsText},"offsets":${q(offsets)},"contentHash":${q(contentHash)}}`,
-      );
-    }
-    if (laid !== packBytes) {
-      throw new Error(
-        `${sweep.members[0].id}: the pack holds ${packBytes} bytes, its members list ${laid}`,
-      );
+      members.push({ id: c.id, key: c.key, params: c.params });
+      lines.push(`{"id":${q(c.id)},"key":${q(c.key)},"params":${canonicalJsonOnce(c.params)}}`);
     }
     const manifest: SweepManifest = {
       format: MANIFEST_FORMAT,
@@ -699,6 +720,9 @@ export class Cache {
       group: sweep.group,
       shared: common,
       members,
+      artifacts,
+      offsets,
+      contentHash,
       timings: sweep.timings,
       deno: Deno.version.deno,
     };
@@ -709,7 +733,7 @@ export class Cache {
       `${text.slice(0, -1)},"members":[${lines.join(",")}]}\n`,
     );
     await this.install(key, tmp);
-    const out = new Map(members.map((m) => [m.key, this.memberManifest(manifest, m)]));
+    const out = new Map(members.map((m, i) => [m.key, this.memberManifest(manifest, m, i)]));
     this.remember(key, out);
     return sweep.members.map((c) => out.get(c.key)!);
   }

@@ -24,7 +24,7 @@ export interface Job {
    * write into its outDir.
    */
   readonly with?: readonly Pick<Job, "id" | "params">[];
-  /** For a group: the pack file its members' artifacts are written to (pipeline/pack.ts). */
+  /** For a group: the pack file the group's files are written to (pipeline/pack.ts). */
   readonly pack?: string;
 }
 
@@ -75,14 +75,14 @@ export async function runJob(
     job,
     ...(job.with ?? []).map((m) => ({ ...m, inputs: job.inputs, outDir: job.outDir })),
   ];
-  const pack = job.pack === undefined ? undefined : new PackWriter(members.map((j) => j.id));
+  const pack = job.pack === undefined ? undefined : new PackWriter();
   const context = (j: Omit<Job, "kind" | "with" | "pack">): StageContext => ({
     id: j.id,
     params: j.params,
     inputs: j.inputs,
     outDir: j.outDir,
     write: pack
-      ? (name, data) => Promise.resolve(pack.add(j.id, name, data))
+      ? (name, data) => Promise.resolve(pack.add(name, data))
       : writeToDir(j.outDir),
     progress: (done: number, total: number, note?: string) => on.progress(done, total, note),
     log: (message: string) => on.log(message),

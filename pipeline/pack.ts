@@ -1,7 +1,9 @@
 /**
- * Packed artifacts: the members of a sweep entry write their files into one `pack` file (back to
- * back, members in plan order, each member's files by name) instead of a file each, since creating
- * a file costs far more than the few kilobytes a small run writes. A stage writes through
+ * Packed artifacts: a group computed together (a sweep entry) writes its files into one `pack` file
+ * (back to back, by name) instead of a file each, since creating a file costs far more than the few
+ * kilobytes a group of small runs writes. The group's files are the group's, not a member's: each
+ * holds every member's part (a stage's own layout, e.g. a `member` column; stages/artifacts.ts), so
+ * a member costs rows, not files, hashes or manifest entries. A stage writes through
  * `StageContext.write` and reads through {@linkcode readArtifact}, and never sees the difference;
  * {@linkcode writeToDir} is `write` for an instance with a directory of its own.
  * @module
@@ -22,8 +24,8 @@ export interface PackedFile {
   readonly sha256: string;
 }
 
-/** Member id → file name → where it lies in the pack. */
-export type PackIndex = Record<string, Record<string, PackedFile>>;
+/** File name → where it lies in the pack. */
+export type PackIndex = Record<string, PackedFile>;
 
 /** Names a stage may give an artifact: a relative path of plain segments. */
 const NAME_RE = /^(?!\.{1,2}(\/|$))[A-Za-z0-9_.-]+(\/(?!\.{1,2}(\/|$))[A-Za-z0-9_.-]+)*$/;
@@ -37,47 +39,35 @@ export function checkArtifactName(name: string): void {
 
 const encoder = new TextEncoder();
 
-/** Collects the files of a sweep's members in memory and writes them as one pack. */
+/** Collects the files of a group in memory and writes them as one pack. */
 export class PackWriter {
-  readonly #files = new Map<string, Map<string, Uint8Array>>();
+  readonly #files = new Map<string, Uint8Array>();
 
-  /** @param members member ids, in the order their files are laid out */
-  constructor(members: readonly string[]) {
-    for (const id of members) this.#files.set(id, new Map());
-  }
-
-  /** Adds (or replaces) one file of a member. */
-  add(member: string, name: string, data: string | Uint8Array): void {
+  /** Adds one file; a second file of the same name is an error (each member writes its own part). */
+  add(name: string, data: string | Uint8Array): void {
     checkArtifactName(name);
-    const files = this.#files.get(member);
-    if (!files) throw new Error(`${member} is not a member of this pack`);
-    files.set(name, typeof data === "string" ? encoder.encode(data) : data.slice());
+    if (this.#files.has(name)) {
+      throw new Error(`a group's stage wrote ${name} twice (a group writes one set of files)`);
+    }
+    this.#files.set(name, typeof data === "string" ? encoder.encode(data) : data.slice());
   }
 
   /**
-   * Writes the pack to `path` (nothing when no member wrote a file) and returns its index, with
-   * each file's hash.
+   * Writes the pack to `path` (nothing when no file was written) and returns its index, with each
+   * file's hash.
    */
   async write(path: string): Promise<PackIndex> {
     const index: PackIndex = {};
-    const parts: Uint8Array[] = [];
     let offset = 0;
-    for (const [member, files] of this.#files) {
-      index[member] = {};
-      for (const name of [...files.keys()].sort()) {
-        const bytes = files.get(name)!;
-        index[member][name] = { offset, bytes: bytes.length, sha256: sha256HexSync(bytes) };
-        parts.push(bytes);
-        offset += bytes.length;
-      }
+    const names = [...this.#files.keys()].sort();
+    for (const name of names) {
+      const bytes = this.#files.get(name)!;
+      index[name] = { offset, bytes: bytes.length, sha256: sha256HexSync(bytes) };
+      offset += bytes.length;
     }
     if (offset === 0) return index;
     const all = new Uint8Array(offset);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
+    for (const name of names) all.set(this.#files.get(name)!, index[name].offset);
     await Deno.writeFile(path, all);
     return index;
   }
@@ -137,9 +127,15 @@ export async function readArtifactsText(
       // One read for the pack's stretch: a seek and a read per member cost more than the bytes
       // between them (a sweep's small runs), unless other artifacts (checkpoints) dwarf them.
       const bytes = readBytes(f, start, span, path);
+      // The members of a group share its files: each file is decoded once.
+      const texts = new Map<number, string>();
       members.forEach((i, k) => {
         const at = ranges[k].offset - start;
-        out[i] = decoder.decode(bytes.subarray(at, at + ranges[k].bytes));
+        let text = texts.get(at);
+        if (text === undefined) {
+          texts.set(at, text = decoder.decode(bytes.subarray(at, at + ranges[k].bytes)));
+        }
+        out[i] = text;
       });
     } else {
       for (const [k, i] of members.entries()) {

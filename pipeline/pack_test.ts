@@ -1,19 +1,28 @@
-import { assertEquals, assertRejects } from "../testing/assert.ts";
+import { assertEquals, assertRejects, assertThrows } from "../testing/assert.ts";
 import { PackWriter, readArtifactsText, readArtifactText } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
 import { createHash } from "node:crypto";
 
-/** A pack of `n` members, each with a small `t.csv` and a `big.bin` of `big` bytes. */
+/**
+ * `n` packs in `dir`, one per group of one member each, each with a small `t.csv` and a `big.bin`
+ * of `big` bytes, all in one file: the layout readArtifactsText reads from, member by member.
+ */
 async function pack(dir: string, n: number, big: number): Promise<InputArtifact[]> {
   const ids = Array.from({ length: n }, (_, i) => `train/x/r${i}`);
-  const w = new PackWriter(ids);
-  ids.forEach((id, i) => {
-    w.add(id, "t.csv", `step,loss\n${i},${i / 7}\n`);
-    w.add(id, "big.bin", new Uint8Array(big).fill(i));
+  const w = new PackWriter();
+  ids.forEach((_, i) => {
+    w.add(`t${i}.csv`, `step,loss\n${i},${i / 7}\n`);
+    w.add(`big${i}.bin`, new Uint8Array(big).fill(i));
   });
   const path = `${dir}/pack`;
   const index = await w.write(path);
-  return ids.map((id) => ({ id, key: "k", dir, params: {}, pack: { path, files: index[id] } }));
+  return ids.map((id, i) => ({
+    id,
+    key: "k",
+    dir,
+    params: {},
+    pack: { path, files: { "t.csv": index[`t${i}.csv`], "big.bin": index[`big${i}.bin`] } },
+  }));
 }
 
 Deno.test("readArtifactsText: each member's text, whether the pack is read at once or per member", async () => {
@@ -42,32 +51,51 @@ Deno.test("readArtifactsText: each member's text, whether the pack is read at on
   }
 });
 
+Deno.test("readArtifactsText: the members of a group share its file, decoded once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = new PackWriter();
+    w.add("t.csv", "member,step\n0,1\n1,2\n");
+    const path = `${dir}/pack`;
+    const files = await w.write(path);
+    const as = [0, 1, 2].map((m): InputArtifact => ({
+      id: `train/x/r${m}`,
+      key: "k",
+      dir,
+      params: {},
+      pack: { path, files },
+      member: m,
+    }));
+    const texts = await readArtifactsText(as, "t.csv");
+    assertEquals(texts, Array(3).fill("member,step\n0,1\n1,2\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("PackWriter: the index tiles the pack, and each file's hash is that of its bytes", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const w = new PackWriter(["a", "b"]);
-    w.add("b", "z.txt", "zz");
-    w.add("a", "y.bin", new Uint8Array([1, 2, 3]));
-    w.add("a", "x.txt", "replaced");
-    w.add("a", "x.txt", "é");
+    const w = new PackWriter();
+    w.add("z.txt", "zz");
+    w.add("y.bin", new Uint8Array([1, 2, 3]));
+    w.add("x.txt", "é");
     const later = new Uint8Array([9]);
-    w.add("b", "w.bin", later);
+    w.add("w.bin", later);
     later[0] = 7; // the writer holds its own copy
     const index = await w.write(`${dir}/pack`);
     const bytes = Deno.readFileSync(`${dir}/pack`);
     assertEquals(
-      Object.entries(index).flatMap(([m, fs]) =>
-        Object.entries(fs).map(([n, f]) => [m, n, f.offset, f.bytes])
-      ),
-      [["a", "x.txt", 0, 2], ["a", "y.bin", 2, 3], ["b", "w.bin", 5, 1], ["b", "z.txt", 6, 2]],
+      Object.entries(index).map(([n, f]) => [n, f.offset, f.bytes]),
+      [["w.bin", 0, 1], ["x.txt", 1, 2], ["y.bin", 3, 3], ["z.txt", 6, 2]],
     );
-    assertEquals([...bytes], [0xc3, 0xa9, 1, 2, 3, 9, 0x7a, 0x7a]);
-    for (const fs of Object.values(index)) {
-      for (const f of Object.values(fs)) {
-        const slice = bytes.subarray(f.offset, f.offset + f.bytes);
-        assertEquals(f.sha256, createHash("sha256").update(slice).digest("hex"));
-      }
+    assertEquals([...bytes], [9, 0xc3, 0xa9, 1, 2, 3, 0x7a, 0x7a]);
+    for (const f of Object.values(index)) {
+      const slice = bytes.subarray(f.offset, f.offset + f.bytes);
+      assertEquals(f.sha256, createHash("sha256").update(slice).digest("hex"));
     }
+    assertThrows(() => w.add("x.txt", "again"), Error, "wrote x.txt twice");
+    assertThrows(() => w.add("../x", "up"), Error, "not a plain relative file name");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -77,12 +105,12 @@ Deno.test("PackWriter: text of any code points is packed as its UTF-8 bytes", as
   const dir = await Deno.makeTempDir();
   try {
     const texts = ["", "plain", "é€", "😀 and \u{10FFFF}", "\uD800 lone surrogate"];
-    const w = new PackWriter(texts.map((_, i) => `m${i}`));
-    texts.forEach((t, i) => w.add(`m${i}`, "t.txt", t));
+    const w = new PackWriter();
+    texts.forEach((t, i) => w.add(`m${i}.txt`, t));
     const index = await w.write(`${dir}/pack`);
     const bytes = Deno.readFileSync(`${dir}/pack`);
     texts.forEach((t, i) => {
-      const f = index[`m${i}`]["t.txt"];
+      const f = index[`m${i}.txt`];
       assertEquals([...bytes.subarray(f.offset, f.offset + f.bytes)], [
         ...new TextEncoder().encode(t),
       ]);

@@ -16,7 +16,7 @@ import {
   type Leftover,
   type Manifest,
   PipelineError,
-  sweepKey,
+  sweepKeys,
   type SweepRead,
 } from "./cache.ts";
 import { canonicalJson, deepFreeze, hashFile } from "./hash.ts";
@@ -141,10 +141,12 @@ function sweepGroups(
   return out;
 }
 
-/** What a status knows of a group's sweep entry. */
+/** What a status knows of a group's sweep entry (null key, read and left: its upstream is pending). */
 interface SweepState {
-  readonly key: string;
-  readonly read: SweepRead;
+  readonly key: string | null;
+  /** Each member's key components, pending upstream and key, by id. */
+  readonly members: Map<string, { c: KeyComponents; pending: string[]; key: string | null }>;
+  readonly read: SweepRead | null;
   readonly left: Leftover;
   readonly last: Map<string, KeyComponents & { key: string }>;
 }
@@ -260,6 +262,8 @@ export class Runner {
       entry?: string;
       left?: Leftover;
       last?: (KeyComponents & { key: string }) | null;
+      /** A member of a group: its key changes with any member's params. */
+      group?: boolean;
     } = {},
   ): Promise<Omit<InstanceStatus, "id" | "key" | "entry">> {
     if (key !== PENDING) {
@@ -316,7 +320,13 @@ export class Runner {
       changes.push("input");
       details.push(inputs.join(", "));
     }
-    if (changes.length === 0) return { state: "missing", changes: [], detail: "entry was removed" };
+    if (changes.length === 0) {
+      return {
+        state: "missing",
+        changes: [],
+        detail: opts.group ? "another run of its group changed" : "entry was removed",
+      };
+    }
     return { state: "changed", changes, detail: details.join("; ") };
   }
 
@@ -334,41 +344,48 @@ export class Runner {
     const groups = sweepGroups(plan, this.registry);
     // Per group: the sweep key and its read, found when its first member is reached.
     const sweeps = new Map<string, SweepState>();
-    const keyOf = async (inst: StageInstance) => {
+    const componentsOf = async (inst: StageInstance) => {
       const upIds = Object.values(inst.inputs).flat();
       const pending = upIds.filter((id) => !known.has(id));
       const c = await this.components(inst, pending.length === 0 ? known : stubs(upIds, known));
-      return { c, pending, key: pending.length === 0 ? await cacheKey(c) : PENDING };
+      return { c, pending };
+    };
+    /** A group's members keyed together (one sweep key), when its first member is reached. */
+    const sweepOf = async (group: string, members: readonly StageInstance[]) => {
+      const got: { c: KeyComponents; pending: string[] }[] = [];
+      for (const m of members) got.push(await componentsOf(m));
+      const pending = got.some((g) => g.pending.length > 0);
+      const keys = pending ? null : sweepKeys(group, got.map((g) => g.c));
+      const state: SweepState = {
+        key: keys?.key ?? null,
+        members: new Map(
+          members.map((m, i) => [m.id, { ...got[i], key: keys?.members[i] ?? PENDING }]),
+        ),
+        read: keys ? await this.cache.readSweep(keys.key) : null,
+        left: keys ? await this.cache.leftover(keys.key) : null,
+        last: this.cache.readGroupIndex(group),
+      };
+      sweeps.set(group, state);
+      return state;
     };
     for (const inst of plan) {
-      const { c, pending, key } = await keyOf(inst);
       const members = inst.group === undefined ? undefined : groups.get(inst.group);
-      let sweep: SweepState | undefined;
-      if (members && key !== PENDING) {
-        sweep = sweeps.get(inst.group!);
-        if (!sweep) {
-          const keys = [];
-          for (const m of members) keys.push(m === inst ? key : (await keyOf(m)).key!);
-          const sk = await sweepKey(inst.group!, keys);
-          sweep = {
-            key: sk,
-            read: await this.cache.readSweep(sk),
-            left: await this.cache.leftover(sk),
-            last: this.cache.readGroupIndex(inst.group!),
-          };
-          sweeps.set(inst.group!, sweep);
-        }
-      }
+      const sweep = members && (sweeps.get(inst.group!) ?? await sweepOf(inst.group!, members));
+      const { c, pending, key } = sweep ? sweep.members.get(inst.id)! : await (async () => {
+        const got = await componentsOf(inst);
+        return { ...got, key: got.pending.length === 0 ? await cacheKey(got.c) : PENDING };
+      })();
       const s = await this.diagnose(
         c,
         key,
         pending,
         sweep
           ? {
-            known: memberRead(sweep.read, key!),
-            entry: sweep.key,
+            ...(sweep.read ? { known: memberRead(sweep.read, key!) } : {}),
+            ...(sweep.key ? { entry: sweep.key } : {}),
             left: sweep.left,
             last: sweep.last.get(inst.id) ?? null,
+            group: true,
           }
           : {},
       );
@@ -543,7 +560,7 @@ export class Runner {
         };
         joined.push({
           inst,
-          key: cacheKeySync(c),
+          key: "",
           c,
           forced: opts.force?.has(inst.id) ?? false,
           reason: "",
@@ -561,7 +578,9 @@ export class Runner {
         });
       }
       if (joined.length === 0) return out;
-      const outs = await sweep(group, joined);
+      const keys = sweepKeys(group, joined.map((j) => j.c));
+      joined.forEach((j, i) => (j as { key: string }).key = keys.members[i]);
+      const outs = await sweep(group, keys.key, joined);
       joined.forEach((j, i) => out[j.at] = outs[i]);
       return out;
     };
@@ -628,9 +647,9 @@ export class Runner {
      */
     const sweep = async (
       group: string,
+      sk: string,
       joined: (Pending & { upstreamOnly: boolean })[],
     ): Promise<(Outcome | null)[]> => {
-      const sk = await sweepKey(group, joined.map((j) => j.key));
       const forced = joined.some((j) => j.forced);
       const read = forced ? undefined : await this.cache.readSweep(sk);
       if (read?.ok && joined.every((j) => read.members.has(j.key))) {
@@ -647,7 +666,7 @@ export class Runner {
       const last = forced ? new Map() : this.cache.readGroupIndex(group);
       for (const j of joined) {
         const known = read && memberRead(read, j.key);
-        const d = { known, entry: sk, left, last: last.get(j.inst.id) ?? null };
+        const d = { known, entry: sk, left, last: last.get(j.inst.id) ?? null, group: true };
         // A member never run before: what `diagnose` would say, without its awaits (10⁴ of them).
         const fresh = !j.forced && known?.ok === false && known.state === "missing" &&
           left === null && d.last === null;
@@ -910,7 +929,13 @@ function inputArtifacts(
     out[role] = ids.map((id) => {
       const m = upstream.get(id)!;
       const pack = cache.packOf(m);
-      return { id, key: m.key, dir: cache.dirOf(m), params: m.params, ...(pack ? { pack } : {}) };
+      return {
+        id,
+        key: m.key,
+        dir: cache.dirOf(m),
+        params: m.params,
+        ...(pack ? { pack, member: m.member } : {}),
+      };
     });
   }
   return out;

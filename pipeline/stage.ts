@@ -23,11 +23,16 @@ export interface InputArtifact {
   readonly dir: string;
   /** The params that instance ran with. */
   readonly params: Readonly<Record<string, unknown>>;
-  /** For a member of a sweep entry: the pack file and where each of its artifacts lies in it. */
+  /** For a member of a sweep entry: the pack file and where each of its group's files lies in it. */
   readonly pack?: {
     readonly path: string;
     readonly files: Readonly<Record<string, { readonly offset: number; readonly bytes: number }>>;
   };
+  /**
+   * For a member of a sweep entry: its position in its group (the order of `runGroup`'s
+   * contexts), which picks its part of the group's files.
+   */
+  readonly member?: number;
 }
 
 /** Everything a stage instance gets to run. */
@@ -45,7 +50,8 @@ export interface StageContext {
   readonly outDir: string;
   /**
    * Writes one artifact (`name` a relative path): into `outDir`, or, for a member of a group, into
-   * the group's sweep entry.
+   * the group's sweep entry, whose files are the group's (each name once, whichever member's
+   * `write` is used).
    */
   write(name: string, data: string | Uint8Array): Promise<void>;
   /** Reports progress; drives the live progress line or the periodic log lines. */
@@ -94,10 +100,11 @@ export interface StageKind {
   /** Computes the artifacts of one instance into `ctx.outDir`. */
   run(ctx: StageContext): Promise<void>;
   /**
-   * Computes instances of one group (`StageInstance.group`) together, each writing its artifacts
-   * through its own `ctx.write` (they are packed into the group's sweep entry); given only some members of a group (the others cached or not selected), it
-   * computes what their params say, the group's other members included where the numbers depend
-   * on them. Absent: members run one by one through `run`.
+   * Computes the members of one group (`StageInstance.group`) together and writes the group's
+   * files once, through any member's `ctx.write` (they are packed into the group's sweep entry):
+   * each file holds every member's part, told apart by the member's position in `ctxs`, which
+   * downstream stages get as `InputArtifact.member`. Absent: members run one by one through `run`,
+   * each into an entry of its own.
    */
   runGroup?(ctxs: readonly StageContext[]): Promise<void>;
   /**

@@ -7,6 +7,13 @@
  *   values as nulls, written with hyparquet-writer (snappy);
  * - `checkpoints.f64`: parameter vectors as raw little-endian float64, one after another, described
  *   by `checkpoints.json` ({ dim, steps }).
+ *
+ * The files of a group computed together (a sweep entry, pipeline/pack.ts) hold every member's
+ * part: a CSV has a leading `member` column (the member's position in the group, rows in member
+ * order), `checkpoints.json` lists each member's steps (`steps: [[…], …]`, their vectors back to
+ * back in `checkpoints.f64` in member order) and `meta.json` holds what the members share plus
+ * `members: [{…}, …]`, each member's own fields. The readers here give a member its part as an
+ * instance of its own would have it, so a downstream stage never sees the difference.
  * @module
  */
 import * as aq from "arquero";
@@ -14,7 +21,7 @@ import { parquetWriteBuffer } from "hyparquet-writer";
 import { type ColumnDef, columnDef } from "./codebook.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
-import { readArtifact, readArtifactText } from "../pipeline/pack.ts";
+import { readArtifact, readArtifactsText, readArtifactText } from "../pipeline/pack.ts";
 
 /** Where artifacts are written: a stage's context (`ctx.write`). */
 export type Sink = Pick<StageContext, "write">;
@@ -24,9 +31,45 @@ export async function writeJson(out: Sink, name: string, value: unknown): Promis
   await out.write(name, JSON.stringify(value, null, 1) + "\n");
 }
 
-/** Reads a JSON artifact of an upstream instance. */
+/** Reads a JSON artifact of an upstream instance (for a group's member, the group's file). */
 export async function readJson<T>(a: InputArtifact, name: string): Promise<T> {
   return JSON.parse(await readArtifactText(a, name)) as T;
+}
+
+/** A group's `meta.json`: the members' shared fields and each one's own. */
+interface GroupMeta {
+  readonly members: readonly Record<string, unknown>[];
+  readonly [shared: string]: unknown;
+}
+
+/** A member's meta: the group's shared fields with its own (an instance's own file otherwise). */
+function memberMeta<T>(text: string, member: number | undefined, id: string): T {
+  const meta = JSON.parse(text);
+  if (member === undefined) return meta as T;
+  const { members, ...rest } = meta as GroupMeta;
+  const own = members?.[member];
+  if (own === undefined) throw new Error(`${id}: its group's meta.json has no member ${member}`);
+  return { ...rest, ...own } as T;
+}
+
+/** The `meta.json` of each upstream instance, each group's file parsed once. */
+export async function readMetas<T>(as: readonly InputArtifact[]): Promise<T[]> {
+  const texts = await readArtifactsText(as, "meta.json");
+  const parsed = new Map<string, GroupMeta>();
+  return as.map((a, i) => {
+    if (a.member === undefined) return JSON.parse(texts[i]) as T;
+    let group = parsed.get(a.pack!.path);
+    if (group === undefined) parsed.set(a.pack!.path, group = JSON.parse(texts[i]) as GroupMeta);
+    const { members, ...rest } = group;
+    const own = members?.[a.member];
+    if (own === undefined) throw new Error(`${a.id}: its group's meta.json has no member ${a.member}`);
+    return { ...rest, ...own } as T;
+  });
+}
+
+/** The `meta.json` of one upstream instance ({@linkcode readMetas}). */
+export async function readMeta<T>(a: InputArtifact): Promise<T> {
+  return memberMeta<T>(await readArtifactText(a, "meta.json"), a.member, a.id);
 }
 
 /** Writes rows (objects with the same keys) as CSV through arquero. */
@@ -96,10 +139,100 @@ export async function writeTable(
   return defs;
 }
 
-/** Reads a CSV artifact into an arquero table (numbers parsed as numbers). */
+/** Reads a CSV artifact into an arquero table (numbers parsed as numbers; a member's rows). */
 export async function readCsv(a: InputArtifact, name: string): Promise<aq.ColumnTable> {
-  return aq.fromCSV(await readArtifactText(a, name));
+  if (a.member === undefined) return aq.fromCSV(await readArtifactText(a, name));
+  return ownTable((await readCsvRows([a], name))[0]);
 }
+
+/**
+ * Each upstream instance's rows of CSV artifact `name`, as {@linkcode readCsv} reads them, without
+ * a parse per instance: a group's file is parsed once for all its members, and the files of
+ * instances with their own are parsed together where their headers agree ({@linkcode parseCsvs}).
+ */
+export async function readCsvRows(as: readonly InputArtifact[], name: string): Promise<Rows[]> {
+  const texts = await readArtifactsText(as, name);
+  const out: Rows[] = new Array(as.length);
+  const own = as.flatMap((a, i) => a.member === undefined ? [i] : []);
+  parseCsvs(own.map((i) => texts[i])).forEach((r, k) => out[own[k]] = r);
+  const groups = new Map<string, { table: aq.ColumnTable; at: Map<number, [number, number]> }>();
+  for (const [i, a] of as.entries()) {
+    if (a.member === undefined) continue;
+    let g = groups.get(a.pack!.path);
+    if (g === undefined) {
+      const all = aq.fromCSV(texts[i]);
+      if (all.columnNames()[0] !== "member") {
+        throw new Error(`${a.id}: its group's ${name} has no leading member column`);
+      }
+      const members = all.array("member") as ArrayLike<number>;
+      const at = new Map<number, [number, number]>();
+      for (let r = 0; r < members.length;) {
+        let e = r + 1;
+        while (e < members.length && members[e] === members[r]) e++;
+        if (at.has(members[r])) {
+          throw new Error(`${a.id}: its group's ${name} is not in member order`);
+        }
+        at.set(members[r], [r, e - r]);
+        r = e;
+      }
+      g = { table: all.select(aq.not("member")), at };
+      groups.set(a.pack!.path, g);
+    }
+    const [start, rows] = g.at.get(a.member) ?? [0, 0];
+    out[i] = { table: g.table, start, rows };
+  }
+  return out;
+}
+
+/** One input's rows in a parsed table: rows `start` … `start + rows − 1` of `table`. */
+export interface Rows {
+  readonly table: aq.ColumnTable;
+  readonly start: number;
+  readonly rows: number;
+}
+
+/**
+ * Each text's CSV rows, as `aq.fromCSV` reads the text alone: a stretch of consecutive texts with
+ * the same header and no quoted field is parsed as one table (a parse per run would dominate a
+ * sweep of small runs), whose rows each text then names without copying them.
+ */
+function parseCsvs(texts: readonly string[]): Rows[] {
+  const out: Rows[] = new Array(texts.length);
+  for (let i = 0; i < texts.length;) {
+    const head = texts[i].slice(0, texts[i].indexOf("\n") + 1);
+    const whole = (t: string) =>
+      head !== "" && t.startsWith(head) && t.endsWith("\n") &&
+      !t.includes('"');
+    if (!whole(texts[i])) {
+      const table = aq.fromCSV(texts[i]);
+      out[i] = { table, start: 0, rows: table.numRows() };
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < texts.length && whole(texts[j])) j++;
+    const bodies = texts.slice(i, j).map((t) => t.slice(head.length));
+    const table = aq.fromCSV(head + bodies.join(""));
+    let at = 0;
+    bodies.forEach((b, k) => {
+      let rows = 0;
+      for (let c = b.indexOf("\n"); c >= 0; c = b.indexOf("\n", c + 1)) rows++;
+      out[i + k] = { table, start: at, rows };
+      at += rows;
+    });
+    i = j;
+  }
+  return out;
+}
+
+/** The rows as a table of their own. */
+export function ownTable(r: Rows): aq.ColumnTable {
+  return r.start === 0 && r.rows === r.table.numRows()
+    ? r.table
+    : r.table.slice(r.start, r.start + r.rows).reify();
+}
+
+
 
 /** Serializes a data set: arrays as plain number lists. */
 export async function writeDataset(out: Sink, ds: Dataset): Promise<void> {
@@ -146,21 +279,73 @@ export async function writeCheckpoints(
   await writeJson(out, "checkpoints.json", { dim, steps: checkpoints.map((c) => c.step) });
 }
 
-/** Reads checkpoints written by `writeCheckpoints`. */
+/**
+ * Writes the checkpoints of a group's members (in member order) as one `checkpoints.f64` and a
+ * `checkpoints.json` listing each member's steps.
+ */
+export async function writeGroupCheckpoints(
+  out: Sink,
+  members: readonly (readonly { step: number; params: Float64Array }[])[],
+): Promise<void> {
+  const dim = members.find((m) => m.length > 0)?.[0].params.length ?? 0;
+  const count = members.reduce((n, m) => n + m.length, 0);
+  const all = new Float64Array(dim * count);
+  let at = 0;
+  for (const m of members) {
+    for (const c of m) {
+      all.set(c.params, at);
+      at += dim;
+    }
+  }
+  await out.write("checkpoints.f64", littleEndian(all));
+  await writeJson(out, "checkpoints.json", {
+    dim,
+    steps: members.map((m) => m.map((c) => c.step)),
+  });
+}
+
+/** A float64 array's bytes, little-endian whatever the platform. */
+function littleEndian(values: Float64Array): Uint8Array {
+  const buf = new ArrayBuffer(8 * values.length);
+  const view = new DataView(buf);
+  values.forEach((v, i) => view.setFloat64(8 * i, v, true));
+  return new Uint8Array(buf);
+}
+
+/** Reads checkpoints written by `writeCheckpoints` (for a group's member, its own). */
 export async function readCheckpoints(
   a: InputArtifact,
 ): Promise<{ step: number; params: Float64Array }[]> {
-  const { dim, steps } = await readJson<{ dim: number; steps: number[] }>(a, "checkpoints.json");
+  const header = await readJson<{ dim: number; steps: number[] | number[][] }>(
+    a,
+    "checkpoints.json",
+  );
+  const { dim } = header;
   const bytes = await readArtifact(a, "checkpoints.f64");
-  if (bytes.length !== 8 * dim * steps.length) {
+  let steps: number[];
+  let first = 0;
+  if (a.member === undefined) steps = header.steps as number[];
+  else {
+    const lists = header.steps as number[][];
+    if (!Array.isArray(lists[a.member])) {
+      throw new Error(`${a.id}: its group's checkpoints.json has no member ${a.member}`);
+    }
+    for (let m = 0; m < a.member; m++) first += lists[m].length;
+    steps = lists[a.member];
+  }
+  const total = a.member === undefined
+    ? steps.length
+    : (header.steps as number[][]).reduce((n, l) => n + l.length, 0);
+  if (bytes.length !== 8 * dim * total) {
     throw new Error(
-      `${a.id}'s checkpoints.f64: ${bytes.length} bytes, expected ${8 * dim * steps.length}`,
+      `${a.id}'s checkpoints.f64: ${bytes.length} bytes, expected ${8 * dim * total}`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return steps.map((step, j) => {
     const params = new Float64Array(dim);
-    for (let i = 0; i < dim; i++) params[i] = view.getFloat64(8 * (j * dim + i), true);
+    const at = 8 * (first + j) * dim;
+    for (let i = 0; i < dim; i++) params[i] = view.getFloat64(at + 8 * i, true);
     return { step, params };
   });
 }

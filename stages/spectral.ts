@@ -12,7 +12,7 @@ import { oracleFrom } from "../core/engine/oracle.ts";
 import { logSpacedSteps } from "../core/optim/train.ts";
 import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
 import type { StageKind } from "../pipeline/stage.ts";
-import { readCheckpoints, readDataset, readJson, single, writeCsv } from "./artifacts.ts";
+import { readCheckpoints, readDataset, readMeta, single, writeCsv } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
 import { datasetFor } from "./dataset.ts";
 import { problemDim } from "../core/problems/registry.ts";
@@ -152,7 +152,7 @@ export const spectralStage: StageKind = {
     const dataset = await readDataset(ctx.inputs);
     const trained = single(ctx.inputs, "train");
     const logged = await readCheckpoints(trained);
-    const { diverged } = await readJson<{ diverged: string | null }>(trained, "meta.json");
+    const { diverged } = await readMeta<{ diverged: string | null }>(trained);
     let which = p.checkpoints;
     if (diverged && Array.isArray(which)) {
       // A diverged run has no checkpoints past the divergence: analyse the ones it reached.

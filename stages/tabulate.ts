@@ -27,11 +27,14 @@ import type { ClaimData, MeasureRow, RunRecord, WindowRow } from "../core/claims
 import { createF64Problem } from "../core/problems/registry.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact, StageKind } from "../pipeline/stage.ts";
-import { readArtifactsText } from "../pipeline/pack.ts";
 import {
+  ownTable,
   readCheckpoints,
   readCsv,
+  readCsvRows,
   readDataset,
+  readMetas,
+  type Rows,
   type Sink,
   writeDataset,
   writeJson,
@@ -121,54 +124,6 @@ function tidyEach(
     i = j;
   }
   return concat(out);
-}
-
-/** One text's rows in a parsed table: rows `start` … `start + rows − 1` of `table`. */
-interface Rows {
-  readonly table: aq.ColumnTable;
-  readonly start: number;
-  readonly rows: number;
-}
-
-/**
- * Each text's CSV rows, as `aq.fromCSV` reads the text alone: a stretch of consecutive texts with
- * the same header and no quoted field is parsed as one table (a parse per run would dominate a
- * sweep of small runs), whose rows each text then names without copying them.
- */
-function parseCsvs(texts: readonly string[]): Rows[] {
-  const out: Rows[] = new Array(texts.length);
-  for (let i = 0; i < texts.length;) {
-    const head = texts[i].slice(0, texts[i].indexOf("\n") + 1);
-    const whole = (t: string) =>
-      head !== "" && t.startsWith(head) && t.endsWith("\n") &&
-      !t.includes('"');
-    if (!whole(texts[i])) {
-      const table = aq.fromCSV(texts[i]);
-      out[i] = { table, start: 0, rows: table.numRows() };
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    while (j < texts.length && whole(texts[j])) j++;
-    const bodies = texts.slice(i, j).map((t) => t.slice(head.length));
-    const table = aq.fromCSV(head + bodies.join(""));
-    let at = 0;
-    bodies.forEach((b, k) => {
-      let rows = 0;
-      for (let c = b.indexOf("\n"); c >= 0; c = b.indexOf("\n", c + 1)) rows++;
-      out[i + k] = { table, start: at, rows };
-      at += rows;
-    });
-    i = j;
-  }
-  return out;
-}
-
-/** The rows as a table of their own. */
-function ownTable(r: Rows): aq.ColumnTable {
-  return r.start === 0 && r.rows === r.table.numRows()
-    ? r.table
-    : r.table.slice(r.start, r.start + r.rows).reify();
 }
 
 /** The last of the rows as an object ({} when there are none), read from the columns directly. */
@@ -329,8 +284,12 @@ export const tabulateStage: StageKind = {
     // one summary row per run does not pay for its long tables.
     const wantTrajectory = requested.includes("trajectory");
     const exported: { run: string; step: number; params: Float64Array }[] = [];
-    const trajectoryRows = parseCsvs(await readArtifactsText(trains, "trajectory.csv"));
-    const metaTexts = await readArtifactsText(trains, "meta.json");
+    const trajectoryRows = await readCsvRows(trains, "trajectory.csv");
+    const metas = await readMetas<{
+      diverged: string | null;
+      backend: string;
+      adapter?: string;
+    }>(trains);
     for (const [i, tr] of trains.entries()) {
       const keys = runKeys(tr);
       if (tr.params.window !== undefined) {
@@ -340,11 +299,7 @@ export const tabulateStage: StageKind = {
       // A run's own table only where one is needed: a summary reads its last row in place.
       let own: aq.ColumnTable | undefined;
       const traj = () => own ??= ownTable(rows);
-      const meta = JSON.parse(metaTexts[i]) as {
-        diverged: string | null;
-        backend: string;
-        adapter?: string;
-      };
+      const meta = metas[i];
       if (hasHeldOut(dataset)) {
         const testLoss = heldOutLoss(dataset, await readCheckpoints(tr));
         const steps = traj().array("step") as ArrayLike<number>;

@@ -35,7 +35,13 @@ import { BACKEND_REQUESTS, type BackendRequest } from "../core/engine/types.ts";
 import { OPTIMIZER_KINDS } from "../core/optim/spec.ts";
 import type { StageContext, StageKind } from "../pipeline/stage.ts";
 import { type GroupSummary, groupSummary, type Json } from "../pipeline/config.ts";
-import { readDataset, writeCheckpoints, writeCsv, writeJson } from "./artifacts.ts";
+import {
+  readDataset,
+  writeCheckpoints,
+  writeCsv,
+  writeGroupCheckpoints,
+  writeJson,
+} from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
 
 /** Train-run params as the plan resolves them (after defaults and sweeps). */
@@ -262,46 +268,96 @@ async function trainGroup(ctxs: readonly StageContext[]): Promise<void> {
     const adapter = request === "auto" || request === "webgpu"
       ? (await probeWebGpu()).description
       : undefined;
-    for (const [r, ctx] of ctxs.entries()) {
-      await writeRun(ctx, results[r], { session, adapter, runs: members.length });
-    }
+    if (p0.runs_axis === undefined) await writeRun(ctxs[0], results[0], { session, adapter });
+    else await writeGroup(ctxs, results, { session, adapter });
   } finally {
     session.dispose();
   }
+}
+
+/** The trajectory rows of runs as columns, with a leading `member` column when `member` is set. */
+function trajectoryColumns(
+  results: readonly TrainResult[],
+  opts: { member: boolean },
+): Record<string, unknown[]> {
+  const cols: Record<string, unknown[]> = opts.member ? { member: [] } : {};
+  for (const k of ["step", "tau", "loss", "grad_norm", "param_norm", "sample"]) cols[k] = [];
+  const dim = Math.max(0, ...results.flatMap((r) => r.rows.map((row) => row.params?.length ?? 0)));
+  for (let i = 1; i <= dim; i++) cols[`x${i}`] = [];
+  let n = 0;
+  for (const [m, result] of results.entries()) {
+    for (const r of result.rows) {
+      cols.member?.push(m);
+      cols.step.push(r.step);
+      cols.tau.push(r.tau);
+      cols.loss.push(r.loss);
+      cols.grad_norm.push(r.gradNorm);
+      cols.param_norm.push(r.paramNorm);
+      cols.sample.push(r.sample);
+      for (let i = 0; i < dim; i++) cols[`x${i + 1}`][n] = r.params?.[i];
+      n++;
+    }
+  }
+  for (let i = 1; i <= dim; i++) cols[`x${i}`].length = n;
+  return cols;
+}
+
+/** What a run's meta.json holds besides its own fields (shared by a group's members). */
+function sharedMeta(
+  dim: number,
+  opts: { session: Session<unknown>; adapter?: string },
+): Record<string, unknown> {
+  return {
+    dim,
+    backend: opts.session.backend,
+    // What `auto` chose from (and what `webgpu` ran on); not probed for explicit CPU engines.
+    ...(opts.adapter === undefined ? {} : { adapter: opts.adapter }),
+    runtime: opts.session.runtime,
+  };
+}
+
+/** A run's own meta fields. */
+function ownMeta(result: TrainResult): Record<string, unknown> {
+  return { diverged: result.diverged ?? null, steps_completed: result.rows.at(-1)?.step ?? 0 };
 }
 
 /** Writes one run's trajectory, checkpoints, window rows and meta.json. */
 async function writeRun(
   ctx: StageContext,
   result: TrainResult,
-  opts: { session: Session<unknown>; adapter?: string; runs: number },
+  opts: { session: Session<unknown>; adapter?: string },
 ): Promise<void> {
-  const { session, adapter } = opts;
   if (result.diverged) ctx.log(`diverged: ${result.diverged}`);
   const p = ctx.params as unknown as TrainParams;
-  const rows = result.rows.map((r) => {
-    const row: Record<string, number> = {
-      step: r.step,
-      tau: r.tau,
-      loss: r.loss,
-      grad_norm: r.gradNorm,
-      param_norm: r.paramNorm,
-      sample: r.sample,
-    };
-    r.params?.forEach((v, i) => row[`x${i + 1}`] = v);
-    return row;
-  });
-  await writeCsv(ctx, "trajectory.csv", aq.from(rows));
+  await writeCsv(ctx, "trajectory.csv", aq.table(trajectoryColumns([result], { member: false })));
   await writeCheckpoints(ctx, result.checkpoints);
   if (p.window) await writeCsv(ctx, "window.csv", aq.from(result.window));
-  await writeJson(ctx, "meta.json", {
-    dim: result.final.length,
-    backend: session.backend,
-    // What `auto` chose from (and what `webgpu` ran on); not probed for explicit CPU engines.
-    ...(adapter === undefined ? {} : { adapter }),
-    runtime: session.runtime,
-    ...(p.runs_axis === undefined ? {} : { runs_axis: opts.runs }),
-    diverged: result.diverged ?? null,
-    steps_completed: result.rows.at(-1)?.step ?? 0,
+  await writeJson(ctx, "meta.json", { ...sharedMeta(result.final.length, opts), ...ownMeta(result) });
+}
+
+/**
+ * Writes the files of a runs axis's members once for the group (stages/artifacts.ts: a `member`
+ * column, per-member checkpoint steps and meta fields), in the order of `ctxs`.
+ */
+async function writeGroup(
+  ctxs: readonly StageContext[],
+  results: readonly TrainResult[],
+  opts: { session: Session<unknown>; adapter?: string },
+): Promise<void> {
+  const out = ctxs[0];
+  results.forEach((r, m) => {
+    if (r.diverged) ctxs[m].log(`${ctxs[m].id} diverged: ${r.diverged}`);
+  });
+  const p = out.params as unknown as TrainParams;
+  await writeCsv(out, "trajectory.csv", aq.table(trajectoryColumns(results, { member: true })));
+  await writeGroupCheckpoints(out, results.map((r) => r.checkpoints));
+  if (p.window) {
+    const rows = results.flatMap((r, m) => r.window.map((w) => ({ member: m, ...w })));
+    await writeCsv(out, "window.csv", aq.from(rows));
+  }
+  await writeJson(out, "meta.json", {
+    ...sharedMeta(results[0].final.length, opts),
+    runs_axis: results.length,
+    members: results.map(ownMeta),
   });
 }

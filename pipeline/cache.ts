@@ -22,7 +22,6 @@
  * @module
  */
 import {
-  canonicalJson,
   canonicalJsonOnce,
   deepFreeze,
   digestOnce,

@@ -5,11 +5,11 @@ import {
   cacheKey,
   type KeyComponents,
   type Manifest,
-  sweepKey,
+  sweepKeys,
 } from "./cache.ts";
 import { type PackIndex, PackWriter, readArtifact, readArtifactText } from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
-import { canonicalJson, digestOnce, sha256Hex } from "./hash.ts";
+import { canonicalJson, digestOnce, sha256Hex, sha256HexSync } from "./hash.ts";
 
 const COMPONENTS: KeyComponents = {
   id: "train/x/a",
@@ -224,24 +224,25 @@ Deno.test("index records the last key per id; clean keeps only what is asked", a
   });
 });
 
-/** Commits a sweep of two members (`a`, `b`) with two files each; returns the sweep key. */
+const TWO = [
+  { ...COMPONENTS, id: "train/x/a", params: { seed: 0 } },
+  { ...COMPONENTS, id: "train/x/b", params: { seed: 1 } },
+];
+
+/**
+ * Commits a sweep of two members (`a`, `b`) whose group wrote two files, each with both members'
+ * parts; returns the sweep key and the members' keys.
+ */
 async function commitSweepOf(cache: Cache): Promise<{ key: string; members: string[] }> {
-  const members = [
-    { ...COMPONENTS, id: "train/x/a", params: { seed: 0 } },
-    { ...COMPONENTS, id: "train/x/b", params: { seed: 1 } },
-  ];
-  const keys = await Promise.all(members.map(cacheKey));
-  const key = await sweepKey("x: g#0", keys);
+  const { key, members: keys } = sweepKeys("x: g#0", TWO);
   const tmp = await cache.begin(key);
-  const pack = new PackWriter(members.map((m) => m.id));
-  members.forEach((m, i) => {
-    pack.add(m.id, "out.txt", `run ${i}`);
-    pack.add(m.id, "sub/data.bin", new Uint8Array([i, 255]));
-  });
+  const pack = new PackWriter();
+  pack.add("out.txt", "member,v\n0,run 0\n1,run 1\n");
+  pack.add("sub/data.bin", new Uint8Array([0, 255, 1, 255]));
   const t = new Date().toISOString();
   await cache.commitSweep(key, tmp, {
     group: "x: g#0",
-    members: members.map((c, i) => ({ ...c, key: keys[i] })),
+    members: TWO.map((c, i) => ({ ...c, key: keys[i] })),
     packed: await pack.write(`${tmp}/pack`),
     timings: { started: t, finished: t, seconds: 0 },
   });
@@ -250,10 +251,46 @@ async function commitSweepOf(cache: Cache): Promise<{ key: string; members: stri
 
 /** A member as a downstream stage sees it. */
 function asInput(cache: Cache, m: Manifest): InputArtifact {
-  return { id: m.id, key: m.key, dir: cache.dirOf(m), params: m.params, pack: cache.packOf(m) };
+  return {
+    id: m.id,
+    key: m.key,
+    dir: cache.dirOf(m),
+    params: m.params,
+    pack: cache.packOf(m),
+    member: m.member,
+  };
 }
 
-Deno.test("a sweep entry: each member readable with its own key, content hash and files", async () => {
+Deno.test("sweepKeys: one key per group, over its shared components and every member's id and params", () => {
+  const base = sweepKeys("x: g#0", TWO);
+  assertEquals(base.members.length, 2);
+  assert(base.members[0] !== base.members[1] && !base.members.includes(base.key));
+  assertEquals(base.members[1], sha256HexSync(`${base.key}\ntrain/x/b`));
+  assertEquals(sweepKeys("x: g#0", TWO), base, "deterministic");
+  const variants = [
+    sweepKeys("x: g#1", TWO),
+    sweepKeys("x: g#0", [TWO[0], { ...TWO[1], params: { seed: 2 } }]),
+    sweepKeys("x: g#0", [TWO[0], { ...TWO[1], id: "train/x/c" }]),
+    sweepKeys("x: g#0", [TWO[1], TWO[0]]),
+    sweepKeys("x: g#0", TWO.map((c) => ({ ...c, version: 2 }))),
+    sweepKeys("x: g#0", TWO.map((c) => ({ ...c, runtime: { backend: "cpu" } }))),
+    sweepKeys("x: g#0", TWO.map((c) => ({ ...c, sources: { "src/train.txt": "abd" } }))),
+    sweepKeys(
+      "x: g#0",
+      TWO.map((c) => ({ ...c, inputs: { dataset: [{ ...c.inputs.dataset[0], hash: "h2" }] } })),
+    ),
+    sweepKeys("x: g#0", [TWO[0]]),
+  ];
+  for (const v of variants) assert(v.key !== base.key, JSON.stringify(v));
+  // An upstream key is informational, as in cacheKey.
+  const sameHash = TWO.map((c) => ({
+    ...c,
+    inputs: { dataset: [{ ...c.inputs.dataset[0], key: "other" }] },
+  }));
+  assertEquals(sweepKeys("x: g#0", sameHash).key, base.key);
+});
+
+Deno.test("a sweep entry: each member readable with its own key, the group's content hash and files", async () => {
   await withCache(async (cache, dir) => {
     const { key, members } = await commitSweepOf(cache);
     assertEquals([...Deno.readDirSync(cache.entryDir(key))].map((e) => e.name).sort(), [
@@ -264,11 +301,17 @@ Deno.test("a sweep entry: each member readable with its own key, content hash an
     const read = await fresh.readSweep(key);
     assert(read.ok, "the sweep reads back");
     const [a, b] = members.map((k) => read.members.get(k)!);
-    assertEquals([a.id, b.id], ["train/x/a", "train/x/b"]);
-    assertEquals(a.sweep, key);
-    assert(a.contentHash !== b.contentHash, "members hash their own files");
-    assertEquals(await readArtifactText(asInput(fresh, b), "out.txt"), "run 1");
-    assertEquals([...await readArtifact(asInput(fresh, a), "sub/data.bin")], [0, 255]);
+    assertEquals([a.id, b.id, a.member, b.member], ["train/x/a", "train/x/b", 0, 1]);
+    assertEquals([a.params, b.params], [{ seed: 0 }, { seed: 1 }]);
+    assertEquals([a.sweep, a.kind, b.sources], [key, "train", COMPONENTS.sources]);
+    assertEquals(a.contentHash, b.contentHash, "a member's content hash is its group's");
+    assertEquals(Object.keys(a.artifacts).sort(), ["out.txt", "sub/data.bin"]);
+    assertEquals(fresh.packOf(a), fresh.packOf(b), "one pack layout per sweep");
+    assertEquals(
+      await readArtifactText(asInput(fresh, b), "out.txt"),
+      "member,v\n0,run 0\n1,run 1\n",
+    );
+    assertEquals([...await readArtifact(asInput(fresh, a), "sub/data.bin")], [0, 255, 1, 255]);
     let missing = "";
     await readArtifact(asInput(fresh, a), "none.txt").catch((e) => missing = e.name);
     assertEquals(missing, "NotFound");
@@ -280,6 +323,11 @@ Deno.test("a sweep entry: each member readable with its own key, content hash an
 });
 
 Deno.test("a sweep entry with a changed byte, a missing pack, an extra file or a bad manifest is corrupt, never an error", async () => {
+  const editManifest = (edit: (m: Record<string, unknown>) => void) => async (d: string) => {
+    const m = JSON.parse(await Deno.readTextFile(`${d}/manifest.json`));
+    edit(m);
+    await Deno.writeTextFile(`${d}/manifest.json`, JSON.stringify(m));
+  };
   for (
     const damage of [
       async (d: string) => {
@@ -294,6 +342,9 @@ Deno.test("a sweep entry with a changed byte, a missing pack, an extra file or a
       (d: string) => Deno.remove(`${d}/pack`),
       (d: string) => Deno.writeTextFile(`${d}/extra.txt`, "x"),
       (d: string) => Deno.writeTextFile(`${d}/manifest.json`, "{"),
+      editManifest((m) => (m.offsets as Record<string, number>)["out.txt"] = 1),
+      editManifest((m) => m.contentHash = "0".repeat(64)),
+      editManifest((m) => (m.members as unknown[])[1] = { id: 7 }),
     ]
   ) {
     await withCache(async (cache, dir) => {
@@ -316,8 +367,7 @@ Deno.test("a sweep's members share every key component but id and params, and wr
     stray?: string,
   ): Promise<string> => {
     const a = { ...COMPONENTS, id: "train/x/a" };
-    const keys = await Promise.all([a, b].map(cacheKey));
-    const key = await sweepKey("g", keys);
+    const { key, members: keys } = sweepKeys("g", [a, b]);
     const tmp = await cache.begin(key);
     if (stray) await Deno.writeTextFile(`${tmp}/${stray}`, "x");
     const t = new Date().toISOString();
@@ -330,6 +380,7 @@ Deno.test("a sweep's members share every key component but id and params, and wr
       });
       return "";
     } catch (e) {
+      await cache.abort(tmp);
       return (e as Error).message;
     }
   };
@@ -338,25 +389,25 @@ Deno.test("a sweep's members share every key component but id and params, and wr
     const m = await attempt(cache, other);
     assert(m.includes("must share all key components"), m);
     const s = await attempt(cache, { ...COMPONENTS, id: "train/x/b" }, "trajectory.csv");
-    assert(s.includes("wrote trajectory.csv outside its members' artifacts"), s);
+    assert(s.includes("wrote trajectory.csv outside its pack"), s);
+    assertEquals(await attempt(cache, { ...COMPONENTS, id: "train/x/b" }), "");
   });
 });
 
 Deno.test("a sweep's commit refuses a pack its writer's layout does not tile", async () => {
   await withCache(async (cache) => {
-    const members = ["a", "b"].map((r) => ({ ...COMPONENTS, id: `train/x/${r}` }));
-    const keys = await Promise.all(members.map(cacheKey));
-    const key = await sweepKey("g", keys);
+    const { key, members: keys } = sweepKeys("g", TWO);
     const commit = async (edit: (tmp: string, packed: PackIndex) => PackIndex) => {
       const tmp = await cache.begin(key);
-      const pack = new PackWriter(members.map((m) => m.id));
-      members.forEach((m, i) => pack.add(m.id, "out.txt", `run ${i}`));
+      const pack = new PackWriter();
+      pack.add("a.txt", "run 0");
+      pack.add("b.txt", "run 1");
       const packed = edit(tmp, await pack.write(`${tmp}/pack`));
       const t = new Date().toISOString();
       try {
         await cache.commitSweep(key, tmp, {
           group: "g",
-          members: members.map((c, i) => ({ ...c, key: keys[i] })),
+          members: TWO.map((c, i) => ({ ...c, key: keys[i] })),
           packed,
           timings: { started: t, finished: t, seconds: 0 },
         });
@@ -366,17 +417,13 @@ Deno.test("a sweep's commit refuses a pack its writer's layout does not tile", a
         return (e as Error).message;
       }
     };
-    const b = "train/x/b";
-    const moved = await commit((_, p) => ({
-      ...p,
-      [b]: { "out.txt": { ...p[b]["out.txt"], offset: 0 } },
-    }));
-    assert(moved.includes("is not where the pack's layout puts it"), moved);
+    const moved = await commit((_, p) => ({ ...p, "b.txt": { ...p["b.txt"], offset: 0 } }));
+    assert(moved.includes("artifact b.txt is not where the pack's layout puts it"), moved);
     const grown = await commit((tmp, p) => {
       Deno.writeFileSync(`${tmp}/pack`, new Uint8Array([1]), { append: true });
       return p;
     });
-    assert(grown.includes("the pack holds 11 bytes, its members list 10"), grown);
+    assert(grown.includes("the pack holds 11 bytes, its files list 10"), grown);
     assertEquals(await commit((_, p) => p), "");
     assert((await cache.readSweep(key)).ok, "the untouched layout commits and reads back");
   });

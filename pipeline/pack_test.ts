@@ -94,8 +94,8 @@ Deno.test("PackWriter: the index tiles the pack, and each file's hash is that of
       const slice = bytes.subarray(f.offset, f.offset + f.bytes);
       assertEquals(f.sha256, createHash("sha256").update(slice).digest("hex"));
     }
-    assertThrows(() => w.add("x.txt", "again"), Error, "wrote x.txt twice");
-    assertThrows(() => w.add("../x", "up"), Error, "not a plain relative file name");
+    assertThrows(() => w.add("x.txt", "again"), /wrote x\.txt twice/);
+    assertThrows(() => w.add("../x", "up"), /not a plain relative file name/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,7 +8,6 @@
 import {
   Cache,
   cacheKey,
-  cacheKeySync,
   componentsHash,
   type EntryRead,
   type InputRef,

@@ -222,7 +222,9 @@ export function sweepKeys(
   const q = JSON.stringify;
   const common = cacheKeySync({ ...members[0], id: "", params: {} });
   const lines = members.map((m) => `${q(m.id)}:${canonicalJsonOnce(m.params)}`);
-  const key = sha256HexSync(`{"sweep":${q(group)},"shared":${q(common)},"members":{${lines.join(",")}}}`);
+  const key = sha256HexSync(
+    `{"sweep":${q(group)},"shared":${q(common)},"members":{${lines.join(",")}}}`,
+  );
   return { key, members: members.map((m) => sha256HexSync(`${key}\n${m.id}`)) };
 }
 

@@ -81,9 +81,7 @@ export async function runJob(
     params: j.params,
     inputs: j.inputs,
     outDir: j.outDir,
-    write: pack
-      ? (name, data) => Promise.resolve(pack.add(name, data))
-      : writeToDir(j.outDir),
+    write: pack ? (name, data) => Promise.resolve(pack.add(name, data)) : writeToDir(j.outDir),
     progress: (done: number, total: number, note?: string) => on.progress(done, total, note),
     log: (message: string) => on.log(message),
   });

@@ -62,7 +62,9 @@ export async function readMetas<T>(as: readonly InputArtifact[]): Promise<T[]> {
     if (group === undefined) parsed.set(a.pack!.path, group = JSON.parse(texts[i]) as GroupMeta);
     const { members, ...rest } = group;
     const own = members?.[a.member];
-    if (own === undefined) throw new Error(`${a.id}: its group's meta.json has no member ${a.member}`);
+    if (own === undefined) {
+      throw new Error(`${a.id}: its group's meta.json has no member ${a.member}`);
+    }
     return { ...rest, ...own } as T;
   });
 }
@@ -231,8 +233,6 @@ export function ownTable(r: Rows): aq.ColumnTable {
     ? r.table
     : r.table.slice(r.start, r.start + r.rows).reify();
 }
-
-
 
 /** Serializes a data set: arrays as plain number lists. */
 export async function writeDataset(out: Sink, ds: Dataset): Promise<void> {

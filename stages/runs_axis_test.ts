@@ -7,10 +7,10 @@
 import { assert, assertClose, assertEquals, assertRejects } from "../testing/assert.ts";
 import { Cache } from "../pipeline/cache.ts";
 import { loadConfig, parseConfig } from "../pipeline/config.ts";
-import type { StageContext } from "../pipeline/stage.ts";
+import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
 import { planInstances } from "../pipeline/plan.ts";
 import { Runner } from "../pipeline/runner.ts";
-import { readArtifactText } from "../pipeline/pack.ts";
+import { readCheckpoints, readCsv, readMeta } from "./artifacts.ts";
 import { stageKinds } from "./registry.ts";
 import { TRAIN_RUNS } from "./run_fields.ts";
 import { cliOn, runConfig } from "./testing/run_config.ts";
@@ -24,8 +24,8 @@ async function located(dir: string, id: string): Promise<{ key: string; entry: s
   return { key: s.key, entry: s.entry };
 }
 
-/** The artifact text of `file` of instance `id` in the cache of `dir`. */
-async function artifact(dir: string, id: string, file: string): Promise<string> {
+/** Instance `id` of the experiment file in `dir` as a downstream stage sees it. */
+async function input(dir: string, id: string): Promise<InputArtifact> {
   const { key, entry } = await located(dir, id);
   const cache = new Cache(`${dir}/c`);
   const sweep = entry === key ? undefined : await cache.readSweep(entry);
@@ -36,13 +36,29 @@ async function artifact(dir: string, id: string, file: string): Promise<string> 
     : undefined;
   assert(m !== undefined, `${id}'s entry reads`);
   const pack = cache.packOf(m);
-  return await readArtifactText(
-    { id, key, dir: cache.dirOf(m), params: m.params, ...(pack ? { pack } : {}) },
-    file,
-  );
+  return {
+    id,
+    key,
+    dir: cache.dirOf(m),
+    params: m.params,
+    ...(pack ? { pack, member: m.member } : {}),
+  };
 }
 
-/** The last checkpoint of `id` (float64 values of checkpoints.json's last entry). */
+/**
+ * Instance `id`'s own part of `file` (its trajectory, checkpoints or meta), as text: for a member
+ * of a group, its rows and vectors out of the group's files.
+ */
+async function artifact(dir: string, id: string, file: string): Promise<string> {
+  const a = await input(dir, id);
+  if (file.endsWith(".csv")) return (await readCsv(a, file)).toCSV();
+  if (file === "checkpoints.json") {
+    return JSON.stringify((await readCheckpoints(a)).map((c) => [c.step, [...c.params]]));
+  }
+  return JSON.stringify(await readMeta(a));
+}
+
+/** The last checkpoint of `id` (float64 values of its trajectory's last row). */
 async function lastCheckpoint(dir: string, id: string): Promise<number[]> {
   const traj = (await artifact(dir, id, "trajectory.csv")).trim().split("\n");
   const header = traj[0].split(",");

@@ -332,7 +332,10 @@ async function writeRun(
   await writeCsv(ctx, "trajectory.csv", aq.table(trajectoryColumns([result], { member: false })));
   await writeCheckpoints(ctx, result.checkpoints);
   if (p.window) await writeCsv(ctx, "window.csv", aq.from(result.window));
-  await writeJson(ctx, "meta.json", { ...sharedMeta(result.final.length, opts), ...ownMeta(result) });
+  await writeJson(ctx, "meta.json", {
+    ...sharedMeta(result.final.length, opts),
+    ...ownMeta(result),
+  });
 }
 
 /**

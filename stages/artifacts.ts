@@ -9,14 +9,17 @@
  *   by `checkpoints.json` ({ dim, steps }).
  *
  * The files of a group computed together (a sweep entry, pipeline/pack.ts) hold every member's
- * part: a CSV has a leading `member` column (the member's position in the group, rows in member
- * order), `checkpoints.json` lists each member's steps (`steps: [[…], …]`, their vectors back to
+ * part: a table is an Arrow IPC stream `<stem>.arrow` (where an instance of its own has
+ * `<stem>.csv`) with a leading int32 `member` column (the member's position in the group, rows in
+ * member order) and float64 number columns (exact; NaN and missing values kept apart), which is
+ * read back as columns where a group's CSV cost a parse of every field; `checkpoints.json` lists each member's steps (`steps: [[…], …]`, their vectors back to
  * back in `checkpoints.f64` in member order) and `meta.json` holds what the members share plus
  * `members: [{…}, …]`, each member's own fields. The readers here give a member its part as an
  * instance of its own would have it, so a downstream stage never sees the difference.
  * @module
  */
 import * as aq from "arquero";
+import { float64, int32 } from "@uwdata/flechette";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { type ColumnDef, columnDef } from "./codebook.ts";
 import type { Dataset } from "../core/problems/types.ts";
@@ -78,6 +81,29 @@ export async function readMeta<T>(a: InputArtifact): Promise<T> {
 export async function writeCsv(out: Sink, name: string, table: aq.ColumnTable): Promise<void> {
   const csv = table.toCSV();
   await out.write(name, csv.endsWith("\n") ? csv : csv + "\n");
+}
+
+/**
+ * Writes a group's table (leading `member` column) as `<stem>.arrow`: `member` int32, columns of
+ * numbers (and nulls) float64, others as arquero infers them.
+ */
+export async function writeGroupTable(
+  out: Sink,
+  stem: string,
+  table: aq.ColumnTable,
+): Promise<void> {
+  const types: Record<string, ReturnType<typeof int32> | ReturnType<typeof float64>> = {};
+  for (const c of table.columnNames()) {
+    const values = table.array(c) as ArrayLike<unknown>;
+    let numbers = true;
+    for (let i = 0; i < values.length && numbers; i++) {
+      const v = values[i];
+      numbers = v === null || v === undefined || typeof v === "number";
+    }
+    if (c === "member") types[c] = int32();
+    else if (numbers) types[c] = float64();
+  }
+  await out.write(`${stem}.arrow`, aq.toArrowIPC(table, { types }));
 }
 
 /** The Parquet physical/logical type of a codebook type. */
@@ -153,18 +179,19 @@ export async function readCsv(a: InputArtifact, name: string): Promise<aq.Column
  * instances with their own are parsed together where their headers agree ({@linkcode parseCsvs}).
  */
 export async function readCsvRows(as: readonly InputArtifact[], name: string): Promise<Rows[]> {
-  const texts = await readArtifactsText(as, name);
-  const out: Rows[] = new Array(as.length);
   const own = as.flatMap((a, i) => a.member === undefined ? [i] : []);
-  parseCsvs(own.map((i) => texts[i])).forEach((r, k) => out[own[k]] = r);
+  const texts = await readArtifactsText(own.map((i) => as[i]), name);
+  const out: Rows[] = new Array(as.length);
+  parseCsvs(texts).forEach((r, k) => out[own[k]] = r);
+  const arrow = `${name.replace(/\.csv$/, "")}.arrow`;
   const groups = new Map<string, { table: aq.ColumnTable; at: Map<number, [number, number]> }>();
   for (const [i, a] of as.entries()) {
     if (a.member === undefined) continue;
     let g = groups.get(a.pack!.path);
     if (g === undefined) {
-      const all = aq.fromCSV(texts[i]);
+      const all = aq.fromArrow(await readArtifact(a, arrow));
       if (all.columnNames()[0] !== "member") {
-        throw new Error(`${a.id}: its group's ${name} has no leading member column`);
+        throw new Error(`${a.id}: its group's ${arrow} has no leading member column`);
       }
       const members = all.array("member") as ArrayLike<number>;
       const at = new Map<number, [number, number]>();
@@ -172,7 +199,7 @@ export async function readCsvRows(as: readonly InputArtifact[], name: string): P
         let e = r + 1;
         while (e < members.length && members[e] === members[r]) e++;
         if (at.has(members[r])) {
-          throw new Error(`${a.id}: its group's ${name} is not in member order`);
+          throw new Error(`${a.id}: its group's ${arrow} is not in member order`);
         }
         at.set(members[r], [r, e - r]);
         r = e;

@@ -60,7 +60,9 @@ const TABLE_ROWS: Readonly<Record<string, string>> = {
 
 /** The run name of an instance id `kind/<experiment>/<run>`. */
 export function runName(id: string): string {
-  return id.split("/").slice(2).join("/");
+  const i = id.indexOf("/");
+  const j = i < 0 ? -1 : id.indexOf("/", i + 1);
+  return j < 0 ? "" : id.slice(j + 1);
 }
 
 type Keys = Record<string, string | number | null>;

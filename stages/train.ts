@@ -40,6 +40,7 @@ import {
   writeCheckpoints,
   writeCsv,
   writeGroupCheckpoints,
+  writeGroupTable,
   writeJson,
 } from "./artifacts.ts";
 import { sourceFiles } from "./sources.ts";
@@ -352,11 +353,11 @@ async function writeGroup(
     if (r.diverged) ctxs[m].log(`${ctxs[m].id} diverged: ${r.diverged}`);
   });
   const p = out.params as unknown as TrainParams;
-  await writeCsv(out, "trajectory.csv", aq.table(trajectoryColumns(results, { member: true })));
+  await writeGroupTable(out, "trajectory", aq.table(trajectoryColumns(results, { member: true })));
   await writeGroupCheckpoints(out, results.map((r) => r.checkpoints));
   if (p.window) {
     const rows = results.flatMap((r, m) => r.window.map((w) => ({ member: m, ...w })));
-    await writeCsv(out, "window.csv", aq.from(rows));
+    await writeGroupTable(out, "window", aq.from(rows));
   }
   await writeJson(out, "meta.json", {
     ...sharedMeta(results[0].final.length, opts),

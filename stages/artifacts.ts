@@ -45,13 +45,11 @@ interface GroupMeta {
   readonly [shared: string]: unknown;
 }
 
-/** A member's meta: the group's shared fields with its own (an instance's own file otherwise). */
-function memberMeta<T>(text: string, member: number | undefined, id: string): T {
-  const meta = JSON.parse(text);
-  if (member === undefined) return meta as T;
-  const { members, ...rest } = meta as GroupMeta;
-  const own = members?.[member];
-  if (own === undefined) throw new Error(`${id}: its group's meta.json has no member ${member}`);
+/** A member's meta: its group's shared fields with its own. */
+function memberMeta<T>(group: GroupMeta, a: InputArtifact): T {
+  const { members, ...rest } = group;
+  const own = members?.[a.member!];
+  if (own === undefined) throw new Error(`${a.id}: its group's meta.json has no member ${a.member}`);
   return { ...rest, ...own } as T;
 }
 
@@ -63,18 +61,14 @@ export async function readMetas<T>(as: readonly InputArtifact[]): Promise<T[]> {
     if (a.member === undefined) return JSON.parse(texts[i]) as T;
     let group = parsed.get(a.pack!.path);
     if (group === undefined) parsed.set(a.pack!.path, group = JSON.parse(texts[i]) as GroupMeta);
-    const { members, ...rest } = group;
-    const own = members?.[a.member];
-    if (own === undefined) {
-      throw new Error(`${a.id}: its group's meta.json has no member ${a.member}`);
-    }
-    return { ...rest, ...own } as T;
+    return memberMeta<T>(group, a);
   });
 }
 
 /** The `meta.json` of one upstream instance ({@linkcode readMetas}). */
 export async function readMeta<T>(a: InputArtifact): Promise<T> {
-  return memberMeta<T>(await readArtifactText(a, "meta.json"), a.member, a.id);
+  const meta = JSON.parse(await readArtifactText(a, "meta.json"));
+  return a.member === undefined ? meta as T : memberMeta<T>(meta as GroupMeta, a);
 }
 
 /** Writes rows (objects with the same keys) as CSV through arquero. */

@@ -261,8 +261,6 @@ export class Runner {
       entry?: string;
       left?: Leftover;
       last?: (KeyComponents & { key: string }) | null;
-      /** A member of a group: its key changes with any member's params. */
-      group?: boolean;
     } = {},
   ): Promise<Omit<InstanceStatus, "id" | "key" | "entry">> {
     if (key !== PENDING) {
@@ -319,13 +317,7 @@ export class Runner {
       changes.push("input");
       details.push(inputs.join(", "));
     }
-    if (changes.length === 0) {
-      return {
-        state: "missing",
-        changes: [],
-        detail: opts.group ? "another run of its group changed" : "entry was removed",
-      };
-    }
+    if (changes.length === 0) return { state: "missing", changes: [], detail: "entry was removed" };
     return { state: "changed", changes, detail: details.join("; ") };
   }
 
@@ -384,7 +376,6 @@ export class Runner {
             ...(sweep.key ? { entry: sweep.key } : {}),
             left: sweep.left,
             last: sweep.last.get(inst.id) ?? null,
-            group: true,
           }
           : {},
       );
@@ -665,7 +656,7 @@ export class Runner {
       const last = forced ? new Map() : this.cache.readGroupIndex(group);
       for (const j of joined) {
         const known = read && memberRead(read, j.key);
-        const d = { known, entry: sk, left, last: last.get(j.inst.id) ?? null, group: true };
+        const d = { known, entry: sk, left, last: last.get(j.inst.id) ?? null };
         // A member never run before: what `diagnose` would say, without its awaits (10⁴ of them).
         const fresh = !j.forced && known?.ok === false && known.state === "missing" &&
           left === null && d.last === null;

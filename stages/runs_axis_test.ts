@@ -271,3 +271,33 @@ experiments:
     );
   }
 });
+
+Deno.test("runs axis: status says why a group's runs are missing or changed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, err } = await runConfig(dir, F64);
+    assertEquals(code, 0, err);
+    const { entry } = await located(dir, "train/toy/axis-rho0.02-seed0");
+    const line = (out: string, id: string) => out.split("\n").find((l) => l.includes(`${id} `));
+    // The sweep entry removed: each run is missing (its key unchanged).
+    await Deno.remove(`${dir}/c/${entry}`, { recursive: true });
+    const gone = await cliOn(dir, "status");
+    for (const run of ["rho0.02-seed0", "rho0.05-seed1"]) {
+      const l = line(gone.out, `train/toy/axis-${run}`);
+      assert(l?.startsWith("missing "), gone.out);
+    }
+    assert(line(gone.out, "train/toy/solo-rho0.02-seed0")?.includes("up to date"), gone.out);
+    // One swept value changed: every run of the group changed params (the group's summary is
+    // part of each run's params), the runs alone only where their own value changed.
+    await Deno.writeTextFile(
+      `${dir}/x.yaml`,
+      F64.replaceAll("rho: [0.02, 0.05]", "rho: [0.02, 0.07]"),
+    );
+    const changed = await cliOn(dir, "status");
+    const l = line(changed.out, "train/toy/axis-rho0.02-seed0");
+    assert(l?.startsWith("changed (params)") && l.includes("runs_axis"), changed.out);
+    assert(line(changed.out, "train/toy/solo-rho0.02-seed0")?.includes("up to date"), changed.out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -49,7 +49,9 @@ interface GroupMeta {
 function memberMeta<T>(group: GroupMeta, a: InputArtifact): T {
   const { members, ...rest } = group;
   const own = members?.[a.member!];
-  if (own === undefined) throw new Error(`${a.id}: its group's meta.json has no member ${a.member}`);
+  if (own === undefined) {
+    throw new Error(`${a.id}: its group's meta.json has no member ${a.member}`);
+  }
   return { ...rest, ...own } as T;
 }
 

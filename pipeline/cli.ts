@@ -728,8 +728,8 @@ async function status(ctx: Ctx): Promise<number> {
     );
     return 0;
   }
-  const width = Math.max(...statuses.map((s) => s.id.length));
-  const stateWidth = Math.max(...statuses.map((s) => stateWord(s).length));
+  const width = statuses.reduce((m, s) => Math.max(m, s.id.length), -Infinity);
+  const stateWidth = statuses.reduce((m, s) => Math.max(m, stateWord(s).length), -Infinity);
   const counts = new Map<string, number>();
   for (const s of statuses) {
     counts.set(s.state, (counts.get(s.state) ?? 0) + 1);

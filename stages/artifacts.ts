@@ -163,7 +163,10 @@ export async function writeTable(
   return defs;
 }
 
-/** Reads a CSV artifact into an arquero table (numbers parsed as numbers; a member's rows). */
+/**
+ * Reads a CSV artifact into an arquero table (numbers parsed as numbers); for a group's member, its
+ * rows of the group's `<stem>.arrow`.
+ */
 export async function readCsv(a: InputArtifact, name: string): Promise<aq.ColumnTable> {
   if (a.member === undefined) return aq.fromCSV(await readArtifactText(a, name));
   return ownTable((await readCsvRows([a], name))[0]);
@@ -171,7 +174,7 @@ export async function readCsv(a: InputArtifact, name: string): Promise<aq.Column
 
 /**
  * Each upstream instance's rows of CSV artifact `name`, as {@linkcode readCsv} reads them, without
- * a parse per instance: a group's file is parsed once for all its members, and the files of
+ * a parse per instance: a group's `<stem>.arrow` is read once for all its members, and the CSVs of
  * instances with their own are parsed together where their headers agree ({@linkcode parseCsvs}).
  */
 export async function readCsvRows(as: readonly InputArtifact[], name: string): Promise<Rows[]> {

@@ -283,7 +283,9 @@ function trajectoryColumns(
 ): Record<string, unknown[]> {
   const cols: Record<string, unknown[]> = opts.member ? { member: [] } : {};
   for (const k of ["step", "tau", "loss", "grad_norm", "param_norm", "sample"]) cols[k] = [];
-  const dim = Math.max(0, ...results.flatMap((r) => r.rows.map((row) => row.params?.length ?? 0)));
+  // A loop, not a spread: a group of 10⁴ runs has more rows than a call takes arguments.
+  let dim = 0;
+  for (const r of results) for (const row of r.rows) dim = Math.max(dim, row.params?.length ?? 0);
   for (let i = 1; i <= dim; i++) cols[`x${i}`] = [];
   let n = 0;
   for (const [m, result] of results.entries()) {

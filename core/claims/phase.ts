@@ -39,7 +39,10 @@ export const phase1Length: Evaluator = (data, args, predicted) => {
   const band = numberArg(args.band, "band", 2);
   if (!(band > 1)) throw new TypeError("claim argument band must be > 1");
   const lambda1 = quadraticLambda1(data);
-  const lambdaMin = Math.min(...(data.dataset.params.eigenvalues as number[]));
+  const lambdaMin = (data.dataset.params.eigenvalues as number[]).reduce(
+    (m, v) => Math.min(m, v),
+    Infinity,
+  );
   const lengths = selectRuns(data, args.runs).map((r) => {
     const s = series(data.trajectory, r.run, "param_norm");
     if (s.length === 0) throw new Inconclusive(`no param_norm for run ${r.run}`);
@@ -49,7 +52,7 @@ export const phase1Length: Evaluator = (data, args, predicted) => {
       n: end === undefined ? Infinity : end * r.lr * lambdaMin / Math.log(1 / r.rho),
     };
   });
-  const worst = Math.max(...lengths.map((l) => l.n));
+  const worst = lengths.reduce((m, l) => Math.max(m, l.n), -Infinity);
   return [{
     label: `t_I·ηλ_min/ln(1/ρ): ${lengths.map((l) => `${l.run} ${l.n.toPrecision(3)}`).join(", ")}`,
     measured: Number.isFinite(worst) ? worst : Number.MAX_VALUE,

@@ -20,7 +20,7 @@ export function quadraticLambda1(data: ClaimData): number {
   if (data.dataset.kind !== "quadratic" || !Array.isArray(eig)) {
     throw new TypeError(`needs a quadratic data set (got ${data.dataset.kind})`);
   }
-  return Math.max(...(eig as number[]));
+  return (eig as number[]).reduce((m, v) => Math.max(m, v), -Infinity);
 }
 
 /**

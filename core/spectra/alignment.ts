@@ -104,7 +104,7 @@ export async function sampleAlignment(
   const defined = values.filter((v) => !Number.isNaN(v));
   return {
     mean: defined.length > 0 ? defined.reduce((a, b) => a + b, 0) / defined.length : Number.NaN,
-    min: defined.length > 0 ? Math.min(...defined) : Number.NaN,
+    min: defined.length > 0 ? defined.reduce((m, v) => Math.min(m, v), Infinity) : Number.NaN,
     values,
     vectors,
     samples,

@@ -76,10 +76,12 @@ export function ascEtaFigure(exp: ExperimentTables): Figure | undefined {
       `sign every step, x4 = O(ρ)). Measured: log–log slope ${
         fmt(logLogSlope(all))
       } of the mean distance over ${all.length} values of η (${fmt(l1)} → ${fmt(l0)}), distance ${
-        fmt(Math.max(...all.map((a) => a[1])))
-      } → ${fmt(Math.min(...all.map((a) => a[1])))}; at η = ${fmt(l0)} the orbit has |x3| ≤ ${
-        fmt(Math.max(...smallest.map((r) => r.x3)))
-      } and |x4| ≤ ${fmt(Math.max(...smallest.map((r) => r.x4)))} (ρ = ${
+        fmt(all.reduce((m, a) => Math.max(m, a[1]), -Infinity))
+      } → ${fmt(all.reduce((m, a) => Math.min(m, a[1]), Infinity))}; at η = ${
+        fmt(l0)
+      } the orbit has |x3| ≤ ${
+        fmt(smallest.reduce((m, r) => Math.max(m, r.x3), -Infinity))
+      } and |x4| ≤ ${fmt(smallest.reduce((m, r) => Math.max(m, r.x4), -Infinity))} (ρ = ${
         rhos.map(fmt).join(", ")
       }).${claimsSentence(exp, /asc|λ_M|L\^Asc/i)}`,
     spec,

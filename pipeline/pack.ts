@@ -43,7 +43,7 @@ const encoder = new TextEncoder();
 export class PackWriter {
   readonly #files = new Map<string, Uint8Array>();
 
-  /** Adds one file; a second file of the same name is an error (each member writes its own part). */
+  /** Adds one file; a second of the same name is an error (a group writes one set of files). */
   add(name: string, data: string | Uint8Array): void {
     checkArtifactName(name);
     if (this.#files.has(name)) {

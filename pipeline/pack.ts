@@ -88,11 +88,41 @@ export function writeToDir(
   };
 }
 
-/** The bytes of artifact `name` of an upstream instance (packed or in its own directory). */
-export async function readArtifact(a: InputArtifact, name: string): Promise<Uint8Array> {
-  if (a.pack === undefined) return await Deno.readFile(`${a.dir}/${name}`);
-  using f = Deno.openSync(a.pack.path, { read: true });
-  return await Promise.resolve(readRange(f, a, name));
+/**
+ * The bytes of artifact `name` of an upstream instance (packed or in its own directory), or of
+ * `opts.bytes` of them from `opts.start`: a group's member reads its own part of a file the group
+ * shares, not the whole file once per member.
+ */
+export async function readArtifact(
+  a: InputArtifact,
+  name: string,
+  opts: { start?: number; bytes?: number } = {},
+): Promise<Uint8Array> {
+  if (opts.start === undefined && opts.bytes === undefined) {
+    if (a.pack === undefined) return await Deno.readFile(`${a.dir}/${name}`);
+    using f = Deno.openSync(a.pack.path, { read: true });
+    return await Promise.resolve(readRange(f, a, name));
+  }
+  const path = a.pack === undefined ? `${a.dir}/${name}` : a.pack.path;
+  using f = Deno.openSync(path, { read: true });
+  const at = a.pack === undefined ? { offset: 0, bytes: f.statSync().size } : where(a, name);
+  const start = opts.start ?? 0;
+  const bytes = opts.bytes ?? at.bytes - start;
+  if (
+    !(Number.isInteger(start) && Number.isInteger(bytes) && start >= 0 && bytes >= 0) ||
+    start + bytes > at.bytes
+  ) {
+    throw new RangeError(
+      `${a.id}'s ${name}: bytes ${start}…${start + bytes} are outside its ${at.bytes} bytes`,
+    );
+  }
+  return await Promise.resolve(readBytes(f, at.offset + start, bytes, path));
+}
+
+/** The size in bytes of artifact `name` of an upstream instance. */
+export async function artifactBytes(a: InputArtifact, name: string): Promise<number> {
+  if (a.pack === undefined) return (await Deno.stat(`${a.dir}/${name}`)).size;
+  return where(a, name).bytes;
 }
 
 /**

@@ -1,5 +1,11 @@
 import { assertEquals, assertRejects, assertThrows } from "../testing/assert.ts";
-import { PackWriter, readArtifactsText, readArtifactText } from "./pack.ts";
+import {
+  artifactBytes,
+  PackWriter,
+  readArtifact,
+  readArtifactsText,
+  readArtifactText,
+} from "./pack.ts";
 import type { InputArtifact } from "./stage.ts";
 import { createHash } from "node:crypto";
 
@@ -115,6 +121,33 @@ Deno.test("PackWriter: text of any code points is packed as its UTF-8 bytes", as
         ...new TextEncoder().encode(t),
       ]);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readArtifact: a byte range of a packed file or of a file of its own; outside it is an error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [a, b] = await pack(dir, 2, 10);
+    const bytes = Uint8Array.from({ length: 10 }, (_, i) => 100 + i);
+    await Deno.writeFile(`${dir}/own.bin`, bytes);
+    const own: InputArtifact = { id: "train/x/own", key: "k", dir, params: {} };
+    assertEquals([...await readArtifact(b, "big.bin", { start: 3, bytes: 4 })], [1, 1, 1, 1]);
+    assertEquals((await readArtifact(a, "big.bin", { start: 7 })).length, 3);
+    assertEquals([...await readArtifact(own, "own.bin", { start: 2, bytes: 3 })], [102, 103, 104]);
+    assertEquals([...await readArtifact(own, "own.bin", { start: 10 })], []);
+    assertEquals([await artifactBytes(a, "big.bin"), await artifactBytes(own, "own.bin")], [
+      10,
+      10,
+    ]);
+    for (const [x, name] of [[b, "big.bin"], [own, "own.bin"]] as const) {
+      await assertRejects(
+        () => readArtifact(x, name, { start: 8, bytes: 3 }),
+        /bytes 8…11 are outside its 10 bytes/,
+      );
+      await assertRejects(() => readArtifact(x, name, { start: -1 }), /outside its 10 bytes/);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -24,7 +24,12 @@ import { parquetWriteBuffer } from "hyparquet-writer";
 import { type ColumnDef, columnDef } from "./codebook.ts";
 import type { Dataset } from "../core/problems/types.ts";
 import type { InputArtifact, StageContext } from "../pipeline/stage.ts";
-import { readArtifact, readArtifactsText, readArtifactText } from "../pipeline/pack.ts";
+import {
+  artifactBytes,
+  readArtifact,
+  readArtifactsText,
+  readArtifactText,
+} from "../pipeline/pack.ts";
 
 /** Where artifacts are written: a stage's context (`ctx.write`). */
 export type Sink = Pick<StageContext, "write">;
@@ -347,30 +352,29 @@ export async function readCheckpoints(
     "checkpoints.json",
   );
   const { dim } = header;
-  const bytes = await readArtifact(a, "checkpoints.f64");
-  let steps: number[];
-  let first = 0;
-  if (a.member === undefined) steps = header.steps as number[];
-  else {
+  // A member's steps and the vectors before its own (the group's in member order).
+  let steps = header.steps as number[], first = 0, total = steps.length;
+  if (a.member !== undefined) {
     const lists = header.steps as number[][];
     if (!Array.isArray(lists[a.member])) {
       throw new Error(`${a.id}: its group's checkpoints.json has no member ${a.member}`);
     }
     for (let m = 0; m < a.member; m++) first += lists[m].length;
     steps = lists[a.member];
+    total = lists.reduce((n, l) => n + l.length, 0);
   }
-  const total = a.member === undefined
-    ? steps.length
-    : (header.steps as number[][]).reduce((n, l) => n + l.length, 0);
-  if (bytes.length !== 8 * dim * total) {
-    throw new Error(
-      `${a.id}'s checkpoints.f64: ${bytes.length} bytes, expected ${8 * dim * total}`,
-    );
+  const size = await artifactBytes(a, "checkpoints.f64");
+  if (size !== 8 * dim * total) {
+    throw new Error(`${a.id}'s checkpoints.f64: ${size} bytes, expected ${8 * dim * total}`);
   }
+  const bytes = await readArtifact(a, "checkpoints.f64", {
+    start: 8 * dim * first,
+    bytes: 8 * dim * steps.length,
+  });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return steps.map((step, j) => {
     const params = new Float64Array(dim);
-    const at = 8 * (first + j) * dim;
+    const at = 8 * j * dim;
     for (let i = 0; i < dim; i++) params[i] = view.getFloat64(at + 8 * i, true);
     return { step, params };
   });

@@ -1,7 +1,7 @@
 /**
  * Writes the experiment file of the sweep benchmark to standard output: `--runs` toy 1-SAM runs
- * of `--steps` steps each (seeds 0…runs−1 as one range, one entry, on the runs axis in groups of
- * 64, or of `--group`, unless `--no-runs-axis`), logging one row per decade, publishing `--tables`
+ * of `--steps` steps each (seeds 0…runs−1 as one range, one entry, on the runs axis in the default
+ * groups of `runs_axis: true`, or of `--group`, unless `--no-runs-axis`), logging one row per decade, publishing `--tables`
  * (default `summary`).
  *
  *     deno run bench/sweep_config.ts --runs 10000 > .cache/sweep.yaml
@@ -26,7 +26,7 @@ export interface SweepOptions {
   readonly tables: readonly string[];
   /** Whether the runs advance on the runs axis (one sweep entry per group). */
   readonly runsAxis: boolean;
-  /** Runs per group on the runs axis (`runs_axis: <group>`); the default groups of 64 without. */
+  /** Runs per group on the runs axis (`runs_axis: <group>`); the default groups of `runs_axis: true` without. */
   readonly group?: number;
 }
 

@@ -4,11 +4,12 @@ import { TRAIN_RUNS } from "../stages/run_fields.ts";
 import { sweepConfig } from "./sweep_config.ts";
 
 Deno.test("the sweep benchmark's file plans its runs in groups on the runs axis, or alone", () => {
-  const text = sweepConfig({ runs: 130, steps: 1000, tables: ["summary"], runsAxis: true });
+  const text = sweepConfig({ runs: 1300, steps: 1000, tables: ["summary"], runsAxis: true });
   const runs = parseConfig(text, "s.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
-  assertEquals(runs.length, 130);
+  assertEquals(runs.length, 1300);
+  // runs_axis: true, 1000-step toy runs: groups of 640 (stages/run_fields.ts).
   assertEquals(new Set(runs.map((r) => r.group)).size, 3);
-  assertEquals([runs[129].params.seed, runs[0].params.steps], [129, 1000]);
+  assertEquals([runs[1299].params.seed, runs[0].params.steps], [1299, 1000]);
   const alone = sweepConfig({
     runs: 3,
     steps: 1,

@@ -219,8 +219,24 @@ export function sweepKeys(
   group: string,
   members: readonly KeyComponents[],
 ): { key: string; members: string[] } {
+  return sweepHashes(group, members, members[0].inputs, inputRefJson);
+}
+
+/**
+ * {@linkcode sweepKeys} over members that share `inputs`, each role a list of `entry`'s JSON (a
+ * key's refs; a recipe's upstream recipes).
+ */
+export function sweepHashes<T>(
+  group: string,
+  members: readonly Pick<
+    KeyComponents,
+    "id" | "kind" | "version" | "params" | "sources" | "runtime"
+  >[],
+  inputs: Readonly<Record<string, readonly T[]>>,
+  entry: (x: T) => string,
+): { key: string; members: string[] } {
   const q = JSON.stringify;
-  const common = cacheKeySync({ ...members[0], id: "", params: {} });
+  const common = componentsHash({ ...members[0], id: "", params: {} }, inputs, entry);
   const lines = members.map((m) => `${q(m.id)}:${canonicalJsonOnce(m.params)}`);
   const key = sha256HexSync(
     `{"sweep":${q(group)},"shared":${q(common)},"members":{${lines.join(",")}}}`,

@@ -34,9 +34,9 @@ export const LIMITS = {
   /** Default budget of total optimizer steps of a plan; above it `--yes` or `max_total_steps`. */
   totalSteps: 10_000_000_000,
   /**
-   * Runs of one group when a grouping field is `true` (its entry is split into consecutive groups
-   * of at most this many): the runs one job computes together, what one failure loses and what a
-   * single-run rerun recomputes.
+   * Runs of one group when a grouping field is `true` and the run schema chooses no size (its
+   * entry is split into consecutive groups of at most this many): the runs one job computes
+   * together, what one failure loses and what a single-run rerun recomputes.
    */
   groupSize: 64,
   /** The largest group a grouping field may ask for (`runs_axis: 2000`). */
@@ -146,6 +146,15 @@ export interface RunSchema {
   readonly fields: Readonly<Record<string, FieldSpec>>;
   /** Fields every run must have (in the run or in the defaults). */
   readonly required: readonly string[];
+  /**
+   * The group size a grouping field set to `true` means for one entry, given its runs' params (in
+   * expansion order) and the experiment's `dataset` block; absent, {@linkcode LIMITS}.groupSize.
+   * Clamped to 1…{@linkcode LIMITS}.maxGroupSize.
+   */
+  readonly groupSize?: (
+    runs: readonly Readonly<Record<string, Json>>[],
+    dataset: Readonly<Record<string, Json>>,
+  ) => number;
 }
 
 /** Options for {@linkcode parseConfig} and {@linkcode loadConfig}. */
@@ -213,7 +222,8 @@ export interface FieldSpec {
   /**
    * A field that groups (checked by {@linkcode groupingField}): when an entry sets it true or to a
    * size, the runs the entry's sweeps expand to form groups of consecutive runs
-   * (`RunInstance.group`; at most {@linkcode LIMITS}.groupSize each, or the size given), and
+   * (`RunInstance.group`; at most {@linkcode RunSchema}.groupSize each, by default
+   * {@linkcode LIMITS}.groupSize, or the size given), and
    * the field's value in each run's params becomes its group's summary ({@linkcode groupSummary}:
    * the swept fields, the number of runs and the digest of their values in expansion order), so a
    * run's cache key covers the group it is computed with at a constant size per run (an entry
@@ -583,7 +593,7 @@ class Validator {
       m,
       "train",
       node,
-      (n, p) => this.train(n, p, { backend, opts, parent: m.get("train")!.key, perRun }),
+      (n, p) => this.train(n, p, { backend, opts, parent: m.get("train")!.key, perRun, dataset }),
       path,
     );
     let spectral: Record<string, Json> | undefined;
@@ -626,7 +636,13 @@ class Validator {
   private train(
     node: Node | null,
     path: string,
-    ctx: { backend: string; opts: ConfigOptions; parent: Node; perRun: number },
+    ctx: {
+      backend: string;
+      opts: ConfigOptions;
+      parent: Node;
+      perRun: number;
+      dataset: Readonly<Record<string, Json>>;
+    },
   ): RunInstance[] {
     const { backend, opts, parent } = ctx;
     const m = this.map(node, path, { valid: TRAIN_KEYS, parent });
@@ -688,7 +704,10 @@ class Validator {
             `${rpath}.${k} cannot be swept (got a list; it takes true, false or a group size)`,
           );
         }
-        if (v !== false) sizes.push(v === true ? LIMITS.groupSize : v as number);
+        if (v === true) {
+          const chosen = opts.runs.groupSize?.(expanded.map((e) => e.params), ctx.dataset);
+          sizes.push(chosen === undefined ? LIMITS.groupSize : Math.max(1, Math.floor(chosen)));
+        } else if (v !== false) sizes.push(v as number);
       }
       const size = Math.min(LIMITS.maxGroupSize, ...sizes);
       const swept = [...merged].filter(([, v]) => v instanceof Sweep).map(([k]) => k);

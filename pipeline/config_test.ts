@@ -273,7 +273,9 @@ Deno.test("a grouping field groups an entry's runs in consecutive groups of at m
     "- { name: gd, optimizer: gd, rho: 0 }",
     `- { name: gd, optimizer: gd, rho: 0 }\n        - { name: axis, optimizer: 1sam, rho: [0.1], seed: [${seeds}], runs_axis: true }`,
   );
-  const runs = parseConfig(text, "q.yaml", { runs: TRAIN_RUNS }).experiments[0].runs;
+  // The generic default: a schema that chooses no size.
+  const generic = { ...TRAIN_RUNS, groupSize: undefined };
+  const runs = parseConfig(text, "q.yaml", { runs: generic }).experiments[0].runs;
   const axis = runs.filter((r) => r.label.startsWith("axis-"));
   assertEquals(axis.length, 130);
   const groups = [...new Set(axis.map((r) => r.group))];
@@ -294,6 +296,18 @@ Deno.test("a grouping field groups an entry's runs in consecutive groups of at m
   );
   const swapped = [{ rho: 0.1, seed: 129 }, { rho: 0.1, seed: 128 }];
   assert(summaries[129].values_sha256 !== groupSummary(["rho", "seed"], swapped).values_sha256);
+  // A schema's size for `true` is used (clamped to 1…maxGroupSize), an explicit size wins over it.
+  const sized = (size: number, text2 = text) =>
+    parseConfig(text2, "q.yaml", { runs: { ...TRAIN_RUNS, groupSize: () => size } })
+      .experiments[0].runs.filter((r) => r.label.startsWith("axis-"))
+      .map((r) => (r.params.runs_axis as unknown as GroupSummary).runs);
+  assertEquals(new Set(sized(50)), new Set([50, 30]));
+  assertEquals(new Set(sized(0)), new Set([1]));
+  assertEquals(new Set(sized(1e9)), new Set([130]));
+  assertEquals(
+    new Set(sized(50, text.replace("runs_axis: true", "runs_axis: 100"))),
+    new Set([100, 30]),
+  );
   // Runs of entries without the field carry neither the field nor a group.
   const sam = runs.find((r) => r.label === "sam-rho0.01-seed0")!;
   assertEquals([sam.group, "runs_axis" in sam.params], [undefined, false]);

@@ -15,6 +15,7 @@ import {
   type Leftover,
   type Manifest,
   PipelineError,
+  sweepHashes,
   sweepKeys,
   type SweepRead,
 } from "./cache.ts";
@@ -396,33 +397,57 @@ export class Runner {
    * A key per instance known before anything runs: SHA-256 over what its cache key covers except
    * upstream content, with the upstream instances' recipes in its place. Equal recipes mean equal
    * cache keys as long as stages are deterministic; exported workflows name their marker files by it.
+   * The members of a group computed together are hashed as their sweep key is ({@linkcode sweepHashes}):
+   * a member's recipe is the SHA-256 of the group's recipe and its id.
    */
   async recipes(plan: readonly StageInstance[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     // Awaited once per kind and per distinct runtime: a sweep's 10⁴ members share both.
     const sources = new Map<string, Record<string, string>>();
     let runtime: [Promise<Record<string, string>>, Record<string, string>] | undefined;
-    for (const inst of plan) {
+    const groups = sweepGroups(plan, this.registry);
+    const components = async (inst: StageInstance) => {
+      if (!sources.has(inst.kind)) sources.set(inst.kind, await this.sources(inst.kind));
+      const p = this.runtime(inst);
+      if (runtime?.[0] !== p) runtime = [p, await p];
+      return {
+        id: inst.id,
+        kind: inst.kind,
+        version: this.kindOf(inst).version,
+        params: inst.params,
+        sources: sources.get(inst.kind)!,
+        runtime: runtime[1],
+      };
+    };
+    const inputsOf = (inst: StageInstance) => {
       const inputs: Record<string, string[]> = {};
       for (const [role, ids] of Object.entries(inst.inputs)) {
         inputs[role] = ids.map((id) => out.get(id)!);
       }
-      if (!sources.has(inst.kind)) sources.set(inst.kind, await this.sources(inst.kind));
-      const p = this.runtime(inst);
-      if (runtime?.[0] !== p) runtime = [p, await p];
-      const recipe = componentsHash(
-        {
-          id: inst.id,
-          kind: inst.kind,
-          version: this.kindOf(inst).version,
-          params: inst.params,
-          sources: sources.get(inst.kind)!,
-          runtime: runtime[1],
-        },
-        inputs,
-        (r) => JSON.stringify(r),
+      return inputs;
+    };
+    for (const inst of plan) {
+      if (out.has(inst.id)) continue;
+      const members = inst.group === undefined ? undefined : groups.get(inst.group);
+      if (members !== undefined && members.length > 1) {
+        const cs: Awaited<ReturnType<typeof components>>[] = [];
+        for (const m of members) cs.push(await components(m));
+        // Members reading the same inputs with one runtime (every runs axis group): hashed like
+        // their sweep key, one hash over the group and one short one per member.
+        if (members.every((m, i) => m.inputs === inst.inputs && cs[i].runtime === cs[0].runtime)) {
+          const hashes = sweepHashes(inst.group!, cs, inputsOf(inst), (r) => JSON.stringify(r));
+          members.forEach((m, i) => out.set(m.id, hashes.members[i]));
+        } else {
+          members.forEach((m, i) =>
+            out.set(m.id, componentsHash(cs[i], inputsOf(m), (r) => JSON.stringify(r)))
+          );
+        }
+        continue;
+      }
+      out.set(
+        inst.id,
+        componentsHash(await components(inst), inputsOf(inst), (r) => JSON.stringify(r)),
       );
-      out.set(inst.id, recipe);
     }
     return out;
   }

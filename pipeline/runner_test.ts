@@ -295,3 +295,53 @@ Deno.test("a recipe is the SHA-256 of the canonical JSON of what the key covers,
     assert(new Set(recipes.values()).size === plan.length);
   });
 });
+
+Deno.test("a group's recipes: one hash over the group (shared part, every member's id and params), then the group's and the id", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const kind = {
+      kind: "work",
+      version: 2,
+      sources: [],
+      async run() {},
+      async runGroup() {},
+    };
+    const plan = (seeds: number[]) => [
+      { id: "src/a", kind: "src", experiment: "x", params: { n: 1 }, inputs: {} },
+      ...seeds.map((seed, i) => ({
+        id: `work/x/s${i}`,
+        kind: "work",
+        experiment: "x",
+        params: { seed },
+        inputs: { src: ["src/a"] },
+        group: "x: g",
+      })),
+    ].map((s, i, all) => i > 1 ? { ...s, inputs: all[1].inputs } : s);
+    const registry = { work: kind, src: { kind: "src", version: 1, sources: [], async run() {} } };
+    const runner = new Runner({ registry, cache: new Cache(`${dir}/c`), root: dir });
+    const recipes = await runner.recipes(plan([3, 4, 5]));
+    const src = recipes.get("src/a")!;
+    const shared = await sha256Hex(canonicalJson({
+      id: "",
+      inputs: { src: [src] },
+      kind: "work",
+      params: {},
+      runtime: {},
+      sources: await sha256Hex(canonicalJson({})),
+      version: 2,
+    }));
+    const group = await sha256Hex(
+      `{"sweep":"x: g","shared":${JSON.stringify(shared)},"members":{"work/x/s0":{"seed":3},` +
+        `"work/x/s1":{"seed":4},"work/x/s2":{"seed":5}}}`,
+    );
+    for (const i of [0, 1, 2]) {
+      assertEquals(recipes.get(`work/x/s${i}`), await sha256Hex(`${group}\nwork/x/s${i}`));
+    }
+    // A member's recipe covers its group: another member's params change it.
+    const other = await runner.recipes(plan([3, 4, 6]));
+    assert(other.get("work/x/s0") !== recipes.get("work/x/s0"));
+    assertEquals(other.get("src/a"), src);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

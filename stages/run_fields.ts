@@ -8,6 +8,8 @@
 import {
   groupingField,
   integerField,
+  type Json,
+  LIMITS,
   mappingField,
   nameField,
   numberField,
@@ -48,4 +50,39 @@ export const TRAIN_RUNS: RunSchema = {
     runs_axis: { check: groupingField, groups: true },
   },
   required: ["optimizer", "lr", "steps"],
+  groupSize: runsAxisGroupSize,
 };
+
+/**
+ * Data set kinds whose problems have closed-form derivatives and at most a few thousand
+ * parameters: a run on the runs axis holds a few [D] vectors, so a group's memory is no bound.
+ */
+const CLOSED_FORM_KINDS = new Set(["toy4d", "sanity2d", "quadratic", "two-quadratics"]);
+
+/** Optimizer steps a default group of a closed-form problem holds: 64 runs of 10⁴ steps. */
+export const GROUP_STEPS = 640_000;
+
+/** The largest default group of a closed-form problem. */
+export const MAX_DEFAULT_GROUP = 1024;
+
+/**
+ * What `runs_axis: true` means for one entry: groups of {@linkcode LIMITS}.groupSize (64) runs,
+ * and for closed-form problems as many runs as hold {@linkcode GROUP_STEPS} steps (inner steps
+ * counted, the entry's longest run for all), between 64 and {@linkcode MAX_DEFAULT_GROUP}. A
+ * group's bookkeeping (its lock, files and manifest) costs the same whatever its runs do, so short
+ * runs share it more widely, while what one failure loses and what a single-run rerun recomputes
+ * stays within 64 runs or {@linkcode GROUP_STEPS} steps, whichever is more. Network problems
+ * keep 64: their runs' batched activations grow with the group.
+ */
+export function runsAxisGroupSize(
+  runs: readonly Readonly<Record<string, Json>>[],
+  dataset: Readonly<Record<string, Json>>,
+): number {
+  if (!CLOSED_FORM_KINDS.has(String(dataset.kind))) return LIMITS.groupSize;
+  let longest = 1;
+  for (const r of runs) {
+    const steps = Number(r.steps) * (typeof r.inner_steps === "number" ? r.inner_steps : 1);
+    if (steps > longest) longest = steps;
+  }
+  return Math.min(MAX_DEFAULT_GROUP, Math.max(LIMITS.groupSize, Math.floor(GROUP_STEPS / longest)));
+}

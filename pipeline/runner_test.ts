@@ -306,17 +306,18 @@ Deno.test("a group's recipes: one hash over the group (shared part, every member
       async run() {},
       async runGroup() {},
     };
-    const plan = (seeds: number[]) => [
-      { id: "src/a", kind: "src", experiment: "x", params: { n: 1 }, inputs: {} },
-      ...seeds.map((seed, i) => ({
-        id: `work/x/s${i}`,
-        kind: "work",
-        experiment: "x",
-        params: { seed },
-        inputs: { src: ["src/a"] },
-        group: "x: g",
-      })),
-    ].map((s, i, all) => i > 1 ? { ...s, inputs: all[1].inputs } : s);
+    const plan = (seeds: number[]) =>
+      [
+        { id: "src/a", kind: "src", experiment: "x", params: { n: 1 }, inputs: {} },
+        ...seeds.map((seed, i) => ({
+          id: `work/x/s${i}`,
+          kind: "work",
+          experiment: "x",
+          params: { seed },
+          inputs: { src: ["src/a"] },
+          group: "x: g",
+        })),
+      ].map((s, i, all) => i > 1 ? { ...s, inputs: all[1].inputs } : s);
     const registry = { work: kind, src: { kind: "src", version: 1, sources: [], async run() {} } };
     const runner = new Runner({ registry, cache: new Cache(`${dir}/c`), root: dir });
     const recipes = await runner.recipes(plan([3, 4, 5]));

@@ -116,7 +116,7 @@ export async function loadExperiment(
     trajectory: await readLongRows(input, "trajectory"),
     params: await readLongRows(input, "params"),
     spectra: await readRows(input, "spectra.csv"),
-    summary: await readRows(input, "summary.csv"),
+    summary: await readLongRows(input, "summary"),
     claims: await readRows(input, "claims.csv"),
     extra,
   };

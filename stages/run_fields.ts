@@ -67,12 +67,14 @@ export const MAX_DEFAULT_GROUP = 1024;
 
 /**
  * What `runs_axis: true` means for one entry: groups of {@linkcode LIMITS}.groupSize (64) runs,
- * and for closed-form problems as many runs as hold {@linkcode GROUP_STEPS} steps (inner steps
- * counted, the entry's longest run for all), between 64 and {@linkcode MAX_DEFAULT_GROUP}. A
- * group's bookkeeping (its lock, files and manifest) costs the same whatever its runs do, so short
- * runs share it more widely, while what one failure loses and what a single-run rerun recomputes
- * stays within 64 runs or {@linkcode GROUP_STEPS} steps, whichever is more. Network problems
- * keep 64: their runs' batched activations grow with the group.
+ * and for closed-form problems on the float64 engine as many runs as hold {@linkcode GROUP_STEPS}
+ * steps (inner steps counted, the entry's longest run for all), between 64 and
+ * {@linkcode MAX_DEFAULT_GROUP}. There a step takes tens of nanoseconds and a group's bookkeeping
+ * (its lock, files and manifest) costs the same whatever its runs do, so short runs share it more
+ * widely, while what one failure loses and what a single-run rerun recomputes stays within 64 runs
+ * or {@linkcode GROUP_STEPS} steps, whichever is more. tfjs backends keep 64 (a toy step there is
+ * a dispatch, about 2 ms per run), and so do networks (their batched activations grow with the
+ * group).
  */
 export function runsAxisGroupSize(
   runs: readonly Readonly<Record<string, Json>>[],
@@ -81,6 +83,7 @@ export function runsAxisGroupSize(
   if (!CLOSED_FORM_KINDS.has(String(dataset.kind))) return LIMITS.groupSize;
   let longest = 1;
   for (const r of runs) {
+    if (r.backend !== "f64") return LIMITS.groupSize;
     const steps = Number(r.steps) * (typeof r.inner_steps === "number" ? r.inner_steps : 1);
     if (steps > longest) longest = steps;
   }

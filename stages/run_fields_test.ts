@@ -4,18 +4,22 @@ import { GROUP_STEPS, MAX_DEFAULT_GROUP, runsAxisGroupSize, TRAIN_RUNS } from ".
 
 const toy = { kind: "toy4d", family: "paper" };
 
-Deno.test("runs_axis: true groups closed-form runs by steps (64…1024 runs), networks by 64", () => {
+Deno.test("runs_axis: true groups closed-form f64 runs by steps (64…1024 runs), others by 64", () => {
   const runs = (steps: number, n = 3, extra = {}) =>
-    Array.from({ length: n }, () => ({ steps, ...extra }));
+    Array.from({ length: n }, () => ({ steps, backend: "f64", ...extra }));
   assertEquals(runsAxisGroupSize(runs(1000), toy), GROUP_STEPS / 1000);
   assertEquals(runsAxisGroupSize(runs(1), toy), MAX_DEFAULT_GROUP);
   assertEquals(runsAxisGroupSize(runs(10_000), toy), LIMITS.groupSize);
   assertEquals(runsAxisGroupSize(runs(100_000), toy), LIMITS.groupSize);
   // The entry's longest run sizes its groups; inner steps count as steps.
-  assertEquals(runsAxisGroupSize([...runs(1), { steps: 2000 }], toy), 320);
+  assertEquals(runsAxisGroupSize([...runs(1), { steps: 2000, backend: "f64" }], toy), 320);
   assertEquals(runsAxisGroupSize(runs(100, 3, { inner_steps: 20 }), toy), 320);
   for (const kind of ["sanity2d", "quadratic", "two-quadratics"]) {
     assertEquals(runsAxisGroupSize(runs(1000), { kind }), 640, kind);
+  }
+  // A tfjs backend (or auto) anywhere in the entry keeps 64: a toy step there is a dispatch.
+  for (const backend of ["wasm", "cpu", "webgpu", "auto"]) {
+    assertEquals(runsAxisGroupSize([...runs(1), { steps: 1, backend }], toy), 64, backend);
   }
   for (const kind of ["mlp", "diagnet"]) {
     assertEquals(runsAxisGroupSize(runs(1), { kind }), LIMITS.groupSize, kind);

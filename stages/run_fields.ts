@@ -55,7 +55,7 @@ export const TRAIN_RUNS: RunSchema = {
 
 /**
  * Data set kinds whose problems have closed-form derivatives and at most a few thousand
- * parameters: a run on the runs axis holds a few [D] vectors, so a group's memory is no bound.
+ * parameters: a run on the runs axis holds a few [D] vectors, so memory does not bound a group.
  */
 const CLOSED_FORM_KINDS = new Set(["toy4d", "sanity2d", "quadratic", "two-quadratics"]);
 
@@ -67,14 +67,13 @@ export const MAX_DEFAULT_GROUP = 1024;
 
 /**
  * What `runs_axis: true` means for one entry: groups of {@linkcode LIMITS}.groupSize (64) runs,
- * and for closed-form problems on the float64 engine as many runs as hold {@linkcode GROUP_STEPS}
- * steps (inner steps counted, the entry's longest run for all), between 64 and
- * {@linkcode MAX_DEFAULT_GROUP}. There a step takes tens of nanoseconds and a group's bookkeeping
- * (its lock, files and manifest) costs the same whatever its runs do, so short runs share it more
- * widely, while what one failure loses and what a single-run rerun recomputes stays within 64 runs
- * or {@linkcode GROUP_STEPS} steps, whichever is more. tfjs backends keep 64 (a toy step there is
- * a dispatch, about 2 ms per run), and so do networks (their batched activations grow with the
- * group).
+ * and for closed-form problems as many runs as hold {@linkcode GROUP_STEPS} steps (inner steps
+ * counted, the entry's longest run for all), between 64 and {@linkcode MAX_DEFAULT_GROUP}. A step
+ * of such a group costs tens of nanoseconds per run on the float64 engine and one dispatch for the
+ * whole group on tfjs, while a group's bookkeeping (its lock, files and manifest) costs the same
+ * whatever its runs do, so short runs share it more widely; what one failure loses and what a
+ * single-run rerun recomputes stays within 64 runs or {@linkcode GROUP_STEPS} steps, whichever is
+ * more. Networks keep 64: their batched activations grow with the group.
  */
 export function runsAxisGroupSize(
   runs: readonly Readonly<Record<string, Json>>[],
@@ -83,7 +82,6 @@ export function runsAxisGroupSize(
   if (!CLOSED_FORM_KINDS.has(String(dataset.kind))) return LIMITS.groupSize;
   let longest = 1;
   for (const r of runs) {
-    if (r.backend !== "f64") return LIMITS.groupSize;
     const steps = Number(r.steps) * (typeof r.inner_steps === "number" ? r.inner_steps : 1);
     if (steps > longest) longest = steps;
   }

@@ -1,8 +1,8 @@
 /**
- * createTfRunsProblem: the MLPs get their batched objectives, every other kind the looped one, and
- * each row of every kind's runs objective equals the unbatched objective (createTfProblem) on that
- * row. Rows are computed by the same kernels for the looped kinds (so up to float32 rounding of
- * the MLPs' batched sums only; see tf_mlp_runs_test.ts for that tolerance's derivation).
+ * createTfRunsProblem: the MLPs and the closed-form kinds get their batched objectives, the others
+ * the looped one, and each row of every kind's runs objective equals the unbatched objective
+ * (createTfProblem) on that row: its loss, gradient and Hessian-vector product, up to float32
+ * rounding of the batched sums (see tf_mlp_runs_test.ts for that tolerance's derivation).
  */
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
@@ -23,7 +23,7 @@ const deep = makeDataset(
 
 for (const ds of [...testDatasets(), deep]) {
   const label = ds.params.depth === 3 ? "mlp depth 3" : datasetLabel(ds);
-  Deno.test(`tf runs ${label}: each row's grad equals the unbatched objective's, dispose frees all`, async () => {
+  Deno.test(`tf runs ${label}: each row's loss, grad and HVP equal the unbatched objective's, dispose frees all`, async () => {
     const single = createTfProblem(ds), D = single.dim, m = datasetSamples(ds);
     const ops1 = engine.ops(D); // its cached e₁ lives with the engine
     const start = tf.memory().numTensors;
@@ -47,7 +47,28 @@ for (const ds of [...testDatasets(), deep]) {
       ops1.dispose(xr);
       ops1.dispose(g);
     }
-    [xv, out].forEach((t) => ops.dispose(t));
+    // The loss and the Hessian-vector product, row by row, the same way.
+    const v = toF32(new Rng(6).fillNormal(new Float64Array(R * D)));
+    const vv = ops.fromF64(v), hv = ops.zeros();
+    objective.hvp(xv, vv, hv, batch);
+    const hvs = await ops.toF64(hv);
+    const loss = objective.loss(xv, batch);
+    const losses = await ops.readRuns(loss);
+    ops.disposeScalar(loss);
+    for (let r = 0; r < R; r++) {
+      const rows = (a: Float64Array) => a.subarray(r * D, (r + 1) * D);
+      const xr = ops1.fromF64(rows(x)), vr = ops1.fromF64(rows(v)), h = ops1.zeros();
+      const b = batch.subarray(2 * r, 2 * r + 2);
+      single.hvp(xr, vr, h, b);
+      const err = relErr(rows(hvs), await ops1.toF64(h));
+      assert(err < 1e-5, `run ${r}: hvp rel err ${err}`);
+      const l = single.loss(xr, b);
+      const want = await ops1.read(l);
+      assert(Math.abs(losses[r] - want) <= 1e-6 * Math.max(1, Math.abs(want)), `run ${r}: loss`);
+      ops1.disposeScalar(l);
+      [xr, vr, h].forEach((t) => ops1.dispose(t));
+    }
+    [xv, out, vv, hv].forEach((t) => ops.dispose(t));
     ops.close();
     objective.dispose?.();
     assertEquals(tf.memory().numTensors, start, "no tensors left behind");

@@ -15,18 +15,22 @@ import { enumField } from "./validate.ts";
  * "paper" F1 = 3 + a² + b², F2 = 1 + ½((a+1)² + b²); "shifted" F1 = 3 + (a−1)² + b²,
  * F2 = 1 + ½(a² + (b−1)²).
  */
-const CENTRES = {
+export const TOY4D_CENTRES = {
   paper: [0, 0, -1, 0],
   shifted: [1, 0, 0, 1],
 } as const;
 
-/** The toy4d objective of the data set's `params.family` ("paper" when absent); D = 4, M = 2. */
-export function tfToy4d(dataset: Dataset): Objective<TfVec, tf.Scalar> {
-  const family = enumField("toy4d", "family", dataset.params.family, {
+/** The data set's `params.family` ("paper" when absent). */
+export function toy4dFamily(dataset: Dataset): keyof typeof TOY4D_CENTRES {
+  return enumField("toy4d", "family", dataset.params.family, {
     allowed: ["paper", "shifted"] as const,
     fallback: "paper",
   });
-  const [p1, q1, p2, q2] = CENTRES[family];
+}
+
+/** The toy4d objective of the data set's `params.family` ("paper" when absent); D = 4, M = 2. */
+export function tfToy4d(dataset: Dataset): Objective<TfVec, tf.Scalar> {
+  const [p1, q1, p2, q2] = TOY4D_CENTRES[toy4dFamily(dataset)];
   return tfObjective((x, batch) => {
     const [a, b, x3, x4] = tf.split(x, 4);
     const f1 = tf.add(3, tf.add(tf.square(tf.sub(a, p1)), tf.square(tf.sub(b, q1))));

@@ -16,6 +16,7 @@ import {
   numberListField,
   type RunSchema,
 } from "../pipeline/config.ts";
+import { CLOSED_FORM_KINDS } from "../core/problems/registry.ts";
 
 /** Upper bounds of the integer run fields. */
 export const RUN_LIMITS = {
@@ -53,12 +54,6 @@ export const TRAIN_RUNS: RunSchema = {
   groupSize: runsAxisGroupSize,
 };
 
-/**
- * Data set kinds whose problems have closed-form derivatives and at most a few thousand
- * parameters: a run on the runs axis holds a few [D] vectors, so memory does not bound a group.
- */
-const CLOSED_FORM_KINDS = new Set(["toy4d", "sanity2d", "quadratic", "two-quadratics"]);
-
 /** Optimizer steps a default group of a closed-form problem holds: 64 runs of 10⁴ steps. */
 export const GROUP_STEPS = 640_000;
 
@@ -67,8 +62,9 @@ export const MAX_DEFAULT_GROUP = 1024;
 
 /**
  * What `runs_axis: true` means for one entry: groups of {@linkcode LIMITS}.groupSize (64) runs,
- * and for closed-form problems as many runs as hold {@linkcode GROUP_STEPS} steps (inner steps
- * counted, the entry's longest run for all), between 64 and {@linkcode MAX_DEFAULT_GROUP}. A step
+ * and for closed-form problems ({@linkcode CLOSED_FORM_KINDS}) as many runs as hold
+ * {@linkcode GROUP_STEPS} steps (inner steps counted, the entry's longest run for all), between 64
+ * and {@linkcode MAX_DEFAULT_GROUP}. A step
  * of such a group costs tens of nanoseconds per run on the float64 engine and one dispatch for the
  * whole group on tfjs, while a group's bookkeeping (its lock, files and manifest) costs the same
  * whatever its runs do, so short runs share it more widely; what one failure loses and what a
@@ -79,7 +75,7 @@ export function runsAxisGroupSize(
   runs: readonly Readonly<Record<string, Json>>[],
   dataset: Readonly<Record<string, Json>>,
 ): number {
-  if (!CLOSED_FORM_KINDS.has(String(dataset.kind))) return LIMITS.groupSize;
+  if (!(CLOSED_FORM_KINDS as readonly Json[]).includes(dataset.kind)) return LIMITS.groupSize;
   let longest = 1;
   for (const r of runs) {
     const steps = Number(r.steps) * (typeof r.inner_steps === "number" ? r.inner_steps : 1);

@@ -43,6 +43,14 @@ export const PROBLEM_KINDS = [
 /** A problem kind. */
 export type ProblemKind = typeof PROBLEM_KINDS[number];
 
+/**
+ * The kinds with closed-form derivatives and at most a few thousand parameters (the quadratics,
+ * the 4-D toy, the 2-D sanity problem): a run of them holds a few [D] vectors.
+ */
+export const CLOSED_FORM_KINDS = ["quadratic", "two-quadratics", "toy4d", "sanity2d"] as const;
+/** A closed-form problem kind. */
+export type ClosedFormKind = typeof CLOSED_FORM_KINDS[number];
+
 /** A data set spec, discriminated by `kind` (mlp specs further by `source`). */
 export type DatasetSpec =
   | QuadraticSpec

@@ -10,8 +10,9 @@ import type { Objective } from "../engine/types.ts";
 import type { TfRunsScalar, TfRunsVec } from "../engine/tfjs_runs.ts";
 import { type TfRunsLossFn, tfRunsObjective } from "../engine/tfjs_runs_objective.ts";
 import { datasetArray, datasetShape } from "./validate.ts";
-import { TOY4D_CENTRES, toy4dFamily } from "./tf_toy4d.ts";
+import { TOY4D_CENTRES, toy4dFamily, toy4dSampleLosses } from "./tf_toy4d.ts";
 import type { Dataset } from "./types.ts";
+import { CLOSED_FORM_KINDS, type ClosedFormKind } from "./registry.ts";
 
 /**
  * Each run's mean of its per-sample losses [R, M] over its batch row (int32 [R, b]; a sample drawn
@@ -32,20 +33,11 @@ interface RunsLoss {
 }
 
 function toy4d(dataset: Dataset): RunsLoss {
-  const [p1, q1, p2, q2] = TOY4D_CENTRES[toy4dFamily(dataset)];
+  const centres = TOY4D_CENTRES[toy4dFamily(dataset)];
   return {
     dim: 4,
     numSamples: 2,
-    loss: (x, batch) => {
-      const [a, b, x3, x4] = tf.split(x, 4, 1);
-      const f1 = tf.add(3, tf.add(tf.square(tf.sub(a, p1)), tf.square(tf.sub(b, q1))));
-      const f2 = tf.add(
-        1,
-        tf.mul(0.5, tf.add(tf.square(tf.sub(a, p2)), tf.square(tf.sub(b, q2)))),
-      );
-      const perSample = tf.concat([tf.mul(f1, tf.square(x3)), tf.mul(f2, tf.square(x4))], 1);
-      return runsBatchMean(perSample as tf.Tensor2D, batch);
-    },
+    loss: (x, batch) => runsBatchMean(toy4dSampleLosses(x, centres, 1) as tf.Tensor2D, batch),
   };
 }
 
@@ -92,16 +84,16 @@ function twoQuadratics(dataset: Dataset): RunsLoss {
   };
 }
 
-const LOSSES: Readonly<Record<string, (dataset: Dataset) => RunsLoss>> = {
+const LOSSES: Readonly<Record<ClosedFormKind, (dataset: Dataset) => RunsLoss>> = {
   "toy4d": toy4d,
   "sanity2d": sanity2d,
   "quadratic": quadratic,
   "two-quadratics": twoQuadratics,
 };
 
-/** Whether `kind` has a runs-axis objective here. */
-export function hasClosedFormRuns(kind: string): boolean {
-  return kind in LOSSES;
+/** Whether `kind` has a runs-axis objective here (every one of {@linkcode CLOSED_FORM_KINDS}). */
+export function hasClosedFormRuns(kind: string): kind is ClosedFormKind {
+  return (CLOSED_FORM_KINDS as readonly string[]).includes(kind);
 }
 
 /**
@@ -112,8 +104,9 @@ export function tfClosedFormRuns(
   dataset: Dataset,
   runs: number,
 ): Objective<TfRunsVec, TfRunsScalar, TfRunsScalar> {
-  const make = LOSSES[dataset.kind];
-  if (make === undefined) throw new RangeError(`no closed-form runs objective for ${dataset.kind}`);
+  const kind = dataset.kind;
+  if (!hasClosedFormRuns(kind)) throw new RangeError(`no closed-form runs objective for ${kind}`);
+  const make = LOSSES[kind];
   const { loss, dim, numSamples, dispose } = make(dataset);
   return tfRunsObjective(loss, { dim, runs, numSamples, dispose });
 }

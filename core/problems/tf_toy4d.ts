@@ -28,14 +28,28 @@ export function toy4dFamily(dataset: Dataset): keyof typeof TOY4D_CENTRES {
   });
 }
 
+/**
+ * The two per-sample losses F1(a, b)·x3² and F2(a, b)·x4² of a family's centres, concatenated along
+ * `axis`: x is [4] split along axis 0 (one run) or [R, 4] along axis 1 (the runs axis), the same
+ * element-wise kernels either way.
+ */
+export function toy4dSampleLosses(
+  x: tf.Tensor,
+  centres: readonly number[],
+  axis: 0 | 1,
+): tf.Tensor {
+  const [p1, q1, p2, q2] = centres;
+  const [a, b, x3, x4] = tf.split(x, 4, axis);
+  const f1 = tf.add(3, tf.add(tf.square(tf.sub(a, p1)), tf.square(tf.sub(b, q1))));
+  const f2 = tf.add(1, tf.mul(0.5, tf.add(tf.square(tf.sub(a, p2)), tf.square(tf.sub(b, q2)))));
+  return tf.concat([tf.mul(f1, tf.square(x3)), tf.mul(f2, tf.square(x4))], axis);
+}
+
 /** The toy4d objective of the data set's `params.family` ("paper" when absent); D = 4, M = 2. */
 export function tfToy4d(dataset: Dataset): Objective<TfVec, tf.Scalar> {
-  const [p1, q1, p2, q2] = TOY4D_CENTRES[toy4dFamily(dataset)];
-  return tfObjective((x, batch) => {
-    const [a, b, x3, x4] = tf.split(x, 4);
-    const f1 = tf.add(3, tf.add(tf.square(tf.sub(a, p1)), tf.square(tf.sub(b, q1))));
-    const f2 = tf.add(1, tf.mul(0.5, tf.add(tf.square(tf.sub(a, p2)), tf.square(tf.sub(b, q2)))));
-    const perSample = tf.concat([tf.mul(f1, tf.square(x3)), tf.mul(f2, tf.square(x4))]);
-    return batchMean(perSample as tf.Tensor1D, batch);
-  }, { dim: 4, numSamples: 2 });
+  const centres = TOY4D_CENTRES[toy4dFamily(dataset)];
+  return tfObjective(
+    (x, batch) => batchMean(toy4dSampleLosses(x, centres, 0) as tf.Tensor1D, batch),
+    { dim: 4, numSamples: 2 },
+  );
 }
